@@ -1,0 +1,87 @@
+/*
+ * host.h - the only door from the core to the operating system.
+ *
+ * Everything the core needs from the host goes through these functions; no
+ * other file of src/ makes a system call. The implementation issues raw
+ * x86-64 Linux system calls, which works both natively and from PE code
+ * running under Wine (Wine threads are Linux threads). Address-space
+ * reservation is the exception: under Wine it must go through ntdll so that
+ * Wine knows the range is taken (see host_reserve_wine.c).
+ *
+ * Contracts common to all functions:
+ *  - addresses and sizes are page-aligned (the callers guarantee it);
+ *  - a failure returns a negative Linux errno and changes nothing the caller
+ *    can observe, except where a function says otherwise;
+ *  - all functions are thread-safe and async-signal-safe.
+ */
+#ifndef MS_HOST_H
+#define MS_HOST_H
+
+#include "../base/ms_base.h"
+
+/* Host protections (Linux PROT_* values). */
+#define HOST_PROT_NONE  0
+#define HOST_PROT_READ  1
+#define HOST_PROT_WRITE 2
+#define HOST_PROT_EXEC  4
+
+/* --- address space ----------------------------------------------------- */
+
+/* Reserve [*addr, *addr+size) with no access. If *addr is 0 the host picks
+ * an address aligned to `align` (a power of two >= 64 KiB); top_down asks
+ * for the highest free range. Reserved memory is invisible to the allocator
+ * of the host environment (Wine will not place anything there). */
+int host_reserve(uintptr_t *addr, size_t size, size_t align, bool top_down, uintptr_t limit);
+/* Give a whole reservation made by host_reserve back. */
+int host_unreserve(uintptr_t addr, size_t size);
+
+/* Make pages inside a reservation accessible with fresh zero pages. */
+int host_commit(uintptr_t addr, size_t size, int prot);
+/* Drop the contents of pages and make them inaccessible again; the range
+ * stays reserved and its memory goes back to the host. */
+int host_decommit(uintptr_t addr, size_t size);
+/* Change the protection of committed pages. */
+int host_protect(uintptr_t addr, size_t size, int prot);
+/* Tell the host the contents of the pages may be discarded (MEM_RESET). */
+int host_discard(uintptr_t addr, size_t size);
+/* Map `size` bytes of file descriptor `fd` at `offset` over reserved pages;
+ * shared (writes reach the file) or private (copy-on-write). */
+int host_map_file(uintptr_t addr, size_t size, int prot, int fd, uint64_t offset, bool shared);
+/* Write dirty pages of a file mapping back to the file. */
+int host_sync(uintptr_t addr, size_t size);
+int host_lock_pages(uintptr_t addr, size_t size);
+int host_unlock_pages(uintptr_t addr, size_t size);
+
+/* --- threads ------------------------------------------------------------ */
+
+/* Sleep while *word == expected (spurious wake-ups are allowed). */
+void host_futex_wait(volatile uint32_t *word, uint32_t expected);
+void host_futex_wake(volatile uint32_t *word, int count);
+void host_yield(void);
+int host_gettid(void);
+int host_getpid(void);
+
+/* --- files and system facts --------------------------------------------- */
+
+/* Read up to size-1 bytes of a (small) file such as /proc/meminfo into buf,
+ * NUL-terminated. Returns the length read or a negative errno. */
+long host_read_small_file(const char *path, char *buf, size_t size);
+int host_close(int fd);
+/* Duplicate a descriptor (close-on-exec). */
+int host_dup(int fd);
+
+struct host_memory_facts {
+    uint64_t total_ram;         /* bytes of RAM (or the cgroup limit, if lower) */
+    uint64_t available_ram;     /* bytes still available to programs */
+    uint64_t total_swap;
+    uint64_t free_swap;
+};
+int host_memory_facts(struct host_memory_facts *facts);
+
+/* Monotonic clock in nanoseconds (vDSO-free syscall: only for rare use). */
+uint64_t host_clock_ns(void);
+
+/* Write to a file descriptor (diagnostics). */
+long host_write(int fd, const void *buf, size_t len);
+
+#endif

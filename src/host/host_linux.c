@@ -1,0 +1,235 @@
+/*
+ * host_linux.c - raw x86-64 Linux system calls behind host.h.
+ *
+ * Raw `syscall` instructions rather than libc so that the very same code runs
+ * natively and inside the PE DLL under Wine, where there is no libc to call
+ * (and where Wine's own virtual-memory bookkeeping must be kept out of the
+ * way for pages inside our reservations). `long` is 32 bits on Windows, so
+ * every value that crosses the syscall boundary is int64_t.
+ */
+#include "host.h"
+#include "linux_syscall.h"
+
+#define SYS_read          0
+#define SYS_write         1
+#define SYS_open          2
+#define SYS_close         3
+#define SYS_mmap          9
+#define SYS_mprotect     10
+#define SYS_sched_yield  24
+#define SYS_msync        26
+#define SYS_madvise      28
+#define SYS_getpid       39
+#define SYS_fcntl        72
+#define SYS_mlock       149
+#define SYS_munlock     150
+#define SYS_gettid      186
+#define SYS_futex       202
+#define SYS_clock_gettime 228
+
+#define L_MAP_SHARED     0x01
+#define L_MAP_PRIVATE    0x02
+#define L_MAP_FIXED      0x10
+#define L_MAP_ANONYMOUS  0x20
+#define L_MAP_NORESERVE  0x4000
+#define L_MADV_DONTNEED  4
+#define L_MADV_FREE      8
+#define L_MS_SYNC        4
+#define L_O_RDONLY       0
+#define L_O_CLOEXEC      02000000
+#define L_F_DUPFD_CLOEXEC 1030
+#define L_FUTEX_WAIT_PRIVATE 128
+#define L_FUTEX_WAKE_PRIVATE 129
+#define L_CLOCK_MONOTONIC 1
+#define L_EINTR 4
+#define L_EINVAL 22
+
+#define sys3 linux_syscall3
+#define sys6 linux_syscall6
+
+static int64_t sys_mmap(uintptr_t addr, size_t size, int prot, int flags, int fd, uint64_t off)
+{
+    return sys6(SYS_mmap, (int64_t)addr, (int64_t)size, prot, flags, fd, (int64_t)off);
+}
+
+/* The result of a MAP_FIXED mmap is either the address or -errno. */
+static int fixed_result(int64_t r, uintptr_t addr)
+{
+    if (linux_is_error(r))
+        return (int)r;
+    return (uintptr_t)r == addr ? 0 : -L_EINVAL;
+}
+
+int host_commit(uintptr_t addr, size_t size, int prot)
+{
+    return fixed_result(sys_mmap(addr, size, prot, L_MAP_PRIVATE | L_MAP_ANONYMOUS | L_MAP_FIXED, -1, 0), addr);
+}
+
+int host_decommit(uintptr_t addr, size_t size)
+{
+    /* Replacing the pages is one call that both frees the memory and removes
+     * access; madvise + mprotect would be two. */
+    return fixed_result(sys_mmap(addr, size, HOST_PROT_NONE,
+                                 L_MAP_PRIVATE | L_MAP_ANONYMOUS | L_MAP_FIXED | L_MAP_NORESERVE, -1, 0),
+                        addr);
+}
+
+int host_protect(uintptr_t addr, size_t size, int prot)
+{
+    return (int)sys3(SYS_mprotect, addr, size, prot);
+}
+
+int host_discard(uintptr_t addr, size_t size)
+{
+    int r = (int)sys3(SYS_madvise, addr, size, L_MADV_FREE);
+    if (r == -L_EINVAL)     /* MADV_FREE needs private anonymous memory */
+        r = (int)sys3(SYS_madvise, addr, size, L_MADV_DONTNEED);
+    return r;
+}
+
+int host_map_file(uintptr_t addr, size_t size, int prot, int fd, uint64_t offset, bool shared)
+{
+    int flags = (shared ? L_MAP_SHARED : L_MAP_PRIVATE) | L_MAP_FIXED;
+    return fixed_result(sys_mmap(addr, size, prot, flags, fd, offset), addr);
+}
+
+int host_sync(uintptr_t addr, size_t size)
+{
+    return (int)sys3(SYS_msync, addr, size, L_MS_SYNC);
+}
+
+int host_lock_pages(uintptr_t addr, size_t size)
+{
+    return (int)sys3(SYS_mlock, addr, size, 0);
+}
+
+int host_unlock_pages(uintptr_t addr, size_t size)
+{
+    return (int)sys3(SYS_munlock, addr, size, 0);
+}
+
+void host_futex_wait(volatile uint32_t *word, uint32_t expected)
+{
+    sys6(SYS_futex, (int64_t)(uintptr_t)word, L_FUTEX_WAIT_PRIVATE, expected, 0, 0, 0);
+}
+
+void host_futex_wake(volatile uint32_t *word, int count)
+{
+    sys6(SYS_futex, (int64_t)(uintptr_t)word, L_FUTEX_WAKE_PRIVATE, count, 0, 0, 0);
+}
+
+void host_yield(void)
+{
+    sys3(SYS_sched_yield, 0, 0, 0);
+}
+
+int host_gettid(void)
+{
+    return (int)sys3(SYS_gettid, 0, 0, 0);
+}
+
+int host_getpid(void)
+{
+    return (int)sys3(SYS_getpid, 0, 0, 0);
+}
+
+long host_read_small_file(const char *path, char *buf, size_t size)
+{
+    if (size == 0)
+        return -L_EINVAL;
+    int64_t fd = sys3(SYS_open, path, L_O_RDONLY | L_O_CLOEXEC, 0);
+    if (fd < 0)
+        return (long)fd;
+    size_t len = 0;
+    while (len + 1 < size) {
+        int64_t n = sys3(SYS_read, fd, buf + len, size - 1 - len);
+        if (n == -L_EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = 0;
+    sys3(SYS_close, fd, 0, 0);
+    return (long)len;
+}
+
+int host_close(int fd)
+{
+    return (int)sys3(SYS_close, fd, 0, 0);
+}
+
+int host_dup(int fd)
+{
+    return (int)sys3(SYS_fcntl, fd, L_F_DUPFD_CLOEXEC, 0);
+}
+
+long host_write(int fd, const void *buf, size_t len)
+{
+    return (long)sys3(SYS_write, fd, buf, len);
+}
+
+uint64_t host_clock_ns(void)
+{
+    struct { int64_t sec, nsec; } ts = { 0, 0 };
+    sys3(SYS_clock_gettime, L_CLOCK_MONOTONIC, &ts, 0);
+    return (uint64_t)ts.sec * 1000000000ull + (uint64_t)ts.nsec;
+}
+
+/* --- memory facts ------------------------------------------------------- */
+
+/* Value in kB of "Key:   1234 kB" in /proc/meminfo text, in bytes. */
+static uint64_t meminfo_field(const char *text, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *p = text; *p; ) {
+        if (memcmp(p, key, klen) == 0 && p[klen] == ':') {
+            const char *q = p + klen + 1;
+            while (*q == ' ')
+                q++;
+            uint64_t v = 0;
+            while (*q >= '0' && *q <= '9')
+                v = v * 10 + (uint64_t)(*q++ - '0');
+            return v * 1024;
+        }
+        while (*p && *p != '\n')
+            p++;
+        if (*p)
+            p++;
+    }
+    return 0;
+}
+
+/* A cgroup v2 limit file holds a number or "max". */
+static uint64_t cgroup_value(const char *path, uint64_t if_missing)
+{
+    char buf[64];
+    if (host_read_small_file(path, buf, sizeof buf) <= 0 || buf[0] < '0' || buf[0] > '9')
+        return if_missing;
+    uint64_t v = 0;
+    for (const char *q = buf; *q >= '0' && *q <= '9'; q++)
+        v = v * 10 + (uint64_t)(*q - '0');
+    return v;
+}
+
+int host_memory_facts(struct host_memory_facts *facts)
+{
+    char text[4096];
+    long n = host_read_small_file("/proc/meminfo", text, sizeof text);
+    if (n < 0)
+        return (int)n;
+    facts->total_ram = meminfo_field(text, "MemTotal");
+    facts->available_ram = meminfo_field(text, "MemAvailable");
+    facts->total_swap = meminfo_field(text, "SwapTotal");
+    facts->free_swap = meminfo_field(text, "SwapFree");
+    /* A container's memory limit is the RAM a program can really have. */
+    uint64_t limit = cgroup_value("/sys/fs/cgroup/memory.max", UINT64_MAX);
+    if (limit < facts->total_ram) {
+        uint64_t used = cgroup_value("/sys/fs/cgroup/memory.current", 0);
+        facts->total_ram = limit;
+        uint64_t avail = used < limit ? limit - used : 0;
+        if (avail < facts->available_ram)
+            facts->available_ram = avail;
+    }
+    return 0;
+}

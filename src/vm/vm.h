@@ -1,0 +1,93 @@
+/*
+ * vm.h - the virtual memory core: regions, pages and protections of the
+ * memory memshim allocated, with the rules of native Windows.
+ *
+ * Ownership: the core answers only for addresses inside its own arenas (see
+ * vm_arena.c). For any other address a function returns VM_NOT_OWNED and
+ * changes nothing; the caller (the DLL's win32 layer) then passes the request
+ * through to the system (Wine's ntdll).
+ *
+ * Flags and protections are the Windows numbers (MEM_*, PAGE_*), defined in
+ * vm_flags.h, so the win32 layer passes them through unchanged. Results are
+ * Win32 error codes (ms_error.h).
+ *
+ * Thread safety: every function may be called from any thread at any time.
+ */
+#ifndef MS_VM_H
+#define MS_VM_H
+
+#include "../base/ms_base.h"
+#include "../base/ms_error.h"
+#include "vm_flags.h"
+
+/* Returned when an address is not inside memory the core owns. */
+#define VM_NOT_OWNED 0xFFFFFFFFu
+
+/* What the core itself uses a region for (invisible to Windows programs,
+ * which see every region as ordinary private or mapped memory). */
+enum vm_usage {
+    VM_USAGE_USER = 0,      /* VirtualAlloc by the program */
+    VM_USAGE_HEAP = 1,      /* segment or large block of a heap (owner = heap) */
+    VM_USAGE_VIEW = 2,      /* view of a section (owner = view record) */
+};
+
+struct vm_region_info {                 /* MEMORY_BASIC_INFORMATION, portably */
+    uintptr_t base;
+    uintptr_t allocation_base;
+    uint32_t allocation_protect;
+    size_t region_size;
+    uint32_t state;
+    uint32_t protect;
+    uint32_t type;
+};
+
+struct vm_allocation_info {             /* what an owned address belongs to */
+    uintptr_t base;
+    size_t size;
+    enum vm_usage usage;
+    void *owner;
+};
+
+struct vm_counters {
+    uint64_t committed_bytes;           /* private commit charge of the process */
+    uint64_t peak_committed_bytes;
+    uint64_t reserved_bytes;            /* address space in allocations */
+    uint64_t arena_bytes;               /* address space the core holds */
+    uint64_t commit_limit;              /* refused beyond this */
+};
+
+/* Initialise the core; `max_address` is the highest usable address
+ * (0 = the whole 64-bit user space). Idempotent. */
+ms_status vm_init(uintptr_t max_address);
+
+/* VirtualAlloc. *addr is the requested address (0 = anywhere) and receives
+ * the result. */
+ms_status vm_allocate(uintptr_t *addr, size_t size, uint32_t type, uint32_t protect);
+/* Like vm_allocate(MEM_RESERVE|MEM_COMMIT, anywhere) for the core's own users,
+ * with the region tagged; `align` is a power of two >= 64 KiB. */
+ms_status vm_allocate_internal(uintptr_t *addr, size_t size, size_t align, uint32_t protect,
+                               enum vm_usage usage, void *owner);
+/* VirtualFree: MEM_DECOMMIT or MEM_RELEASE of [*addr, *addr+*size). */
+ms_status vm_free(uintptr_t *addr, size_t *size, uint32_t type);
+/* VirtualProtect. */
+ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *old_protect);
+/* VirtualQuery. */
+ms_status vm_query(uintptr_t addr, struct vm_region_info *info);
+/* Reserve address space for a view and map a host file descriptor there. */
+ms_status vm_map_view(uintptr_t *addr, size_t size, uint32_t protect, int fd, uint64_t offset, bool shared,
+                      bool top_down, void *owner);
+
+/* Is addr inside an allocation of the core? Fills *info when it is. */
+bool vm_lookup(uintptr_t addr, struct vm_allocation_info *info);
+/* Is addr inside an arena of the core (allocated or not)? */
+bool vm_owns(uintptr_t addr);
+
+void vm_get_counters(struct vm_counters *counters);
+/* Override the commit limit (tests; 0 = back to the host's). */
+void vm_set_commit_limit(uint64_t bytes);
+
+/* Check every invariant of the map; returns a description of the first
+ * broken one or NULL. For tests. */
+const char *vm_check_invariants(void);
+
+#endif

@@ -1,0 +1,348 @@
+/*
+ * vm_alloc.c - VirtualAlloc: reserving and committing, with Windows' rules
+ * for addresses, sizes, flags and protections.
+ */
+#include "vm_internal.h"
+
+/* --- allocation records ------------------------------------------------- */
+
+static ms_status table_grow(void)
+{
+    size_t need = (size_t)(vm.alloc_high + 1) * sizeof(struct vm_allocation);
+    if (need <= vm.alloc_committed)
+        return MS_OK;
+    if (vm.alloc_high + 1 > VM_MAX_ALLOCATIONS)
+        return MS_ERROR_NOT_ENOUGH_MEMORY;
+    if (host_commit((uintptr_t)vm.allocs + vm.alloc_committed, VM_TABLE_COMMIT_STEP,
+                    HOST_PROT_READ | HOST_PROT_WRITE) < 0)
+        return MS_ERROR_NOT_ENOUGH_MEMORY;
+    vm.alloc_committed += VM_TABLE_COMMIT_STEP;
+    return MS_OK;
+}
+
+struct vm_allocation *vm_allocation_at(const struct vm_arena *arena, uintptr_t addr)
+{
+    uint32_t slot = arena->granules[arena_granule(arena, addr)];
+    if (!slot)
+        return NULL;
+    struct vm_allocation *alloc = &vm.allocs[slot - 1];
+    /* The tail of the last granule beyond the allocation is free space. */
+    if (addr >= alloc->base + alloc->size)
+        return NULL;
+    return alloc;
+}
+
+ms_status vm_allocation_create(struct vm_arena *arena, uintptr_t base, size_t size, uint32_t protect,
+                               uint32_t type, struct vm_allocation **out)
+{
+    uint32_t index;
+    if (vm.free_head) {
+        index = vm.free_head - 1;
+        vm.free_head = vm.allocs[index].next_free;
+    } else {
+        ms_status st = table_grow();
+        if (st)
+            return st;
+        index = vm.alloc_high++;
+    }
+    struct vm_allocation *alloc = &vm.allocs[index];
+    *alloc = (struct vm_allocation){ .base = base, .size = size, .alloc_protect = protect, .type = type };
+    size_t g0 = arena_granule(arena, base), g1 = arena_granule(arena, base + size - 1);
+    for (size_t g = g0; g <= g1; g++)
+        arena->granules[g] = index + 1;
+    memset(arena->pages + arena_page(arena, base), PAGE_STATE_RESERVED, size >> MS_PAGE_SHIFT);
+    if (g0 == arena->free_hint)
+        arena->free_hint = g1 + 1;
+    vm.reserved_bytes += size;
+    *out = alloc;
+    return MS_OK;
+}
+
+void vm_allocation_destroy(struct vm_arena *arena, struct vm_allocation *alloc)
+{
+    size_t g0 = arena_granule(arena, alloc->base), g1 = arena_granule(arena, alloc->base + alloc->size - 1);
+    for (size_t g = g0; g <= g1; g++)
+        arena->granules[g] = 0;
+    memset(arena->pages + arena_page(arena, alloc->base), PAGE_STATE_FREE, alloc->size >> MS_PAGE_SHIFT);
+    if (g0 < arena->free_hint)
+        arena->free_hint = g0;
+    vm.reserved_bytes -= alloc->size;
+    uint32_t index = (uint32_t)(alloc - vm.allocs);
+    alloc->base = 0;
+    alloc->size = 0;
+    alloc->next_free = vm.free_head;
+    vm.free_head = index + 1;
+}
+
+/* --- commit and decommit ------------------------------------------------ */
+
+ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end,
+                          uint32_t protect)
+{
+    size_t p0 = arena_page(arena, start), p1 = arena_page(arena, end);
+    uint8_t byte = page_byte_make(PAGE_STATE_COMMITTED, protect);
+    int host_prot = page_host_prot(byte);
+    uint64_t fresh = 0;
+    if (alloc->type == VM_MEM_PRIVATE)
+        for (size_t p = p0; p < p1; p++)
+            fresh += page_byte_state(arena->pages[p]) != PAGE_STATE_COMMITTED;
+    if (fresh && !vm_charge_commit(fresh))
+        return MS_ERROR_COMMITMENT_LIMIT;
+    /* Reserved runs get fresh zero pages; committed runs keep their contents
+     * and only change protection. */
+    for (size_t p = p0; p < p1;) {
+        size_t run = vm_pages_run(arena->pages, p, p1);
+        uintptr_t addr = arena->base + (p << MS_PAGE_SHIFT);
+        size_t len = run << MS_PAGE_SHIFT;
+        int r = page_byte_state(arena->pages[p]) == PAGE_STATE_COMMITTED
+                    ? (arena->pages[p] == byte ? 0 : host_protect(addr, len, host_prot))
+                    : host_commit(addr, len, host_prot);
+        if (r < 0) {
+            /* Undo nothing already done is visible as an error: roll the
+             * charge back for the pages not reached, report the failure. */
+            uint64_t unreached = 0;
+            for (size_t q = p; q < p1; q++)
+                unreached += alloc->type == VM_MEM_PRIVATE && page_byte_state(arena->pages[q]) != PAGE_STATE_COMMITTED;
+            vm_uncharge_commit(unreached);
+            return MS_ERROR_NOT_ENOUGH_MEMORY;
+        }
+        memset(arena->pages + p, byte, run);
+        p += run;
+    }
+    return MS_OK;
+}
+
+void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end)
+{
+    size_t p0 = arena_page(arena, start), p1 = arena_page(arena, end);
+    uint64_t dropped = 0;
+    for (size_t p = p0; p < p1;) {
+        size_t run = vm_pages_run(arena->pages, p, p1);
+        if (page_byte_state(arena->pages[p]) == PAGE_STATE_COMMITTED) {
+            /* Replacing pages with reserved ones cannot fail for lack of
+             * memory; if the host still refuses, the pages stay mapped but
+             * are accounted free, which loses nothing. */
+            host_decommit(arena->base + (p << MS_PAGE_SHIFT), run << MS_PAGE_SHIFT);
+            dropped += run;
+        }
+        memset(arena->pages + p, PAGE_STATE_RESERVED, run);
+        p += run;
+    }
+    if (alloc->type == VM_MEM_PRIVATE)
+        vm_uncharge_commit(dropped);
+}
+
+/* --- VirtualAlloc -------------------------------------------------------- */
+
+#define TYPE_KNOWN (VM_MEM_COMMIT | VM_MEM_RESERVE | VM_MEM_RESET | VM_MEM_RESET_UNDO | VM_MEM_TOP_DOWN | \
+                    VM_MEM_WRITE_WATCH | VM_MEM_PHYSICAL | VM_MEM_LARGE_PAGES)
+
+/* Reserve [base, base+size) (base 0: anywhere) as a new allocation. */
+static ms_status reserve_locked(uintptr_t base, size_t size, size_t align, bool top_down, uint32_t protect,
+                                uint32_t type, struct vm_arena **arena_out, struct vm_allocation **alloc_out)
+{
+    struct vm_arena *arena = NULL;
+    if (base) {
+        arena = vm_arena_find(base);
+        if (arena) {
+            if (base + size > arena->end || !vm_arena_range_free(arena, base, size))
+                return MS_ERROR_INVALID_ADDRESS;
+        } else {
+            /* Outside our arenas: the range must be free in the whole process,
+             * which only the host knows. Take exactly that range. */
+            if (vm_arena_find(base + size - 1))
+                return MS_ERROR_INVALID_ADDRESS;
+            ms_status st = vm_arena_create(base, ms_align_up(size, MS_GRANULARITY), false, true, &arena);
+            if (st)
+                return st;
+        }
+    } else if (!vm_arena_find_free(size, align, top_down, &arena, &base)) {
+        bool large = size > VM_ARENA_SIZE / 4 || align > MS_GRANULARITY;
+        size_t arena_size = large ? ms_align_up(size, MS_GRANULARITY) + (align > MS_GRANULARITY ? align : 0)
+                                  : VM_ARENA_SIZE;
+        ms_status st = vm_arena_create(0, arena_size, top_down, large, &arena);
+        if (st)
+            return st;
+        base = ms_align_up(arena->base, align);
+    }
+    ms_status st = vm_allocation_create(arena, base, size, protect, type, alloc_out);
+    if (st && arena->dedicated)
+        vm_arena_destroy(arena);
+    *arena_out = arena;
+    return st;
+}
+
+void vm_release_locked(struct vm_arena *arena, struct vm_allocation *alloc)
+{
+    vm_decommit_range(arena, alloc, alloc->base, alloc->base + alloc->size);
+    vm_allocation_destroy(arena, alloc);
+    if (arena->dedicated)
+        vm_arena_destroy(arena);
+}
+
+static ms_status check_request(uintptr_t addr, size_t size, uint32_t type, uint32_t protect)
+{
+    if (size == 0)
+        return MS_ERROR_INVALID_PARAMETER;
+    if (type & ~TYPE_KNOWN)
+        return MS_ERROR_INVALID_PARAMETER;
+    if (type & (VM_MEM_RESET | VM_MEM_RESET_UNDO)) {
+        uint32_t which = type & (VM_MEM_RESET | VM_MEM_RESET_UNDO);
+        if (type != which || which == (VM_MEM_RESET | VM_MEM_RESET_UNDO))
+            return MS_ERROR_INVALID_PARAMETER;
+        return addr ? MS_OK : MS_ERROR_INVALID_ADDRESS;
+    }
+    if (!(type & (VM_MEM_COMMIT | VM_MEM_RESERVE)))
+        return MS_ERROR_INVALID_PARAMETER;
+    if (type & VM_MEM_LARGE_PAGES)
+        /* Needs SeLockMemoryPrivilege, which no Wine process holds. */
+        return MS_ERROR_PRIVILEGE_NOT_HELD;
+    if (type & VM_MEM_PHYSICAL)
+        /* AWE memory (AllocateUserPhysicalPages) is not provided. */
+        return MS_ERROR_INVALID_PARAMETER;
+    if ((type & VM_MEM_WRITE_WATCH) && !(type & VM_MEM_RESERVE))
+        return MS_ERROR_INVALID_PARAMETER;
+    if (!vm_protect_is_valid(protect, false))
+        return MS_ERROR_INVALID_PARAMETER;
+    if (addr > MS_USER_SPACE_LIMIT || size > MS_USER_SPACE_LIMIT || addr + size > MS_USER_SPACE_LIMIT + 1)
+        return addr ? MS_ERROR_INVALID_PARAMETER : MS_ERROR_NOT_ENOUGH_MEMORY;
+    if (addr && addr < MS_USER_SPACE_MIN)
+        return MS_ERROR_INVALID_PARAMETER;
+    return MS_OK;
+}
+
+static ms_status reset_locked(uintptr_t addr, size_t size, bool undo)
+{
+    uintptr_t start = ms_align_down(addr, MS_PAGE_SIZE), end = ms_align_up(addr + size, MS_PAGE_SIZE);
+    struct vm_arena *arena = vm_arena_find(start);
+    if (!arena)
+        return VM_NOT_OWNED;
+    struct vm_allocation *alloc = vm_allocation_at(arena, start);
+    if (!alloc || end > alloc->base + alloc->size)
+        return MS_ERROR_INVALID_ADDRESS;
+    for (size_t p = arena_page(arena, start); p < arena_page(arena, end); p++)
+        if (page_byte_state(arena->pages[p]) != PAGE_STATE_COMMITTED)
+            return MS_ERROR_INVALID_ADDRESS;
+    /* MEM_RESET_UNDO can only promise contents the host kept; MADV_FREE
+     * pages that were not reclaimed are kept, so undo succeeds. */
+    if (!undo)
+        host_discard(start, end - start);
+    return MS_OK;
+}
+
+ms_status vm_allocate(uintptr_t *addr_inout, size_t size, uint32_t type, uint32_t protect)
+{
+    uintptr_t addr = *addr_inout;
+    ms_status st = check_request(addr, size, type, protect);
+    if (st)
+        return st;
+    vm_init(0);
+    ms_mutex_lock(&vm.lock);
+    if (type & (VM_MEM_RESET | VM_MEM_RESET_UNDO)) {
+        st = reset_locked(addr, size, type & VM_MEM_RESET_UNDO);
+        ms_mutex_unlock(&vm.lock);
+        if (!st)
+            *addr_inout = ms_align_down(addr, MS_PAGE_SIZE);
+        return st;
+    }
+    struct vm_arena *arena;
+    struct vm_allocation *alloc;
+    /* MEM_COMMIT alone at no address reserves too, as on Windows. */
+    if ((type & VM_MEM_RESERVE) || !addr) {
+        uintptr_t base = addr ? ms_align_down(addr, MS_GRANULARITY) : 0;
+        uintptr_t end = ms_align_up(addr + size, MS_PAGE_SIZE);
+        size_t len = addr ? end - base : ms_align_up(size, MS_PAGE_SIZE);
+        if (len < size && !addr) {
+            st = MS_ERROR_NOT_ENOUGH_MEMORY;
+            goto out;
+        }
+        st = reserve_locked(base, len, MS_GRANULARITY, type & VM_MEM_TOP_DOWN, protect, VM_MEM_PRIVATE, &arena,
+                            &alloc);
+        if (st)
+            goto out;
+        alloc->write_watch = (type & VM_MEM_WRITE_WATCH) != 0;
+        if (type & VM_MEM_COMMIT) {
+            st = vm_commit_range(arena, alloc, alloc->base, alloc->base + alloc->size, protect);
+            if (st) {
+                vm_release_locked(arena, alloc);
+                goto out;
+            }
+        }
+        *addr_inout = alloc->base;
+        goto out;
+    }
+    /* MEM_COMMIT inside an existing reservation. */
+    uintptr_t start = ms_align_down(addr, MS_PAGE_SIZE), end = ms_align_up(addr + size, MS_PAGE_SIZE);
+    arena = vm_arena_find(start);
+    if (!arena) {
+        st = VM_NOT_OWNED;
+        goto out;
+    }
+    alloc = vm_allocation_at(arena, start);
+    if (!alloc || end > alloc->base + alloc->size || alloc->usage != VM_USAGE_USER) {
+        st = MS_ERROR_INVALID_ADDRESS;
+        goto out;
+    }
+    st = vm_commit_range(arena, alloc, start, end, protect);
+    if (!st)
+        *addr_inout = start;
+out:
+    ms_mutex_unlock(&vm.lock);
+    return st;
+}
+
+ms_status vm_allocate_internal(uintptr_t *addr, size_t size, size_t align, uint32_t protect, enum vm_usage usage,
+                               void *owner)
+{
+    if (size == 0 || size > MS_USER_SPACE_LIMIT || !vm_protect_is_valid(protect, false))
+        return MS_ERROR_INVALID_PARAMETER;
+    if (align < MS_GRANULARITY)
+        align = MS_GRANULARITY;
+    vm_init(0);
+    size = ms_align_up(size, MS_PAGE_SIZE);
+    ms_mutex_lock(&vm.lock);
+    struct vm_arena *arena;
+    struct vm_allocation *alloc;
+    ms_status st = reserve_locked(0, size, align, false, protect, VM_MEM_PRIVATE, &arena, &alloc);
+    if (!st) {
+        alloc->usage = (uint8_t)usage;
+        alloc->owner = owner;
+        st = vm_commit_range(arena, alloc, alloc->base, alloc->base + size, protect);
+        if (st)
+            vm_release_locked(arena, alloc);
+        else
+            *addr = alloc->base;
+    }
+    ms_mutex_unlock(&vm.lock);
+    return st;
+}
+
+ms_status vm_map_view(uintptr_t *addr, size_t size, uint32_t protect, int fd, uint64_t offset, bool shared,
+                      bool top_down, void *owner)
+{
+    if (size == 0 || size > MS_USER_SPACE_LIMIT)
+        return MS_ERROR_INVALID_PARAMETER;
+    vm_init(0);
+    size = ms_align_up(size, MS_PAGE_SIZE);
+    uintptr_t want = *addr ? ms_align_down(*addr, MS_GRANULARITY) : 0;
+    ms_mutex_lock(&vm.lock);
+    struct vm_arena *arena;
+    struct vm_allocation *alloc;
+    ms_status st = reserve_locked(want, size, MS_GRANULARITY, top_down, protect, VM_MEM_MAPPED, &arena, &alloc);
+    if (!st) {
+        alloc->usage = VM_USAGE_VIEW;
+        alloc->owner = owner;
+        uint8_t byte = page_byte_make(PAGE_STATE_COMMITTED, protect);
+        if (host_map_file(alloc->base, size, page_host_prot(byte), fd, offset, shared) < 0) {
+            vm_allocation_destroy(arena, alloc);
+            if (arena->dedicated)
+                vm_arena_destroy(arena);
+            st = MS_ERROR_NOT_ENOUGH_MEMORY;
+        } else {
+            memset(arena->pages + arena_page(arena, alloc->base), byte, size >> MS_PAGE_SHIFT);
+            *addr = alloc->base;
+        }
+    }
+    ms_mutex_unlock(&vm.lock);
+    return st;
+}

@@ -1,0 +1,167 @@
+/*
+ * vm_arena.c - arenas: the address ranges the core holds, and placement of
+ * new allocations inside them.
+ *
+ * Why arenas: under Wine, memory mapped behind Wine's back is reported free
+ * and may be mapped over. Reserving whole arenas through the host (ntdll's
+ * NtAllocateVirtualMemory under Wine) keeps Wine out, after which every
+ * commit, decommit and protection change inside is a plain syscall, and
+ * VirtualQuery is a lookup in this map.
+ *
+ * Placement follows Windows: the lowest free 64 KiB-aligned range that fits
+ * (MEM_TOP_DOWN: the highest), arena by arena; a request that fits nowhere
+ * gets a new arena (a dedicated one, sized to it, when it is large).
+ */
+#include "vm_internal.h"
+
+static size_t meta_size_for(size_t npages, size_t ngranules)
+{
+    size_t bytes = sizeof(struct vm_arena) + npages + 8 + ngranules * sizeof(uint32_t);
+    return ms_align_up(bytes, MS_GRANULARITY);
+}
+
+struct vm_arena *vm_arena_find(uintptr_t addr)
+{
+    size_t lo = 0, hi = vm.narenas;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        struct vm_arena *a = vm.arenas[mid];
+        if (addr < a->base)
+            hi = mid;
+        else if (addr >= a->end)
+            lo = mid + 1;
+        else
+            return a;
+    }
+    return NULL;
+}
+
+static void arena_insert(struct vm_arena *arena)
+{
+    size_t i = vm.narenas;
+    while (i > 0 && vm.arenas[i - 1]->base > arena->base) {
+        vm.arenas[i] = vm.arenas[i - 1];
+        i--;
+    }
+    vm.arenas[i] = arena;
+    vm.narenas++;
+    vm.arena_bytes += arena->end - arena->base;
+}
+
+ms_status vm_arena_create(uintptr_t want, size_t size, bool top_down, bool dedicated, struct vm_arena **out)
+{
+    if (vm.narenas >= VM_MAX_ARENAS)
+        return MS_ERROR_NOT_ENOUGH_MEMORY;
+    size = ms_align_up(size, MS_GRANULARITY);
+    size_t npages = size >> MS_PAGE_SHIFT, ngranules = size >> MS_GRANULE_SHIFT;
+    size_t meta_size = meta_size_for(npages, ngranules);
+    uintptr_t meta = 0;
+    if (host_reserve(&meta, meta_size, MS_GRANULARITY, false, 0) < 0)
+        return MS_ERROR_NOT_ENOUGH_MEMORY;
+    if (host_commit(meta, meta_size, HOST_PROT_READ | HOST_PROT_WRITE) < 0) {
+        host_unreserve(meta, meta_size);
+        return MS_ERROR_NOT_ENOUGH_MEMORY;
+    }
+    uintptr_t base = want;
+    int r = host_reserve(&base, size, MS_GRANULARITY, top_down, vm.max_address);
+    if (r < 0) {
+        host_unreserve(meta, meta_size);
+        /* A fixed address that is taken is the program's error, as on Windows. */
+        return want ? MS_ERROR_INVALID_ADDRESS : MS_ERROR_NOT_ENOUGH_MEMORY;
+    }
+    struct vm_arena *a = (struct vm_arena *)meta;
+    a->base = base;
+    a->end = base + size;
+    a->npages = npages;
+    a->ngranules = ngranules;
+    a->pages = (uint8_t *)(meta + sizeof(struct vm_arena));
+    a->granules = (uint32_t *)ms_align_up((uintptr_t)(a->pages + npages), 8);
+    a->free_hint = 0;
+    a->dedicated = dedicated;
+    a->meta = meta;
+    a->meta_size = meta_size;
+    arena_insert(a);
+    *out = a;
+    return MS_OK;
+}
+
+void vm_arena_destroy(struct vm_arena *arena)
+{
+    size_t i = 0;
+    while (i < vm.narenas && vm.arenas[i] != arena)
+        i++;
+    for (; i + 1 < vm.narenas; i++)
+        vm.arenas[i] = vm.arenas[i + 1];
+    vm.narenas--;
+    vm.arena_bytes -= arena->end - arena->base;
+    host_unreserve(arena->base, arena->end - arena->base);
+    host_unreserve(arena->meta, arena->meta_size);
+}
+
+bool vm_arena_range_free(const struct vm_arena *arena, uintptr_t base, size_t size)
+{
+    size_t g0 = arena_granule(arena, base);
+    size_t g1 = arena_granule(arena, base + size - 1);
+    for (size_t g = g0; g <= g1; g++)
+        if (arena->granules[g])
+            return false;
+    return true;
+}
+
+/* First (or last) run of `count` free granules whose address is aligned. */
+static bool arena_search(struct vm_arena *a, size_t count, size_t align, bool top_down, uintptr_t *out)
+{
+    if (count > a->ngranules)
+        return false;
+    size_t step = align >> MS_GRANULE_SHIFT;
+    if (!top_down) {
+        size_t g = a->free_hint;
+        while (g + count <= a->ngranules) {
+            uintptr_t addr = a->base + (g << MS_GRANULE_SHIFT);
+            if (!ms_is_aligned(addr, align)) {
+                g = (ms_align_up(addr, align) - a->base) >> MS_GRANULE_SHIFT;
+                continue;
+            }
+            size_t run = 0;
+            while (run < count && !a->granules[g + run])
+                run++;
+            if (run == count) {
+                *out = addr;
+                return true;
+            }
+            g += run + 1;
+            if (step > 1)
+                g = (ms_align_up(a->base + (g << MS_GRANULE_SHIFT), align) - a->base) >> MS_GRANULE_SHIFT;
+        }
+        return false;
+    }
+    /* Top-down: highest aligned start whose run fits. */
+    uintptr_t last = ms_align_down(a->end - (count << MS_GRANULE_SHIFT), align);
+    for (uintptr_t addr = last; addr >= a->base && addr + (count << MS_GRANULE_SHIFT) <= a->end; addr -= align) {
+        size_t g = arena_granule(a, addr), run = 0;
+        while (run < count && !a->granules[g + run])
+            run++;
+        if (run == count) {
+            *out = addr;
+            return true;
+        }
+        if (addr < a->base + align)
+            break;
+    }
+    return false;
+}
+
+bool vm_arena_find_free(size_t size, size_t align, bool top_down, struct vm_arena **arena, uintptr_t *addr)
+{
+    size_t count = ms_align_up(size, MS_GRANULARITY) >> MS_GRANULE_SHIFT;
+    for (size_t k = 0; k < vm.narenas; k++) {
+        struct vm_arena *a = vm.arenas[top_down ? vm.narenas - 1 - k : k];
+        if (a->dedicated)
+            continue;
+        if (arena_search(a, count, align, top_down, addr)) {
+            *arena = a;
+            return true;
+        }
+    }
+    return false;
+}

@@ -1,0 +1,65 @@
+/*
+ * vm_free.c - VirtualFree: decommit ranges and release whole allocations.
+ */
+#include "vm_internal.h"
+
+ms_status vm_free(uintptr_t *addr_inout, size_t *size_inout, uint32_t type)
+{
+    uintptr_t addr = *addr_inout;
+    size_t size = *size_inout;
+    if (type != VM_MEM_DECOMMIT && type != VM_MEM_RELEASE)
+        return MS_ERROR_INVALID_PARAMETER;
+    if (!vm_owns(addr))
+        return VM_NOT_OWNED;
+    ms_mutex_lock(&vm.lock);
+    ms_status st = MS_OK;
+    struct vm_arena *arena = vm_arena_find(addr);
+    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, addr) : NULL;
+    if (!arena) {
+        st = VM_NOT_OWNED;                 /* released by another thread meanwhile */
+        goto out;
+    }
+    if (!alloc || alloc->usage != VM_USAGE_USER) {
+        /* Free space of an arena, or memory the core uses for a heap or a
+         * view: not something VirtualFree may take apart. */
+        st = alloc && alloc->usage == VM_USAGE_VIEW ? MS_ERROR_INVALID_PARAMETER : MS_ERROR_INVALID_ADDRESS;
+        goto out;
+    }
+    if (type == VM_MEM_RELEASE) {
+        if (size != 0) {
+            st = MS_ERROR_INVALID_PARAMETER;
+            goto out;
+        }
+        if (addr != alloc->base) {
+            st = MS_ERROR_INVALID_ADDRESS;
+            goto out;
+        }
+        *addr_inout = alloc->base;
+        *size_inout = alloc->size;
+        vm_release_locked(arena, alloc);
+        goto out;
+    }
+    /* MEM_DECOMMIT: size 0 means the whole allocation, from its base only. */
+    uintptr_t start, end;
+    if (size == 0) {
+        if (addr != alloc->base) {
+            st = MS_ERROR_INVALID_ADDRESS;
+            goto out;
+        }
+        start = alloc->base;
+        end = alloc->base + alloc->size;
+    } else {
+        start = ms_align_down(addr, MS_PAGE_SIZE);
+        end = ms_align_up(addr + size, MS_PAGE_SIZE);
+        if (end < start || end > alloc->base + alloc->size) {
+            st = MS_ERROR_INVALID_ADDRESS;
+            goto out;
+        }
+    }
+    vm_decommit_range(arena, alloc, start, end);
+    *addr_inout = start;
+    *size_inout = end - start;
+out:
+    ms_mutex_unlock(&vm.lock);
+    return st;
+}

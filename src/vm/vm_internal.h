@@ -1,0 +1,126 @@
+/*
+ * vm_internal.h - the address-space map shared by the files of src/vm/.
+ *
+ * Layout of the map:
+ *  - arenas: address ranges the core reserved from the host (host_reserve),
+ *    kept in an array sorted by base address;
+ *  - per arena, one byte per 4 KiB page (state and protection, page_byte
+ *    below) and one 32-bit slot per 64 KiB granule naming the allocation that
+ *    owns it (0 = none);
+ *  - allocations (what VirtualAlloc returns, MEMORY_BASIC_INFORMATION's
+ *    AllocationBase): a table of records with a free list.
+ * All of it lives in metadata reservations apart from user memory, so a
+ * program that overruns its buffers cannot corrupt the map.
+ *
+ * Invariants (checked by vm_check_invariants):
+ *  - arenas are sorted, disjoint, 64 KiB-aligned;
+ *  - an allocation lies in one arena, starts on a granule, and every granule
+ *    it touches names it; no other granule does;
+ *  - pages of an allocation are RESERVED or COMMITTED; pages outside any
+ *    allocation are FREE (zero) and reserved-with-no-access on the host;
+ *  - a committed page is mapped on the host with page_host_prot(byte);
+ *  - committed_pages equals the number of COMMITTED private pages.
+ * Every access to the map holds vm.lock.
+ */
+#ifndef MS_VM_INTERNAL_H
+#define MS_VM_INTERNAL_H
+
+#include "vm.h"
+#include "../base/ms_lock.h"
+#include "../host/host.h"
+
+#define VM_ARENA_SIZE        ((size_t)1 << 30)      /* normal arenas: 1 GiB */
+#define VM_MAX_ARENAS        4096
+#define VM_MAX_ALLOCATIONS   ((uint32_t)1 << 20)
+#define VM_TABLE_COMMIT_STEP ((size_t)65536)
+
+/* --- page bytes ------------------------------------------------------------
+ * bits 0-1: state; bits 2-4: base protection (log2 of the PAGE_* value, 0-7);
+ * bit 5: PAGE_GUARD; bit 6: PAGE_NOCACHE; bit 7: PAGE_WRITECOMBINE. */
+#define PAGE_STATE_FREE      0u
+#define PAGE_STATE_RESERVED  1u
+#define PAGE_STATE_COMMITTED 2u
+#define PAGE_STATE_MASK      3u
+
+struct vm_allocation {
+    uintptr_t base;
+    size_t size;                /* bytes, a page multiple */
+    uint32_t alloc_protect;
+    uint32_t type;              /* VM_MEM_PRIVATE or VM_MEM_MAPPED */
+    uint8_t usage;              /* enum vm_usage */
+    uint8_t write_watch;
+    uint32_t next_free;         /* free-list link (index+1) while unused */
+    void *owner;
+};
+
+struct vm_arena {
+    uintptr_t base, end;
+    size_t npages, ngranules;
+    uint8_t *pages;
+    uint32_t *granules;         /* allocation index + 1, or 0 */
+    size_t free_hint;           /* every granule below it is taken */
+    bool dedicated;             /* reserved for one allocation; goes with it */
+    uintptr_t meta;             /* the metadata reservation holding this struct */
+    size_t meta_size;
+};
+
+struct vm_state {
+    ms_mutex lock;
+    bool initialised;
+    uintptr_t max_address;
+    struct vm_arena *arenas[VM_MAX_ARENAS];
+    size_t narenas;
+    struct vm_allocation *allocs;
+    uint32_t alloc_high;        /* records ever used */
+    size_t alloc_committed;     /* bytes of the table made accessible */
+    uint32_t free_head;         /* index+1 of the first free record */
+    uint64_t committed_pages;
+    uint64_t peak_committed_pages;
+    uint64_t reserved_bytes;
+    uint64_t arena_bytes;
+    uint64_t commit_limit;      /* bytes; 0 = not yet read from the host */
+};
+
+extern struct vm_state vm;
+
+/* vm_pages.c */
+bool vm_protect_is_valid(uint32_t protect, bool allow_writecopy);
+uint8_t page_byte_make(uint32_t state, uint32_t protect);
+uint32_t page_byte_protect(uint8_t byte);
+int page_host_prot(uint8_t byte);
+static inline uint32_t page_byte_state(uint8_t b) { return b & PAGE_STATE_MASK; }
+size_t vm_pages_run(const uint8_t *pages, size_t first, size_t limit);
+
+/* vm_arena.c */
+struct vm_arena *vm_arena_find(uintptr_t addr);
+ms_status vm_arena_create(uintptr_t want, size_t size, bool top_down, bool dedicated, struct vm_arena **out);
+void vm_arena_destroy(struct vm_arena *arena);
+bool vm_arena_find_free(size_t size, size_t align, bool top_down, struct vm_arena **arena, uintptr_t *addr);
+bool vm_arena_range_free(const struct vm_arena *arena, uintptr_t base, size_t size);
+
+/* vm_alloc.c */
+struct vm_allocation *vm_allocation_at(const struct vm_arena *arena, uintptr_t addr);
+ms_status vm_allocation_create(struct vm_arena *arena, uintptr_t base, size_t size, uint32_t protect,
+                               uint32_t type, struct vm_allocation **out);
+void vm_allocation_destroy(struct vm_arena *arena, struct vm_allocation *alloc);
+ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end,
+                          uint32_t protect);
+void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end);
+/* Decommit and forget a whole allocation (and its arena, if dedicated). */
+void vm_release_locked(struct vm_arena *arena, struct vm_allocation *alloc);
+
+/* vm_commit.c */
+bool vm_charge_commit(uint64_t pages);
+void vm_uncharge_commit(uint64_t pages);
+
+static inline size_t arena_page(const struct vm_arena *a, uintptr_t addr)
+{
+    return (addr - a->base) >> MS_PAGE_SHIFT;
+}
+
+static inline size_t arena_granule(const struct vm_arena *a, uintptr_t addr)
+{
+    return (addr - a->base) >> MS_GRANULE_SHIFT;
+}
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * vm_pages.c - the per-page byte: Windows protections in 6 bits, and what
+ * the host must be told for each.
+ */
+#include "vm_internal.h"
+
+#define PROT_MODIFIERS (VM_PAGE_GUARD | VM_PAGE_NOCACHE | VM_PAGE_WRITECOMBINE)
+
+/* A protection is one base value plus at most one modifier, and a modifier
+ * never goes with PAGE_NOACCESS (Windows' rules for VirtualAlloc/Protect). */
+bool vm_protect_is_valid(uint32_t protect, bool allow_writecopy)
+{
+    uint32_t base = protect & 0xFFu;
+    uint32_t mods = protect & PROT_MODIFIERS;
+    if (protect & ~(0xFFu | PROT_MODIFIERS))
+        return false;
+    if (base == 0 || (base & (base - 1)))
+        return false;
+    if (mods & (mods - 1))
+        return false;
+    if (mods && base == VM_PAGE_NOACCESS)
+        return false;
+    if (!allow_writecopy && (base == VM_PAGE_WRITECOPY || base == VM_PAGE_EXECUTE_WRITECOPY))
+        return false;
+    return true;
+}
+
+uint8_t page_byte_make(uint32_t state, uint32_t protect)
+{
+    if (state != PAGE_STATE_COMMITTED)
+        return (uint8_t)state;      /* reserved and free pages carry no protection */
+    uint32_t base = protect & 0xFFu;
+    uint32_t index = (uint32_t)__builtin_ctz(base);
+    uint32_t byte = state | (index << 2);
+    if (protect & VM_PAGE_GUARD)
+        byte |= 1u << 5;
+    if (protect & VM_PAGE_NOCACHE)
+        byte |= 1u << 6;
+    if (protect & VM_PAGE_WRITECOMBINE)
+        byte |= 1u << 7;
+    return (uint8_t)byte;
+}
+
+uint32_t page_byte_protect(uint8_t byte)
+{
+    if (page_byte_state(byte) != PAGE_STATE_COMMITTED)
+        return 0;
+    uint32_t protect = 1u << ((byte >> 2) & 7u);
+    if (byte & (1u << 5))
+        protect |= VM_PAGE_GUARD;
+    if (byte & (1u << 6))
+        protect |= VM_PAGE_NOCACHE;
+    if (byte & (1u << 7))
+        protect |= VM_PAGE_WRITECOMBINE;
+    return protect;
+}
+
+int page_host_prot(uint8_t byte)
+{
+    if (page_byte_state(byte) != PAGE_STATE_COMMITTED || (byte & (1u << 5)))
+        return HOST_PROT_NONE;      /* guard pages trap on first touch */
+    switch (1u << ((byte >> 2) & 7u)) {
+    case VM_PAGE_READONLY:          return HOST_PROT_READ;
+    case VM_PAGE_READWRITE:         return HOST_PROT_READ | HOST_PROT_WRITE;
+    case VM_PAGE_WRITECOPY:         return HOST_PROT_READ | HOST_PROT_WRITE;
+    case VM_PAGE_EXECUTE:           return HOST_PROT_READ | HOST_PROT_EXEC;
+    case VM_PAGE_EXECUTE_READ:      return HOST_PROT_READ | HOST_PROT_EXEC;
+    case VM_PAGE_EXECUTE_READWRITE: return HOST_PROT_READ | HOST_PROT_WRITE | HOST_PROT_EXEC;
+    case VM_PAGE_EXECUTE_WRITECOPY: return HOST_PROT_READ | HOST_PROT_WRITE | HOST_PROT_EXEC;
+    default:                        return HOST_PROT_NONE;
+    }
+}
+
+/* Number of pages from `first` (exclusive bound `limit`) whose byte equals
+ * pages[first]. Compares eight pages at a time once aligned: VirtualQuery
+ * on a large uniform region is a scan of this array. */
+size_t vm_pages_run(const uint8_t *pages, size_t first, size_t limit)
+{
+    uint8_t b = pages[first];
+    size_t i = first + 1;
+    while (i < limit && (i & 7))
+        if (pages[i] == b)
+            i++;
+        else
+            return i - first;
+    uint64_t pattern = 0x0101010101010101ull * b;
+    while (i + 8 <= limit) {
+        uint64_t word;
+        memcpy(&word, pages + i, 8);
+        if (word != pattern)
+            break;
+        i += 8;
+    }
+    while (i < limit && pages[i] == b)
+        i++;
+    return i - first;
+}

@@ -1,0 +1,54 @@
+/*
+ * vm_protect.c - VirtualProtect: new protection for committed pages of one
+ * allocation, enforced by the host.
+ */
+#include "vm_internal.h"
+
+ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *old_protect)
+{
+    if (!vm_owns(addr))
+        return VM_NOT_OWNED;
+    if (size == 0)
+        return MS_ERROR_INVALID_PARAMETER;
+    uintptr_t start = ms_align_down(addr, MS_PAGE_SIZE), end = ms_align_up(addr + size, MS_PAGE_SIZE);
+    if (end <= start)
+        return MS_ERROR_INVALID_PARAMETER;
+    ms_mutex_lock(&vm.lock);
+    ms_status st = MS_OK;
+    struct vm_arena *arena = vm_arena_find(start);
+    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, start) : NULL;
+    if (!arena) {
+        st = VM_NOT_OWNED;
+        goto out;
+    }
+    if (!alloc || end > alloc->base + alloc->size) {
+        st = MS_ERROR_INVALID_ADDRESS;
+        goto out;
+    }
+    /* WRITECOPY only makes sense on mapped memory (a copy-on-write view). */
+    if (!vm_protect_is_valid(protect, alloc->type == VM_MEM_MAPPED)) {
+        st = MS_ERROR_INVALID_PARAMETER;
+        goto out;
+    }
+    size_t p0 = arena_page(arena, start), p1 = arena_page(arena, end);
+    for (size_t p = p0; p < p1; p++)
+        if (page_byte_state(arena->pages[p]) != PAGE_STATE_COMMITTED) {
+            st = MS_ERROR_INVALID_ADDRESS;
+            goto out;
+        }
+    uint8_t byte = page_byte_make(PAGE_STATE_COMMITTED, protect);
+    uint32_t old = page_byte_protect(arena->pages[p0]);
+    if (vm_pages_run(arena->pages, p0, p1) != p1 - p0 || arena->pages[p0] != byte) {
+        if (host_protect(start, end - start, page_host_prot(byte)) < 0) {
+            /* The host ran out of mappings (vm.max_map_count) or memory. */
+            st = MS_ERROR_NOT_ENOUGH_MEMORY;
+            goto out;
+        }
+        memset(arena->pages + p0, byte, p1 - p0);
+    }
+    if (old_protect)
+        *old_protect = old;
+out:
+    ms_mutex_unlock(&vm.lock);
+    return st;
+}

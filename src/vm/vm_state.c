@@ -1,0 +1,126 @@
+/*
+ * vm_state.c - the one address-space map, its initialisation, its counters,
+ * the commit charge, and the invariant checker used by the tests.
+ */
+#include "vm_internal.h"
+
+struct vm_state vm = { .lock = MS_MUTEX_INIT };
+
+ms_status vm_init(uintptr_t max_address)
+{
+    if (__atomic_load_n(&vm.initialised, __ATOMIC_ACQUIRE))
+        return MS_OK;
+    ms_mutex_lock(&vm.lock);
+    ms_status st = MS_OK;
+    if (!vm.initialised) {
+        uintptr_t table = 0;
+        size_t table_size = (size_t)VM_MAX_ALLOCATIONS * sizeof(struct vm_allocation);
+        if (host_reserve(&table, table_size, MS_GRANULARITY, false, 0) < 0) {
+            st = MS_ERROR_NOT_ENOUGH_MEMORY;
+        } else {
+            vm.allocs = (struct vm_allocation *)table;
+            vm.max_address = max_address ? max_address : MS_USER_SPACE_LIMIT + 1;
+            __atomic_store_n(&vm.initialised, true, __ATOMIC_RELEASE);
+        }
+    }
+    ms_mutex_unlock(&vm.lock);
+    return st;
+}
+
+/* Windows' commit limit is RAM plus page files; the host's equivalent is
+ * RAM (or the cgroup limit) plus swap. */
+static uint64_t host_commit_limit(void)
+{
+    struct host_memory_facts facts;
+    if (host_memory_facts(&facts) < 0)
+        return UINT64_MAX;
+    return facts.total_ram + facts.total_swap;
+}
+
+bool vm_charge_commit(uint64_t pages)
+{
+    if (!vm.commit_limit)
+        vm.commit_limit = host_commit_limit();
+    uint64_t bytes = (vm.committed_pages + pages) << MS_PAGE_SHIFT;
+    if (bytes > vm.commit_limit)
+        return false;
+    vm.committed_pages += pages;
+    if (vm.committed_pages > vm.peak_committed_pages)
+        vm.peak_committed_pages = vm.committed_pages;
+    return true;
+}
+
+void vm_uncharge_commit(uint64_t pages)
+{
+    vm.committed_pages -= pages;
+}
+
+void vm_set_commit_limit(uint64_t bytes)
+{
+    ms_mutex_lock(&vm.lock);
+    vm.commit_limit = bytes ? bytes : host_commit_limit();
+    ms_mutex_unlock(&vm.lock);
+}
+
+void vm_get_counters(struct vm_counters *c)
+{
+    ms_mutex_lock(&vm.lock);
+    if (!vm.commit_limit)
+        vm.commit_limit = host_commit_limit();
+    c->committed_bytes = vm.committed_pages << MS_PAGE_SHIFT;
+    c->peak_committed_bytes = vm.peak_committed_pages << MS_PAGE_SHIFT;
+    c->reserved_bytes = vm.reserved_bytes;
+    c->arena_bytes = vm.arena_bytes;
+    c->commit_limit = vm.commit_limit;
+    ms_mutex_unlock(&vm.lock);
+}
+
+const char *vm_check_invariants(void)
+{
+    const char *err = NULL;
+    ms_mutex_lock(&vm.lock);
+    uint64_t committed = 0, reserved = 0;
+    for (size_t i = 0; i < vm.narenas && !err; i++) {
+        struct vm_arena *a = vm.arenas[i];
+        if (!ms_is_aligned(a->base, MS_GRANULARITY) || a->end <= a->base)
+            err = "arena misaligned or empty";
+        else if (i && vm.arenas[i - 1]->end > a->base)
+            err = "arenas overlap or are unsorted";
+        for (size_t g = 0; g < a->ngranules && !err; g++) {
+            uint32_t slot = a->granules[g];
+            uintptr_t gaddr = a->base + (g << MS_GRANULE_SHIFT);
+            if (!slot) {
+                for (size_t p = g * 16; p < g * 16 + 16; p++)
+                    if (a->pages[p] != PAGE_STATE_FREE)
+                        err = "page of a free granule is not free";
+                continue;
+            }
+            if (slot > vm.alloc_high) {
+                err = "granule names a record beyond the table";
+                break;
+            }
+            struct vm_allocation *al = &vm.allocs[slot - 1];
+            if (al->size == 0 || gaddr < ms_align_down(al->base, MS_GRANULARITY) || gaddr >= al->base + al->size)
+                err = "granule names an allocation that does not cover it";
+            else if (gaddr == al->base) {
+                reserved += al->size;
+                for (size_t p = arena_page(a, al->base); p < arena_page(a, al->base + al->size); p++) {
+                    uint32_t state = page_byte_state(a->pages[p]);
+                    if (state == PAGE_STATE_FREE)
+                        err = "page inside an allocation is free";
+                    else if (state == PAGE_STATE_COMMITTED && al->type == VM_MEM_PRIVATE)
+                        committed++;
+                }
+                for (size_t p = arena_page(a, al->base + al->size); p < (g + 1 + ((al->size - 1) >> MS_GRANULE_SHIFT)) * 16 && p < a->npages; p++)
+                    if (a->pages[p] != PAGE_STATE_FREE)
+                        err = "page past an allocation's end is not free";
+            }
+        }
+    }
+    if (!err && committed != vm.committed_pages)
+        err = "commit charge differs from the committed private pages";
+    if (!err && reserved != vm.reserved_bytes)
+        err = "reserved bytes differ from the allocations";
+    ms_mutex_unlock(&vm.lock);
+    return err;
+}

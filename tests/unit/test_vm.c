@@ -1,0 +1,240 @@
+/*
+ * test_vm.c - the vm core against Windows' rules, natively.
+ */
+#include <signal.h>
+#include <setjmp.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../../src/vm/vm.h"
+#include "unit.h"
+
+static sigjmp_buf fault_jump;
+
+static void on_fault(int sig)
+{
+    (void)sig;
+    siglongjmp(fault_jump, 1);
+}
+
+/* Does touching addr (read or write) fault? */
+static int faults(volatile char *addr, int write)
+{
+    struct sigaction sa = { 0 }, old_segv, old_bus;
+    sa.sa_handler = on_fault;
+    sigaction(SIGSEGV, &sa, &old_segv);
+    sigaction(SIGBUS, &sa, &old_bus);
+    int faulted = 0;
+    if (sigsetjmp(fault_jump, 1) == 0) {
+        if (write)
+            *addr = 1;
+        else
+            (void)*addr;
+    } else {
+        faulted = 1;
+    }
+    sigaction(SIGSEGV, &old_segv, NULL);
+    sigaction(SIGBUS, &old_bus, NULL);
+    return faulted;
+}
+
+static void test_reserve_commit_release(void)
+{
+    uintptr_t a = 0;
+    CHECK_EQ(vm_allocate(&a, 1024, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    CHECK(a && a % 65536 == 0, "allocation 64 KiB aligned: %#lx", (unsigned long)a);
+    CHECK(((char *)a)[100] == 0, "fresh memory is zero");
+    memset((void *)a, 0x5a, 4096);
+    struct vm_region_info info;
+    CHECK_EQ(vm_query(a + 10, &info), MS_OK);
+    CHECK_EQ(info.base, a);
+    CHECK_EQ(info.allocation_base, a);
+    CHECK_EQ(info.region_size, 4096);
+    CHECK_EQ(info.state, VM_MEM_COMMIT);
+    CHECK_EQ(info.protect, VM_PAGE_READWRITE);
+    CHECK_EQ(info.type, VM_MEM_PRIVATE);
+    /* The rest of the granule is free space. */
+    CHECK_EQ(vm_query(a + 4096, &info), MS_OK);
+    CHECK_EQ(info.state, VM_MEM_FREE);
+    CHECK_EQ(info.allocation_base, 0);
+    size_t size = 0;
+    uintptr_t b = a;
+    CHECK_EQ(vm_free(&b, &size, VM_MEM_RELEASE), MS_OK);
+    CHECK_EQ(size, 4096);
+    CHECK_EQ(vm_query(a, &info), MS_OK);
+    CHECK_EQ(info.state, VM_MEM_FREE);
+    b = a;
+    size = 0;
+    CHECK_EQ(vm_free(&b, &size, VM_MEM_RELEASE), MS_ERROR_INVALID_ADDRESS);
+    CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
+}
+
+static void test_reserve_then_commit(void)
+{
+    uintptr_t a = 0;
+    CHECK_EQ(vm_allocate(&a, 16 * 4096, VM_MEM_RESERVE, VM_PAGE_NOACCESS), MS_OK);
+    struct vm_region_info info;
+    CHECK_EQ(vm_query(a, &info), MS_OK);
+    CHECK_EQ(info.state, VM_MEM_RESERVE);
+    CHECK_EQ(info.protect, 0);
+    CHECK_EQ(info.allocation_protect, VM_PAGE_NOACCESS);
+    CHECK_EQ(info.region_size, 16 * 4096);
+    CHECK(faults((char *)a, 0), "reserved page faults");
+
+    uintptr_t c = a + 2 * 4096 + 17;
+    CHECK_EQ(vm_allocate(&c, 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    CHECK_EQ(c, a + 2 * 4096);                          /* rounded down to the page */
+    CHECK_EQ(vm_query(a + 2 * 4096, &info), MS_OK);
+    CHECK_EQ(info.region_size, 2 * 4096);                /* bytes 17..4113 touch two pages */
+    ((char *)c)[5] = 7;
+    uintptr_t again = c;
+    CHECK_EQ(vm_allocate(&again, 4096, VM_MEM_COMMIT, VM_PAGE_READONLY), MS_OK);
+    CHECK(((char *)c)[5] == 7, "recommit keeps contents");
+    CHECK(faults((char *)c, 1), "recommitted read-only page faults on write");
+    CHECK(!faults((char *)c, 0), "and reads");
+
+    /* Committing past the reservation is refused. */
+    uintptr_t past = a + 15 * 4096;
+    CHECK_EQ(vm_allocate(&past, 2 * 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_ERROR_INVALID_ADDRESS);
+
+    uint32_t old = 0;
+    CHECK_EQ(vm_protect(c, 4096, VM_PAGE_READWRITE, &old), MS_OK);
+    CHECK_EQ(old, VM_PAGE_READONLY);
+    CHECK_EQ(vm_protect(a, 4096, VM_PAGE_READWRITE, &old), MS_ERROR_INVALID_ADDRESS);   /* reserved page */
+    CHECK_EQ(vm_protect(c, 4096, VM_PAGE_WRITECOPY, &old), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_protect(c, 4096, VM_PAGE_NOACCESS, &old), MS_OK);
+    CHECK(faults((char *)c, 0), "PAGE_NOACCESS faults on read");
+
+    uintptr_t d = a + 2 * 4096;
+    size_t size = 4096;
+    CHECK_EQ(vm_free(&d, &size, VM_MEM_DECOMMIT), MS_OK);
+    CHECK_EQ(vm_query(a, &info), MS_OK);
+    CHECK_EQ(info.state, VM_MEM_RESERVE);
+    CHECK_EQ(info.region_size, 3 * 4096);                /* pages 0..2 reserved, one region */
+    d = a + 4096;
+    size = 4096;
+    CHECK_EQ(vm_free(&d, &size, VM_MEM_RELEASE), MS_ERROR_INVALID_PARAMETER);
+    size = 0;
+    CHECK_EQ(vm_free(&d, &size, VM_MEM_RELEASE), MS_ERROR_INVALID_ADDRESS);
+    d = a;
+    CHECK_EQ(vm_free(&d, &size, VM_MEM_RELEASE), MS_OK);
+    CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
+}
+
+static void test_bad_parameters(void)
+{
+    uintptr_t a = 0;
+    CHECK_EQ(vm_allocate(&a, 0, VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_allocate(&a, 4096, 0, VM_PAGE_READWRITE), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_allocate(&a, 4096, VM_MEM_COMMIT, 0), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_allocate(&a, 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE | VM_PAGE_READONLY), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_allocate(&a, 4096, VM_MEM_COMMIT, VM_PAGE_WRITECOPY), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_allocate(&a, 4096, VM_MEM_COMMIT, VM_PAGE_NOACCESS | VM_PAGE_GUARD), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_allocate(&a, 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE | VM_PAGE_NOCACHE | VM_PAGE_GUARD),
+             MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_allocate(&a, 4096, VM_MEM_COMMIT | 0x40000000u, VM_PAGE_READWRITE), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_allocate(&a, 4096, VM_MEM_COMMIT | VM_MEM_RESERVE | VM_MEM_LARGE_PAGES, VM_PAGE_READWRITE),
+             MS_ERROR_PRIVILEGE_NOT_HELD);
+    a = 0x800000000000ull;
+    CHECK_EQ(vm_allocate(&a, 4096, VM_MEM_COMMIT | VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_ERROR_INVALID_PARAMETER);
+    a = 0;
+    CHECK_EQ(vm_allocate(&a, (size_t)-4096, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_ERROR_NOT_ENOUGH_MEMORY);
+    CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
+}
+
+static void test_fixed_address_and_collision(void)
+{
+    uintptr_t a = 0;
+    CHECK_EQ(vm_allocate(&a, 3 * 65536, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_OK);
+    uintptr_t inside = a + 65536 + 123;
+    CHECK_EQ(vm_allocate(&inside, 4096, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_ERROR_INVALID_ADDRESS);
+    size_t size = 0;
+    CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
+    /* A reservation at a requested unaligned address rounds down to 64 KiB. */
+    uintptr_t want = a + 65536 + 123;
+    CHECK_EQ(vm_allocate(&want, 100, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    CHECK_EQ(want, a + 65536);
+    struct vm_region_info info;
+    CHECK_EQ(vm_query(want, &info), MS_OK);
+    CHECK_EQ(info.region_size, 4096);
+    size = 0;
+    CHECK_EQ(vm_free(&want, &size, VM_MEM_RELEASE), MS_OK);
+    /* Memory nobody reserved through the core is not the core's. */
+    void *foreign = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK_EQ(vm_query((uintptr_t)foreign, &info), VM_NOT_OWNED);
+    uintptr_t f = (uintptr_t)foreign;
+    size = 0;
+    CHECK_EQ(vm_free(&f, &size, VM_MEM_RELEASE), VM_NOT_OWNED);
+    CHECK_EQ(vm_protect(f, 4096, VM_PAGE_READONLY, NULL), VM_NOT_OWNED);
+    /* A fixed reservation over it collides. */
+    f = (uintptr_t)foreign;
+    CHECK_EQ(vm_allocate(&f, 4096, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_ERROR_INVALID_ADDRESS);
+    munmap(foreign, 65536);
+    CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
+}
+
+static void test_top_down_and_reuse(void)
+{
+    uintptr_t lo = 0, hi = 0;
+    CHECK_EQ(vm_allocate(&lo, 65536, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_OK);
+    CHECK_EQ(vm_allocate(&hi, 65536, VM_MEM_RESERVE | VM_MEM_TOP_DOWN, VM_PAGE_READWRITE), MS_OK);
+    CHECK(hi > lo, "top-down above bottom-up: %#lx > %#lx", (unsigned long)hi, (unsigned long)lo);
+    size_t size = 0;
+    uintptr_t again = 0;
+    CHECK_EQ(vm_free(&lo, &size, VM_MEM_RELEASE), MS_OK);
+    CHECK_EQ(vm_allocate(&again, 65536, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_OK);
+    CHECK_EQ(again, lo);                                 /* released space is reused, lowest first */
+    size = 0;
+    CHECK_EQ(vm_free(&again, &size, VM_MEM_RELEASE), MS_OK);
+    size = 0;
+    CHECK_EQ(vm_free(&hi, &size, VM_MEM_RELEASE), MS_OK);
+}
+
+static void test_commit_limit(void)
+{
+    struct vm_counters before;
+    vm_get_counters(&before);
+    vm_set_commit_limit(before.committed_bytes + 8 * 4096);
+    uintptr_t a = 0;
+    CHECK_EQ(vm_allocate(&a, 16 * 4096, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_ERROR_COMMITMENT_LIMIT);
+    a = 0;
+    CHECK_EQ(vm_allocate(&a, 8 * 4096, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    struct vm_counters now;
+    vm_get_counters(&now);
+    CHECK_EQ(now.committed_bytes, before.committed_bytes + 8 * 4096);
+    size_t size = 0;
+    CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
+    vm_set_commit_limit(0);
+    vm_get_counters(&now);
+    CHECK_EQ(now.committed_bytes, before.committed_bytes);
+    CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
+}
+
+static void test_large_dedicated(void)
+{
+    uintptr_t a = 0;
+    size_t big = (size_t)2 << 30;
+    CHECK_EQ(vm_allocate(&a, big, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_OK);
+    struct vm_region_info info;
+    CHECK_EQ(vm_query(a + big - 1, &info), MS_OK);
+    CHECK_EQ(info.allocation_base, a);
+    CHECK_EQ(info.region_size, 4096);
+    CHECK_EQ(vm_query(a, &info), MS_OK);
+    CHECK_EQ(info.region_size, big);
+    size_t size = 0;
+    CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
+    CHECK(!vm_owns(a), "a dedicated arena goes with its allocation");
+}
+
+int main(void)
+{
+    CHECK_EQ(vm_init(0), MS_OK);
+    test_reserve_commit_release();
+    test_reserve_then_commit();
+    test_bad_parameters();
+    test_fixed_address_and_collision();
+    test_top_down_and_reuse();
+    test_commit_limit();
+    test_large_dedicated();
+    return unit_done();
+}
