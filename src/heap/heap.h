@@ -1,0 +1,54 @@
+/*
+ * heap.h - heaps on top of the vm core: the engine of HeapCreate, HeapAlloc
+ * and the rest of the Heap* family (the win32 layer adds handles, error codes
+ * and exceptions).
+ *
+ * Ownership: a block belongs to a heap of the core if and only if its address
+ * is inside a region the vm core tagged VM_USAGE_HEAP (heap_owner_of). The
+ * win32 layer passes every other pointer through to ntdll, so Wine's blocks
+ * keep working.
+ *
+ * Flags are the Windows HEAP_* numbers. Errors are Win32 codes (ms_error.h).
+ * Thread safety: all functions are thread-safe unless the heap was created
+ * with HEAP_NO_SERIALIZE, in which case the caller serialises.
+ */
+#ifndef MS_HEAP_H
+#define MS_HEAP_H
+
+#include "../base/ms_base.h"
+#include "../base/ms_error.h"
+
+#define MS_HEAP_NO_SERIALIZE            0x00000001u
+#define MS_HEAP_GROWABLE                0x00000002u
+#define MS_HEAP_GENERATE_EXCEPTIONS     0x00000004u
+#define MS_HEAP_ZERO_MEMORY             0x00000008u
+#define MS_HEAP_REALLOC_IN_PLACE_ONLY   0x00000010u
+#define MS_HEAP_CREATE_ENABLE_EXECUTE   0x00040000u
+
+struct ms_heap;
+
+/* HeapCreate: maximum 0 = growable. */
+struct ms_heap *heap_create(uint32_t flags, size_t initial, size_t maximum, ms_status *err);
+/* HeapDestroy: releases every block and region of the heap. */
+ms_status heap_destroy(struct ms_heap *heap);
+
+/* HeapAlloc: 16-byte aligned; size 0 gives a unique block. NULL + *err on failure. */
+void *heap_alloc(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *err);
+/* HeapFree: MS_OK, or MS_ERROR_INVALID_PARAMETER for a pointer that is not a
+ * live block of this heap (double free, interior pointer, other heap); the
+ * heap is unchanged then. */
+ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block);
+/* HeapReAlloc: NULL + *err on failure (the old block stays valid). */
+void *heap_realloc(struct ms_heap *heap, uint32_t flags, void *block, size_t size, ms_status *err);
+/* HeapSize: the size asked for; (size_t)-1 for a pointer that is not a live block. */
+size_t heap_size(struct ms_heap *heap, uint32_t flags, const void *block);
+/* HeapValidate: block NULL = the whole heap. */
+bool heap_validate(struct ms_heap *heap, uint32_t flags, const void *block);
+
+/* The heap that owns `ptr` (any address inside one of its regions), or NULL. */
+struct ms_heap *heap_owner_of(const void *ptr);
+
+/* The process heap of the core (created on first use). */
+struct ms_heap *heap_process(void);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * host_reserve_wine.c - address-space reservation when the core runs inside
+ * Wine (the PE build).
+ *
+ * Wine keeps its own map of the process's address space and maps over
+ * anything it believes free. So arenas are reserved through ntdll's
+ * NtAllocateVirtualMemory(MEM_RESERVE): Wine then reports them reserved and
+ * never places anything there, and the core manages the pages inside with
+ * raw syscalls (host_linux.c). This file declares the two ntdll entry points
+ * it needs itself, to keep windows.h out of the core.
+ */
+#include "host.h"
+
+typedef int32_t ntstatus;
+#define NT_CURRENT_PROCESS ((void *)(intptr_t)-1)
+#define NT_MEM_RESERVE  0x2000u
+#define NT_MEM_RELEASE  0x8000u
+#define NT_MEM_TOP_DOWN 0x100000u
+#define NT_PAGE_NOACCESS 0x01u
+
+__attribute__((dllimport)) ntstatus __stdcall NtAllocateVirtualMemory(void *process, void **base, uintptr_t zero_bits,
+                                                                      size_t *size, uint32_t type, uint32_t protect);
+__attribute__((dllimport)) ntstatus __stdcall NtFreeVirtualMemory(void *process, void **base, size_t *size,
+                                                                  uint32_t type);
+
+static int try_reserve(uintptr_t *addr, size_t size, bool top_down, uintptr_t limit)
+{
+    void *base = (void *)*addr;
+    size_t len = size;
+    /* On 64-bit, zero_bits above 32 is a mask of allowed address bits. */
+    uintptr_t zero_bits = limit && limit <= ((uintptr_t)1 << 47) ? limit - 1 : 0;
+    ntstatus st = NtAllocateVirtualMemory(NT_CURRENT_PROCESS, &base, zero_bits, &len,
+                                          NT_MEM_RESERVE | (top_down ? NT_MEM_TOP_DOWN : 0), NT_PAGE_NOACCESS);
+    if (st < 0)
+        return st == (ntstatus)0xC0000018 /* STATUS_CONFLICTING_ADDRESSES */ ? -17 : -12;
+    *addr = (uintptr_t)base;
+    return 0;
+}
+
+int host_reserve(uintptr_t *addr, size_t size, size_t align, bool top_down, uintptr_t limit)
+{
+    if (*addr || align <= MS_GRANULARITY)
+        return try_reserve(addr, size, top_down, limit);
+    /* Wine, like Windows, cannot release part of a reservation, so a larger
+     * alignment is found by reserving a padded range, noting an aligned
+     * address inside it, giving the range back and taking the aligned part.
+     * Another thread may win the race for it: then try again. */
+    for (int attempt = 0; attempt < 8; attempt++) {
+        uintptr_t probe = 0;
+        int r = try_reserve(&probe, size + align, top_down, limit);
+        if (r < 0)
+            return r;
+        uintptr_t aligned = ms_align_up(probe, align);
+        host_unreserve(probe, size + align);
+        if (try_reserve(&aligned, size, false, limit) == 0) {
+            *addr = aligned;
+            return 0;
+        }
+    }
+    return -12;
+}
+
+int host_unreserve(uintptr_t addr, size_t size)
+{
+    MS_UNUSED(size);
+    void *base = (void *)addr;
+    size_t len = 0;
+    return NtFreeVirtualMemory(NT_CURRENT_PROCESS, &base, &len, NT_MEM_RELEASE) < 0 ? -22 : 0;
+}
