@@ -51,12 +51,14 @@ size_t ms_vformat(char *buf, size_t size, const char *fmt, va_list ap)
             continue;
         }
         p++;
-        bool zero = false, left = false;
+        bool zero = false, left = false, alt = false;
         for (;; p++) {
             if (*p == '0')
                 zero = true;
             else if (*p == '-')
                 left = true;
+            else if (*p == '#')
+                alt = true;
             else
                 break;
         }
@@ -73,7 +75,9 @@ size_t ms_vformat(char *buf, size_t size, const char *fmt, va_list ap)
             else if (p[0] == 'I' && p[1] == '6' && p[2] == '4') {
                 longs = 2;
                 p += 2;
-            } else
+            } else if (*p == 'I')     /* Microsoft's size_t modifier */
+                longs = 2;
+            else
                 break;
         }
         switch (*p) {
@@ -88,6 +92,10 @@ size_t ms_vformat(char *buf, size_t size, const char *fmt, va_list ap)
         case 'X': {
             uint64_t v = longs >= 2 ? va_arg(ap, uint64_t)
                        : longs == 1 ? (uint64_t)va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+            if (alt && v && *p != 'u') {
+                put(&o, '0');
+                put(&o, 'x');
+            }
             put_number(&o, v, *p == 'u' ? 10 : 16, *p == 'X', false, width, zero, left);
             break;
         }

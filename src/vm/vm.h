@@ -29,6 +29,7 @@ enum vm_usage {
     VM_USAGE_USER = 0,      /* VirtualAlloc by the program */
     VM_USAGE_HEAP = 1,      /* segment or large block of a heap (owner = heap) */
     VM_USAGE_VIEW = 2,      /* view of a section (owner = view record) */
+    VM_USAGE_CODE = 3,      /* code memshim generates (ntdll hook trampolines) */
 };
 
 struct vm_region_info {                 /* MEMORY_BASIC_INFORMATION, portably */
@@ -67,6 +68,12 @@ ms_status vm_allocate(uintptr_t *addr, size_t size, uint32_t type, uint32_t prot
  * with the region tagged; `align` is a power of two >= 64 KiB. */
 ms_status vm_allocate_internal(uintptr_t *addr, size_t size, size_t align, uint32_t protect,
                                enum vm_usage usage, void *owner);
+/* Release a region vm_allocate_internal made (any usage), by its base;
+ * MS_ERROR_INVALID_ADDRESS unless base starts such a region. */
+ms_status vm_release_internal(uintptr_t base);
+/* Decommit the pages of [base, base+size) (page-aligned) inside a region
+ * vm_allocate_internal made; they read as zero once committed again. */
+ms_status vm_decommit_internal(uintptr_t base, size_t size);
 /* VirtualFree: MEM_DECOMMIT or MEM_RELEASE of [*addr, *addr+*size). */
 ms_status vm_free(uintptr_t *addr, size_t *size, uint32_t type);
 /* VirtualProtect. */
@@ -76,6 +83,11 @@ ms_status vm_query(uintptr_t addr, struct vm_region_info *info);
 /* Reserve address space for a view and map a host file descriptor there. */
 ms_status vm_map_view(uintptr_t *addr, size_t size, uint32_t protect, int fd, uint64_t offset, bool shared,
                       bool top_down, void *owner);
+/* Unmap the view containing addr; *owner receives its owner pointer.
+ * MS_ERROR_INVALID_ADDRESS if addr is owned but not in a view. */
+ms_status vm_unmap_view(uintptr_t addr, void **owner);
+/* Write back dirty pages of the view containing addr (size 0: to its end). */
+ms_status vm_sync_view(uintptr_t addr, size_t size);
 
 /* Is addr inside an allocation of the core? Fills *info when it is. */
 bool vm_lookup(uintptr_t addr, struct vm_allocation_info *info);

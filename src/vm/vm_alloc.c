@@ -138,7 +138,7 @@ void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uint
                     VM_MEM_WRITE_WATCH | VM_MEM_PHYSICAL | VM_MEM_LARGE_PAGES)
 
 /* Reserve [base, base+size) (base 0: anywhere) as a new allocation. */
-static ms_status reserve_locked(uintptr_t base, size_t size, size_t align, bool top_down, uint32_t protect,
+ms_status vm_reserve_locked(uintptr_t base, size_t size, size_t align, bool top_down, uint32_t protect,
                                 uint32_t type, struct vm_arena **arena_out, struct vm_allocation **alloc_out)
 {
     struct vm_arena *arena = NULL;
@@ -256,7 +256,7 @@ ms_status vm_allocate(uintptr_t *addr_inout, size_t size, uint32_t type, uint32_
             st = MS_ERROR_NOT_ENOUGH_MEMORY;
             goto out;
         }
-        st = reserve_locked(base, len, MS_GRANULARITY, type & VM_MEM_TOP_DOWN, protect, VM_MEM_PRIVATE, &arena,
+        st = vm_reserve_locked(base, len, MS_GRANULARITY, type & VM_MEM_TOP_DOWN, protect, VM_MEM_PRIVATE, &arena,
                             &alloc);
         if (st)
             goto out;
@@ -303,7 +303,7 @@ ms_status vm_allocate_internal(uintptr_t *addr, size_t size, size_t align, uint3
     ms_mutex_lock(&vm.lock);
     struct vm_arena *arena;
     struct vm_allocation *alloc;
-    ms_status st = reserve_locked(0, size, align, false, protect, VM_MEM_PRIVATE, &arena, &alloc);
+    ms_status st = vm_reserve_locked(0, size, align, false, protect, VM_MEM_PRIVATE, &arena, &alloc);
     if (!st) {
         alloc->usage = (uint8_t)usage;
         alloc->owner = owner;
@@ -312,36 +312,6 @@ ms_status vm_allocate_internal(uintptr_t *addr, size_t size, size_t align, uint3
             vm_release_locked(arena, alloc);
         else
             *addr = alloc->base;
-    }
-    ms_mutex_unlock(&vm.lock);
-    return st;
-}
-
-ms_status vm_map_view(uintptr_t *addr, size_t size, uint32_t protect, int fd, uint64_t offset, bool shared,
-                      bool top_down, void *owner)
-{
-    if (size == 0 || size > MS_USER_SPACE_LIMIT)
-        return MS_ERROR_INVALID_PARAMETER;
-    vm_init(0);
-    size = ms_align_up(size, MS_PAGE_SIZE);
-    uintptr_t want = *addr ? ms_align_down(*addr, MS_GRANULARITY) : 0;
-    ms_mutex_lock(&vm.lock);
-    struct vm_arena *arena;
-    struct vm_allocation *alloc;
-    ms_status st = reserve_locked(want, size, MS_GRANULARITY, top_down, protect, VM_MEM_MAPPED, &arena, &alloc);
-    if (!st) {
-        alloc->usage = VM_USAGE_VIEW;
-        alloc->owner = owner;
-        uint8_t byte = page_byte_make(PAGE_STATE_COMMITTED, protect);
-        if (host_map_file(alloc->base, size, page_host_prot(byte), fd, offset, shared) < 0) {
-            vm_allocation_destroy(arena, alloc);
-            if (arena->dedicated)
-                vm_arena_destroy(arena);
-            st = MS_ERROR_NOT_ENOUGH_MEMORY;
-        } else {
-            memset(arena->pages + arena_page(arena, alloc->base), byte, size >> MS_PAGE_SHIFT);
-            *addr = alloc->base;
-        }
     }
     ms_mutex_unlock(&vm.lock);
     return st;

@@ -63,3 +63,40 @@ out:
     ms_mutex_unlock(&vm.lock);
     return st;
 }
+
+/* The core's own users (heaps) release their regions here: vm_free refuses
+ * them on purpose, so a program's VirtualFree cannot pull a heap apart. */
+ms_status vm_release_internal(uintptr_t base)
+{
+    if (!vm_owns(base))
+        return VM_NOT_OWNED;
+    ms_mutex_lock(&vm.lock);
+    ms_status st = MS_ERROR_INVALID_ADDRESS;
+    struct vm_arena *arena = vm_arena_find(base);
+    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, base) : NULL;
+    if (alloc && alloc->base == base && alloc->usage != VM_USAGE_USER && alloc->type == VM_MEM_PRIVATE) {
+        vm_release_locked(arena, alloc);
+        st = MS_OK;
+    }
+    ms_mutex_unlock(&vm.lock);
+    return st;
+}
+
+ms_status vm_decommit_internal(uintptr_t base, size_t size)
+{
+    if (!vm_owns(base))
+        return VM_NOT_OWNED;
+    if (!ms_is_aligned(base, MS_PAGE_SIZE) || !ms_is_aligned(size, MS_PAGE_SIZE) || size == 0)
+        return MS_ERROR_INVALID_PARAMETER;
+    ms_mutex_lock(&vm.lock);
+    ms_status st = MS_ERROR_INVALID_ADDRESS;
+    struct vm_arena *arena = vm_arena_find(base);
+    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, base) : NULL;
+    if (alloc && alloc->usage != VM_USAGE_USER && alloc->type == VM_MEM_PRIVATE && base + size >= base &&
+        base + size <= alloc->base + alloc->size) {
+        vm_decommit_range(arena, alloc, base, base + size);
+        st = MS_OK;
+    }
+    ms_mutex_unlock(&vm.lock);
+    return st;
+}

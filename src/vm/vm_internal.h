@@ -106,6 +106,9 @@ void vm_allocation_destroy(struct vm_arena *arena, struct vm_allocation *alloc);
 ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end,
                           uint32_t protect);
 void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end);
+/* Reserve [base, base+size) (base 0: anywhere) as a new allocation. */
+ms_status vm_reserve_locked(uintptr_t base, size_t size, size_t align, bool top_down, uint32_t protect,
+                           uint32_t type, struct vm_arena **arena_out, struct vm_allocation **alloc_out);
 /* Decommit and forget a whole allocation (and its arena, if dedicated). */
 void vm_release_locked(struct vm_arena *arena, struct vm_allocation *alloc);
 

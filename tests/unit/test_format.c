@@ -27,6 +27,7 @@ int main(void)
 {
     FMT_IS("42 -7 ff FF", "%d %d %x %X", 42, -7, 255, 255);
     FMT_IS("0x1000", "%p", (void *)0x1000);
+    FMT_IS("0x2a 0 0x10", "%#x %#x %#Ix", 42u, 0u, (size_t)16);
     FMT_IS("[0007] [  ab] [ab  ]", "[%04u] [%4s] [%-4s]", 7u, "ab", "ab");
     FMT_IS("18446744073709551615", "%llu", (unsigned long long)-1);
     FMT_IS("123456789012", "%zu", (size_t)123456789012ull);

@@ -1,0 +1,62 @@
+/*
+ * debug.c - the "memshim" Wine debug channel (see debug.h).
+ *
+ * Wine's PE ntdll exports the channel machinery (__wine_dbg_*); they are
+ * looked up at run time so that the DLL still loads, silently, on a Wine
+ * that lacks them.
+ */
+#include <stdarg.h>
+#include "private.h"
+#include "../../src/base/ms_format.h"
+
+struct wine_debug_channel {
+    unsigned char flags;
+    char name[15];
+};
+
+/* Until the channel is read: FIXME and ERR on, as Wine's default. */
+unsigned char memshim_dbg_flags = (1u << DBG_FIXME) | (1u << DBG_ERR);
+
+static struct wine_debug_channel channel = { 0xff, "memshim" };
+static unsigned char(__cdecl *get_channel_flags)(struct wine_debug_channel *);
+static int(__cdecl *dbg_header)(int cls, struct wine_debug_channel *, const char *function);
+static int(__cdecl *dbg_output)(const char *str);
+
+static void *ntdll_proc(const char *name)
+{
+    UNICODE_STRING module;
+    ANSI_STRING proc;
+    HMODULE ntdll;
+    void *fn = NULL;
+    RtlInitUnicodeString(&module, L"ntdll.dll");
+    if (LdrGetDllHandle(NULL, 0, &module, &ntdll))
+        return NULL;
+    proc.Buffer = (char *)name;
+    proc.Length = (USHORT)strlen(name);
+    proc.MaximumLength = proc.Length + 1;
+    return LdrGetProcedureAddress(ntdll, &proc, 0, &fn) ? NULL : fn;
+}
+
+void memshim_dbg_init(void)
+{
+    get_channel_flags = (void *)ntdll_proc("__wine_dbg_get_channel_flags");
+    dbg_header = (void *)ntdll_proc("__wine_dbg_header");
+    dbg_output = (void *)ntdll_proc("__wine_dbg_output");
+    if (!get_channel_flags || !dbg_header || !dbg_output) {
+        memshim_dbg_flags = 0;
+        return;
+    }
+    memshim_dbg_flags = get_channel_flags(&channel);
+}
+
+void memshim_dbg_printf(enum memshim_dbg_class cls, const char *function, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    if (!dbg_header || dbg_header(cls, &channel, function) == -1)
+        return;
+    va_start(ap, fmt);
+    ms_vformat(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    dbg_output(buf);
+}

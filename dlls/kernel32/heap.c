@@ -1,0 +1,194 @@
+/*
+ * heap.c - the Heap* family on the core's heaps.
+ *
+ * Handles: GetProcessHeap keeps returning the process heap handle Wine set
+ * in the PEB (programs and Wine's DLLs compare against it); requests on that
+ * handle are served by the core's process heap. HeapCreate returns the
+ * core's heap object. Any other handle is a heap Wine made (RtlCreateHeap)
+ * and goes to ntdll.
+ *
+ * Blocks: every pointer is routed by ownership, not by handle: a block the
+ * core did not allocate (Wine's, from before memshim loaded or from ntdll
+ * directly) is freed, sized and reallocated by ntdll.
+ */
+#include "private.h"
+#include "../../src/heap/heap.h"
+
+/* The core heap behind a handle, or NULL when the handle is Wine's. */
+static struct ms_heap *core_heap(HANDLE handle)
+{
+    if (handle == peb_process_heap())
+        return heap_process();
+    struct ms_heap *heap = (struct ms_heap *)handle;
+    return heap && heap_owner_of(heap) == heap ? heap : NULL;
+}
+
+static void raise_no_memory(DWORD flags)
+{
+    if (flags & HEAP_GENERATE_EXCEPTIONS)
+        RtlRaiseStatus(STATUS_NO_MEMORY);
+}
+
+HANDLE WINAPI GetProcessHeap(void)
+{
+    return peb_process_heap();
+}
+
+HANDLE WINAPI HeapCreate(DWORD flags, SIZE_T initial, SIZE_T maximum)
+{
+    ms_status err = MS_OK;
+    struct ms_heap *heap = heap_create(flags, initial, maximum, &err);
+    TRACE("%#lx %#Ix %#Ix -> %p\n", flags, initial, maximum, (void *)heap);
+    if (!heap)
+        set_last_error(err);
+    return (HANDLE)heap;
+}
+
+BOOL WINAPI HeapDestroy(HANDLE handle)
+{
+    typedef BOOL(WINAPI * fn_t)(HANDLE);
+    if (handle == peb_process_heap()) {
+        /* The process heap cannot be destroyed. */
+        set_last_error(ERROR_INVALID_PARAMETER);
+        return FALSE;
+    }
+    struct ms_heap *heap = core_heap(handle);
+    if (!heap) {
+        TRACE("%p: not memshim's, passthrough\n", handle);
+        return WINE_FN(fn_t, HeapDestroy)(handle);
+    }
+    TRACE("%p\n", handle);
+    ms_status st = heap_destroy(heap);
+    if (st) {
+        set_last_error(st);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+LPVOID WINAPI HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
+{
+    struct ms_heap *heap = core_heap(handle);
+    if (MS_UNLIKELY(!heap)) {
+        TRACE("%p: not memshim's, passthrough\n", handle);
+        return RtlAllocateHeap(handle, flags, size);
+    }
+    ms_status err = MS_OK;
+    void *block = heap_alloc(heap, flags, size, &err);
+    TRACE("%p %#lx %#Ix -> %p\n", handle, flags, size, block);
+    if (MS_UNLIKELY(!block)) {
+        set_last_error(err);
+        raise_no_memory(flags);
+    }
+    return block;
+}
+
+BOOL WINAPI HeapFree(HANDLE handle, DWORD flags, LPVOID block)
+{
+    if (!block)
+        return TRUE;
+    struct ms_heap *owner = heap_owner_of(block);
+    if (MS_UNLIKELY(!owner)) {
+        TRACE("%p %p: not memshim's, passthrough\n", handle, block);
+        return RtlFreeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block);
+    }
+    TRACE("%p %#lx %p\n", handle, flags, block);
+    ms_status st = heap_free(owner, flags, block);
+    if (MS_UNLIKELY(st)) {
+        WARN("%p %p: not a live block (%u)\n", handle, block, st);
+        set_last_error(st);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+LPVOID WINAPI HeapReAlloc(HANDLE handle, DWORD flags, LPVOID block, SIZE_T size)
+{
+    if (!block) {
+        set_last_error(ERROR_INVALID_PARAMETER);
+        return NULL;
+    }
+    struct ms_heap *owner = heap_owner_of(block);
+    if (!owner) {
+        TRACE("%p %p: not memshim's, passthrough\n", handle, block);
+        return RtlReAllocateHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block, size);
+    }
+    ms_status err = MS_OK;
+    void *result = heap_realloc(owner, flags, block, size, &err);
+    TRACE("%p %#lx %p %#Ix -> %p\n", handle, flags, block, size, result);
+    if (!result) {
+        set_last_error(err);
+        raise_no_memory(flags);
+    }
+    return result;
+}
+
+SIZE_T WINAPI HeapSize(HANDLE handle, DWORD flags, LPCVOID block)
+{
+    struct ms_heap *owner = heap_owner_of(block);
+    if (!owner) {
+        TRACE("%p %p: not memshim's, passthrough\n", handle, block);
+        return RtlSizeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block);
+    }
+    size_t size = heap_size(owner, flags, block);
+    if (size == (size_t)-1)
+        set_last_error(ERROR_INVALID_PARAMETER);
+    return size;
+}
+
+BOOL WINAPI HeapValidate(HANDLE handle, DWORD flags, LPCVOID block)
+{
+    typedef BOOL(WINAPI * fn_t)(HANDLE, DWORD, LPCVOID);
+    struct ms_heap *heap = core_heap(handle);
+    struct ms_heap *owner = block ? heap_owner_of(block) : NULL;
+    /* Wine's heaps, and Wine's own blocks in the process heap, are Wine's to check. */
+    if (!heap || (block && !owner && handle == peb_process_heap()))
+        return WINE_FN(fn_t, HeapValidate)(handle, flags, block);
+    if (block && owner != heap)
+        return FALSE;
+    return heap_validate(heap, flags, block);
+}
+
+/* --- not yet served by the core ------------------------------------------ */
+
+SIZE_T WINAPI HeapCompact(HANDLE heap, DWORD flags)
+{
+    PASSTHROUGH_FIXME(SIZE_T(WINAPI *)(HANDLE, DWORD), HeapCompact, heap, flags);
+}
+
+BOOL WINAPI HeapLock(HANDLE heap)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE), HeapLock, heap);
+}
+
+BOOL WINAPI HeapUnlock(HANDLE heap)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE), HeapUnlock, heap);
+}
+
+BOOL WINAPI HeapWalk(HANDLE heap, LPPROCESS_HEAP_ENTRY entry)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, LPPROCESS_HEAP_ENTRY), HeapWalk, heap, entry);
+}
+
+BOOL WINAPI HeapSummary(HANDLE heap, DWORD flags, LPHEAP_SUMMARY summary)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, DWORD, LPHEAP_SUMMARY), HeapSummary, heap, flags, summary);
+}
+
+BOOL WINAPI HeapQueryInformation(HANDLE heap, HEAP_INFORMATION_CLASS cls, PVOID info, SIZE_T size, PSIZE_T ret)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, HEAP_INFORMATION_CLASS, PVOID, SIZE_T, PSIZE_T), HeapQueryInformation,
+                      heap, cls, info, size, ret);
+}
+
+BOOL WINAPI HeapSetInformation(HANDLE heap, HEAP_INFORMATION_CLASS cls, PVOID info, SIZE_T size)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, HEAP_INFORMATION_CLASS, PVOID, SIZE_T), HeapSetInformation, heap, cls,
+                      info, size);
+}
+
+DWORD WINAPI GetProcessHeaps(DWORD count, PHANDLE heaps)
+{
+    PASSTHROUGH_FIXME(DWORD(WINAPI *)(DWORD, PHANDLE), GetProcessHeaps, count, heaps);
+}

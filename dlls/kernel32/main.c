@@ -1,0 +1,84 @@
+/*
+ * main.c - DLL entry point and the bridge to Wine's builtin kernel32.
+ *
+ * There is no C runtime: DllMainCRTStartup is the entry point itself. At
+ * process attach the core is initialised before any program code runs, the
+ * ntdll heap entry points are hooked (so memshim's blocks freed through
+ * ntdll or kernelbase come back to us) and the vectored exception handler
+ * that serves guard pages is installed first in the chain.
+ */
+#include "private.h"
+#include "../../src/vm/vm.h"
+
+#define IMAGE_FILE_LARGE_ADDRESS_AWARE_FLAG 0x0020
+
+static HMODULE wine_kernel32;
+
+static HMODULE load_wine_kernel32(void)
+{
+    UNICODE_STRING name;
+    HMODULE module = NULL;
+    RtlInitUnicodeString(&name, L"wine_kernel32.dll");
+    if (LdrGetDllHandle(NULL, 0, &name, &module) && LdrLoadDll(NULL, 0, &name, &module))
+        return NULL;
+    return module;
+}
+
+void *wine_kernel32_proc(const char *name)
+{
+    ANSI_STRING proc;
+    void *fn = NULL;
+    if (!wine_kernel32)
+        wine_kernel32 = load_wine_kernel32();
+    proc.Buffer = (char *)name;
+    proc.Length = (USHORT)strlen(name);
+    proc.MaximumLength = proc.Length + 1;
+    if (!wine_kernel32 || LdrGetProcedureAddress(wine_kernel32, &proc, 0, &fn)) {
+        ERR("Wine's kernel32 has no %s; cannot pass the call through\n", name);
+        RtlRaiseStatus(STATUS_ENTRYPOINT_NOT_FOUND);
+    }
+    return fn;
+}
+
+BOOL is_current_process(HANDLE process)
+{
+    PROCESS_BASIC_INFORMATION info;
+    if (process == CURRENT_PROCESS)
+        return TRUE;
+    if (NtQueryInformationProcess(process, ProcessBasicInformation, &info, sizeof(info), NULL))
+        return FALSE;
+    return info.UniqueProcessId == *(ULONG_PTR *)(current_teb() + 0x40);     /* TEB.ClientId.UniqueProcess */
+}
+
+/* A 64-bit program linked without /LARGEADDRESSAWARE gets addresses below
+ * 2 GiB from Windows; the core honours the same limit. */
+static uintptr_t address_limit_of_main_image(void)
+{
+    BYTE *image = *(BYTE **)(current_peb() + 0x10);     /* PEB.ImageBaseAddress */
+    IMAGE_NT_HEADERS *nt = (IMAGE_NT_HEADERS *)(image + ((IMAGE_DOS_HEADER *)image)->e_lfanew);
+    if (nt->FileHeader.Characteristics & IMAGE_FILE_LARGE_ADDRESS_AWARE_FLAG)
+        return 0;
+    return (uintptr_t)0x80000000u;
+}
+
+BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved);
+BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
+{
+    (void)instance;
+    (void)reserved;
+    if (reason != DLL_PROCESS_ATTACH)
+        return TRUE;
+    memshim_dbg_init();
+    wine_kernel32 = load_wine_kernel32();
+    if (!wine_kernel32) {
+        ERR("wine_kernel32.dll (Wine's builtin kernel32 under an alias) is missing next to memshim's kernel32\n");
+        return FALSE;
+    }
+    if (vm_init(address_limit_of_main_image()) != MS_OK) {
+        ERR("the virtual memory core could not start\n");
+        return FALSE;
+    }
+    memshim_install_ntdll_hooks();
+    TRACE("memshim kernel32 loaded at %p, Wine's kernel32 at %p\n", (void *)instance, (void *)wine_kernel32);
+    return TRUE;
+}

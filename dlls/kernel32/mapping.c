@@ -1,0 +1,267 @@
+/*
+ * mapping.c - file mappings: CreateFileMapping, MapViewOfFile and friends.
+ *
+ * Section objects, their names and handles are Wine's (NtCreateSection), so
+ * CloseHandle, DuplicateHandle, inheritance and sharing with processes that
+ * do not use memshim keep Windows semantics. Views are the core's: placed in
+ * its arenas and mapped from the host file descriptor behind the section
+ * (wine_server_handle_to_fd), which shares its pages with every other view
+ * of the section, Wine's included. Image sections and sections this layer
+ * cannot inspect go to Wine's implementation.
+ */
+#include "private.h"
+#include "../../src/vm/vm.h"
+#include "../../src/host/host.h"
+
+#define SEC_FLAGS (SEC_FILE | SEC_IMAGE | SEC_RESERVE | SEC_COMMIT | SEC_NOCACHE | SEC_WRITECOMBINE | SEC_LARGE_PAGES)
+
+typedef NTSTATUS(CDECL *handle_to_fd_fn)(HANDLE, unsigned int, int *, unsigned int *);
+
+static handle_to_fd_fn handle_to_fd(void)
+{
+    static handle_to_fd_fn fn;
+    if (!fn) {
+        UNICODE_STRING module;
+        ANSI_STRING proc;
+        HMODULE ntdll;
+        void *p = NULL;
+        RtlInitUnicodeString(&module, L"ntdll.dll");
+        proc.Buffer = (char *)"wine_server_handle_to_fd";
+        proc.Length = (USHORT)strlen(proc.Buffer);
+        proc.MaximumLength = proc.Length + 1;
+        if (!LdrGetDllHandle(NULL, 0, &module, &ntdll))
+            LdrGetProcedureAddress(ntdll, &proc, 0, &p);
+        fn = (handle_to_fd_fn)p;
+    }
+    return fn;
+}
+
+HANDLE WINAPI CreateFileMappingW(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWORD protect, DWORD size_high,
+                                 DWORD size_low, LPCWSTR name)
+{
+    typedef NTSTATUS(WINAPI * named_dir_fn)(HANDLE *);
+    DWORD sec_type = protect & SEC_FLAGS;
+    ACCESS_MASK access = STANDARD_RIGHTS_REQUIRED | SECTION_QUERY | SECTION_MAP_READ;
+    protect &= ~SEC_FLAGS;
+    if (!sec_type)
+        sec_type = SEC_COMMIT;
+    switch (protect) {
+    case PAGE_READONLY:
+    case PAGE_WRITECOPY:
+        break;
+    case PAGE_READWRITE:
+        access |= SECTION_MAP_WRITE;
+        break;
+    case PAGE_EXECUTE_READ:
+    case PAGE_EXECUTE_WRITECOPY:
+        access |= SECTION_MAP_EXECUTE;
+        break;
+    case PAGE_EXECUTE_READWRITE:
+        access |= SECTION_MAP_WRITE | SECTION_MAP_EXECUTE;
+        break;
+    default:
+        set_last_error(ERROR_INVALID_PARAMETER);
+        return NULL;
+    }
+    if (file == INVALID_HANDLE_VALUE) {
+        file = NULL;            /* backed by the paging file: needs a size */
+        if (!size_low && !size_high) {
+            set_last_error(ERROR_INVALID_PARAMETER);
+            return NULL;
+        }
+    }
+    OBJECT_ATTRIBUTES attr;
+    UNICODE_STRING name_str;
+    InitializeObjectAttributes(&attr, NULL, 0, NULL, sa ? sa->lpSecurityDescriptor : NULL);
+    if (sa && sa->bInheritHandle)
+        attr.Attributes |= OBJ_INHERIT;
+    if (name) {
+        RtlInitUnicodeString(&name_str, name);
+        attr.ObjectName = &name_str;
+        attr.Attributes |= OBJ_OPENIF;
+        WINE_FN(named_dir_fn, BaseGetNamedObjectDirectory)(&attr.RootDirectory);
+    }
+    LARGE_INTEGER size;
+    size.u.LowPart = size_low;
+    size.u.HighPart = (LONG)size_high;
+    HANDLE section = NULL;
+    NTSTATUS status = NtCreateSection(&section, access, &attr, &size, protect, sec_type, file);
+    TRACE("%p %#lx %#I64x %S -> %p (status %#lx)\n", file, protect | sec_type, (uint64_t)size.QuadPart,
+          name ? (const WCHAR *)name : L"", section, (DWORD)status);
+    /* Success on an existing name still tells the program so. */
+    set_last_error(status == STATUS_OBJECT_NAME_EXISTS ? ERROR_ALREADY_EXISTS : status_to_error(status));
+    return section;
+}
+
+HANDLE WINAPI CreateFileMappingA(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWORD protect, DWORD size_high,
+                                 DWORD size_low, LPCSTR name)
+{
+    if (!name)
+        return CreateFileMappingW(file, sa, protect, size_high, size_low, NULL);
+    UNICODE_STRING wide;
+    ANSI_STRING ansi;
+    RtlInitAnsiString(&ansi, name);
+    NTSTATUS status = RtlAnsiStringToUnicodeString(&wide, &ansi, TRUE);
+    if (status) {
+        set_last_error(status == STATUS_BUFFER_OVERFLOW ? ERROR_FILENAME_EXCED_RANGE : status_to_error(status));
+        return NULL;
+    }
+    HANDLE ret = CreateFileMappingW(file, sa, protect, size_high, size_low, wide.Buffer);
+    DWORD err = get_last_error();
+    RtlFreeUnicodeString(&wide);
+    set_last_error(err);
+    return ret;
+}
+
+HANDLE WINAPI CreateFileMappingNumaW(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWORD protect, DWORD size_high,
+                                     DWORD size_low, LPCWSTR name, DWORD node)
+{
+    TRACE("node %lu\n", node);    /* one NUMA node here: a preference only */
+    return CreateFileMappingW(file, sa, protect, size_high, size_low, name);
+}
+
+/* The view protection and the section rights that FILE_MAP_* asks for. */
+static BOOL view_protection(DWORD access, DWORD *protect, unsigned int *rights, BOOL *shared)
+{
+    BOOL exec = (access & FILE_MAP_EXECUTE) != 0;
+    *shared = TRUE;
+    *rights = SECTION_MAP_READ | (exec ? SECTION_MAP_EXECUTE : 0);
+    if (access & FILE_MAP_COPY) {
+        *protect = exec ? PAGE_EXECUTE_WRITECOPY : PAGE_WRITECOPY;
+        *shared = FALSE;
+    } else if (access & FILE_MAP_WRITE) {
+        *protect = exec ? PAGE_EXECUTE_READWRITE : PAGE_READWRITE;
+        *rights |= SECTION_MAP_WRITE;
+    } else if (access & FILE_MAP_READ) {
+        *protect = exec ? PAGE_EXECUTE_READ : PAGE_READONLY;
+    } else {
+        return FALSE;
+    }
+    return TRUE;
+}
+
+LPVOID WINAPI MapViewOfFileEx(HANDLE section, DWORD access, DWORD offset_high, DWORD offset_low, SIZE_T count,
+                              LPVOID addr)
+{
+    typedef LPVOID(WINAPI * fn_t)(HANDLE, DWORD, DWORD, DWORD, SIZE_T, LPVOID);
+    DWORD protect;
+    unsigned int rights;
+    BOOL shared;
+    uint64_t offset = ((uint64_t)offset_high << 32) | offset_low;
+    MEMSHIM_SECTION_BASIC_INFORMATION info;
+    handle_to_fd_fn to_fd = handle_to_fd();
+
+    /* What the core cannot serve is Wine's: images, sections it may not
+     * query (opened without SECTION_QUERY), reserve-only sections for now. */
+    if (!view_protection(access, &protect, &rights, &shared) || !to_fd ||
+        NtQuerySection(section, memshim_SectionBasicInformation, &info, sizeof(info), NULL) ||
+        (info.Attributes & (SEC_IMAGE | SEC_RESERVE))) {
+        TRACE("%p %#lx: not a section the core maps, passthrough\n", section, access);
+        return WINE_FN(fn_t, MapViewOfFileEx)(section, access, offset_high, offset_low, count, addr);
+    }
+    if (offset & (MS_GRANULARITY - 1)) {
+        set_last_error(ERROR_MAPPED_ALIGNMENT);
+        return NULL;
+    }
+    uint64_t section_size = (uint64_t)info.Size.QuadPart;
+    if (offset >= section_size) {
+        set_last_error(ERROR_INVALID_PARAMETER);
+        return NULL;
+    }
+    if (!count)
+        count = (SIZE_T)(section_size - offset);
+    else if (count > section_size - offset) {
+        set_last_error(ERROR_ACCESS_DENIED);
+        return NULL;
+    }
+    int fd = -1;
+    unsigned int options = 0;
+    NTSTATUS status = to_fd(section, rights, &fd, &options);
+    if (status) {
+        set_last_error(status_to_error(status));
+        return NULL;
+    }
+    uintptr_t base = (uintptr_t)addr;
+    ms_status st = vm_map_view(&base, count, protect, fd, offset, shared, FALSE, NULL);
+    host_close(fd);
+    TRACE("%p %#lx %#I64x %#Ix %p -> %p (%u)\n", section, access, offset, count, addr, (void *)base, st);
+    if (st) {
+        set_last_error(st);
+        return NULL;
+    }
+    return (void *)base;
+}
+
+LPVOID WINAPI MapViewOfFile(HANDLE section, DWORD access, DWORD offset_high, DWORD offset_low, SIZE_T count)
+{
+    return MapViewOfFileEx(section, access, offset_high, offset_low, count, NULL);
+}
+
+LPVOID WINAPI MapViewOfFileExNuma(HANDLE section, DWORD access, DWORD offset_high, DWORD offset_low, SIZE_T count,
+                                  LPVOID addr, DWORD node)
+{
+    TRACE("node %lu\n", node);
+    return MapViewOfFileEx(section, access, offset_high, offset_low, count, addr);
+}
+
+BOOL WINAPI UnmapViewOfFile(LPCVOID addr)
+{
+    typedef BOOL(WINAPI * fn_t)(LPCVOID);
+    ms_status st = vm_unmap_view((uintptr_t)addr, NULL);
+    if (st == VM_NOT_OWNED) {
+        TRACE("%p: not memshim's, passthrough\n", addr);
+        return WINE_FN(fn_t, UnmapViewOfFile)(addr);
+    }
+    TRACE("%p -> %u\n", addr, st);
+    if (st) {
+        set_last_error(st);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+BOOL WINAPI UnmapViewOfFileEx(PVOID addr, ULONG flags)
+{
+    typedef BOOL(WINAPI * fn_t)(PVOID, ULONG);
+    if (!vm_owns((uintptr_t)addr))
+        return WINE_FN(fn_t, UnmapViewOfFileEx)(addr, flags);
+    /* MEM_UNMAP_WITH_TRANSIENT_BOOST and MEM_PRESERVE_PLACEHOLDER: the first
+     * is a scheduling hint; placeholders are not supported by the core. */
+    if (flags & ~1u) {
+        set_last_error(ERROR_INVALID_PARAMETER);
+        return FALSE;
+    }
+    return UnmapViewOfFile(addr);
+}
+
+BOOL WINAPI FlushViewOfFile(LPCVOID addr, SIZE_T size)
+{
+    typedef BOOL(WINAPI * fn_t)(LPCVOID, SIZE_T);
+    ms_status st = vm_sync_view((uintptr_t)addr, size);
+    if (st == VM_NOT_OWNED)
+        return WINE_FN(fn_t, FlushViewOfFile)(addr, size);
+    TRACE("%p %#Ix -> %u\n", addr, size, st);
+    if (st) {
+        set_last_error(st);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+HANDLE WINAPI OpenFileMappingW(DWORD access, BOOL inherit, LPCWSTR name)
+{
+    PASSTHROUGH_FIXME(HANDLE(WINAPI *)(DWORD, BOOL, LPCWSTR), OpenFileMappingW, access, inherit, name);
+}
+
+HANDLE WINAPI OpenFileMappingA(DWORD access, BOOL inherit, LPCSTR name)
+{
+    PASSTHROUGH_FIXME(HANDLE(WINAPI *)(DWORD, BOOL, LPCSTR), OpenFileMappingA, access, inherit, name);
+}
+
+/* Handles are Wine's; a section handle closes the Wine way and the core's
+ * views stay valid (the host mapping holds the pages). */
+BOOL WINAPI CloseHandle(HANDLE handle)
+{
+    typedef BOOL(WINAPI * fn_t)(HANDLE);
+    return WINE_FN(fn_t, CloseHandle)(handle);
+}

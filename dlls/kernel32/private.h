@@ -1,0 +1,99 @@
+/*
+ * private.h - what the files of memshim's kernel32.dll share: Windows
+ * headers (as kernel32 itself, so our definitions are exports, not imports),
+ * the ntdll entry points we call, tracing, and the bridge to Wine's builtin
+ * kernel32 for everything the core does not answer.
+ */
+#ifndef MEMSHIM_PRIVATE_H
+#define MEMSHIM_PRIVATE_H
+
+#define _KERNEL32_              /* we *are* kernel32: WINBASEAPI without dllimport */
+#define WIN32_NO_STATUS
+#include <windows.h>
+#undef WIN32_NO_STATUS
+#include <ntstatus.h>
+#include <winternl.h>
+
+#include "ntdll.h"
+#include "debug.h"
+#include "../../src/base/ms_base.h"
+#include "../../src/base/ms_error.h"
+
+/* --- errors --------------------------------------------------------------
+ * The DLL must not import kernel32 (it is kernel32), so SetLastError is a
+ * store into the TEB, exactly where Wine's GetLastError reads it. */
+/* gs-relative asm rather than NtCurrentTeb(): GCC 12 misreads the latter
+ * as an access through a null-based array (-Warray-bounds). */
+static inline void set_last_error(DWORD err)
+{
+    __asm__ volatile("movl %0, %%gs:0x68" : : "r"(err) : "memory");
+}
+
+static inline DWORD get_last_error(void)
+{
+    DWORD err;
+    __asm__ volatile("movl %%gs:0x68, %0" : "=r"(err) : : "memory");
+    return err;
+}
+
+static inline BYTE *current_teb(void)
+{
+    BYTE *teb;
+    __asm__("movq %%gs:0x30, %0" : "=r"(teb));
+    return teb;
+}
+
+static inline BYTE *current_peb(void)
+{
+    BYTE *peb;
+    __asm__("movq %%gs:0x60, %0" : "=r"(peb));
+    return peb;
+}
+
+static inline DWORD status_to_error(NTSTATUS status)
+{
+    return RtlNtStatusToDosError(status);
+}
+
+/* Windows' pseudo-handle for the current process. */
+#define CURRENT_PROCESS ((HANDLE)(LONG_PTR)-1)
+BOOL is_current_process(HANDLE process);
+
+/* --- Wine's builtin kernel32 ----------------------------------------------
+ * Loaded under an alias (wine_kernel32.dll) next to us; every export we do
+ * not implement is forwarded there by the .def, and the functions we
+ * implement use it for passthrough. */
+void *wine_kernel32_proc(const char *name);
+
+/* Call Wine's implementation of `name` with the same signature as ours, with
+ * a FIXME trace (once) that says the core does not implement it yet. */
+#define PASSTHROUGH_FIXME(type, name, ...)                                        \
+    do {                                                                          \
+        static __typeof__(type) wine_fn_;                                                     \
+        static LONG warned_;                                                      \
+        if (!InterlockedExchange(&warned_, 1))                                    \
+            FIXME("not implemented by the core yet, passing through to Wine\n");       \
+        if (!wine_fn_)                                                            \
+            wine_fn_ = (type)wine_kernel32_proc(#name);                           \
+        return wine_fn_(__VA_ARGS__);                                             \
+    } while (0)
+
+/* Resolve Wine's implementation once and keep it. */
+#define WINE_FN(type, name)                                                       \
+    ({                                                                            \
+        static __typeof__(type) wine_fn_;                                                     \
+        if (!wine_fn_)                                                            \
+            wine_fn_ = (type)wine_kernel32_proc(#name);                           \
+        wine_fn_;                                                                 \
+    })
+
+/* --- process heap ------------------------------------------------------- */
+static inline HANDLE peb_process_heap(void)
+{
+    return *(HANDLE *)(current_peb() + 0x30);     /* PEB.ProcessHeap */
+}
+
+/* Set up by DllMain. */
+void memshim_install_ntdll_hooks(void);
+
+#endif

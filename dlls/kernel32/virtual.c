@@ -1,0 +1,216 @@
+/*
+ * virtual.c - VirtualAlloc/Free/Protect/Query and their Ex forms.
+ *
+ * Ownership routing: the core answers for every address inside its arenas;
+ * anything else (images, stacks, memory Wine or ntdll allocated) goes to
+ * Wine's implementation unchanged. Requests without an address are always
+ * the core's. *Ex calls on another process go to Wine.
+ */
+#include "private.h"
+#include "../../src/vm/vm.h"
+
+static void fill_mbi(MEMORY_BASIC_INFORMATION *mbi, const struct vm_region_info *info)
+{
+    mbi->BaseAddress = (void *)info->base;
+    mbi->AllocationBase = (void *)info->allocation_base;
+    mbi->AllocationProtect = info->allocation_protect;
+    mbi->RegionSize = info->region_size;
+    mbi->State = info->state;
+    mbi->Protect = info->protect;
+    mbi->Type = info->type;
+}
+
+LPVOID WINAPI VirtualAllocEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD type, DWORD protect)
+{
+    typedef LPVOID(WINAPI * fn_t)(HANDLE, LPVOID, SIZE_T, DWORD, DWORD);
+    if (is_current_process(process)) {
+        uintptr_t base = (uintptr_t)addr;
+        ms_status st = vm_allocate(&base, size, type, protect);
+        if (st == MS_OK) {
+            TRACE("%p %#Ix %#lx %#lx -> %p\n", addr, size, type, protect, (void *)base);
+            return (void *)base;
+        }
+        if (st != VM_NOT_OWNED) {
+            TRACE("%p %#Ix %#lx %#lx -> error %u\n", addr, size, type, protect, st);
+            set_last_error(st);
+            return NULL;
+        }
+    }
+    TRACE("%p %p %#Ix %#lx %#lx: not memshim's, passthrough\n", process, addr, size, type, protect);
+    return WINE_FN(fn_t, VirtualAllocEx)(process, addr, size, type, protect);
+}
+
+LPVOID WINAPI VirtualAlloc(LPVOID addr, SIZE_T size, DWORD type, DWORD protect)
+{
+    return VirtualAllocEx(CURRENT_PROCESS, addr, size, type, protect);
+}
+
+LPVOID WINAPI VirtualAllocExNuma(HANDLE process, LPVOID addr, SIZE_T size, DWORD type, DWORD protect, DWORD node)
+{
+    /* One NUMA node on this host, as Wine reports: the node is a preference. */
+    TRACE("node %lu\n", node);
+    return VirtualAllocEx(process, addr, size, type, protect);
+}
+
+BOOL WINAPI VirtualFreeEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD type)
+{
+    typedef BOOL(WINAPI * fn_t)(HANDLE, LPVOID, SIZE_T, DWORD);
+    if (is_current_process(process)) {
+        uintptr_t base = (uintptr_t)addr;
+        size_t len = size;
+        ms_status st = vm_free(&base, &len, type);
+        if (st == MS_OK) {
+            TRACE("%p %#Ix %#lx\n", addr, size, type);
+            return TRUE;
+        }
+        if (st != VM_NOT_OWNED) {
+            TRACE("%p %#Ix %#lx -> error %u\n", addr, size, type, st);
+            set_last_error(st);
+            return FALSE;
+        }
+    }
+    TRACE("%p %p %#Ix %#lx: not memshim's, passthrough\n", process, addr, size, type);
+    return WINE_FN(fn_t, VirtualFreeEx)(process, addr, size, type);
+}
+
+BOOL WINAPI VirtualFree(LPVOID addr, SIZE_T size, DWORD type)
+{
+    return VirtualFreeEx(CURRENT_PROCESS, addr, size, type);
+}
+
+BOOL WINAPI VirtualProtectEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD protect, PDWORD old)
+{
+    typedef BOOL(WINAPI * fn_t)(HANDLE, LPVOID, SIZE_T, DWORD, PDWORD);
+    if (is_current_process(process)) {
+        uint32_t old_protect = 0;
+        /* Windows probes the output first: no protection changes then. */
+        if (!old && vm_owns((uintptr_t)addr)) {
+            set_last_error(ERROR_NOACCESS);
+            return FALSE;
+        }
+        ms_status st = vm_protect((uintptr_t)addr, size, protect, &old_protect);
+        if (st == MS_OK) {
+            *old = old_protect;
+            TRACE("%p %#Ix %#lx (was %#x)\n", addr, size, protect, old_protect);
+            return TRUE;
+        }
+        if (st != VM_NOT_OWNED) {
+            TRACE("%p %#Ix %#lx -> error %u\n", addr, size, protect, st);
+            set_last_error(st);
+            return FALSE;
+        }
+    }
+    TRACE("%p %p %#Ix %#lx: not memshim's, passthrough\n", process, addr, size, protect);
+    return WINE_FN(fn_t, VirtualProtectEx)(process, addr, size, protect, old);
+}
+
+BOOL WINAPI VirtualProtect(LPVOID addr, SIZE_T size, DWORD protect, PDWORD old)
+{
+    return VirtualProtectEx(CURRENT_PROCESS, addr, size, protect, old);
+}
+
+SIZE_T WINAPI VirtualQueryEx(HANDLE process, LPCVOID addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T len)
+{
+    typedef SIZE_T(WINAPI * fn_t)(HANDLE, LPCVOID, PMEMORY_BASIC_INFORMATION, SIZE_T);
+    if (is_current_process(process)) {
+        struct vm_region_info info;
+        if (vm_query((uintptr_t)addr, &info) == MS_OK) {
+            if (len < sizeof(*mbi)) {
+                set_last_error(ERROR_BAD_LENGTH);
+                return 0;
+            }
+            fill_mbi(mbi, &info);
+            TRACE("%p -> base %p size %#Ix state %#x protect %#x\n", addr, (void *)info.base, info.region_size,
+                  info.state, info.protect);
+            return sizeof(*mbi);
+        }
+    }
+    TRACE("%p %p: not memshim's, passthrough\n", process, addr);
+    return WINE_FN(fn_t, VirtualQueryEx)(process, addr, mbi, len);
+}
+
+SIZE_T WINAPI VirtualQuery(LPCVOID addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T len)
+{
+    return VirtualQueryEx(CURRENT_PROCESS, addr, mbi, len);
+}
+
+/* --- not yet served by the core: Wine's implementation, loudly ----------- */
+
+BOOL WINAPI VirtualLock(LPVOID addr, SIZE_T size)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(LPVOID, SIZE_T), VirtualLock, addr, size);
+}
+
+BOOL WINAPI VirtualUnlock(LPVOID addr, SIZE_T size)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(LPVOID, SIZE_T), VirtualUnlock, addr, size);
+}
+
+UINT WINAPI GetWriteWatch(DWORD flags, LPVOID base, SIZE_T size, PVOID *addresses, ULONG_PTR *count, ULONG *granularity)
+{
+    PASSTHROUGH_FIXME(UINT(WINAPI *)(DWORD, LPVOID, SIZE_T, PVOID *, ULONG_PTR *, ULONG *), GetWriteWatch, flags,
+                      base, size, addresses, count, granularity);
+}
+
+UINT WINAPI ResetWriteWatch(LPVOID base, SIZE_T size)
+{
+    PASSTHROUGH_FIXME(UINT(WINAPI *)(LPVOID, SIZE_T), ResetWriteWatch, base, size);
+}
+
+BOOL WINAPI ReadProcessMemory(HANDLE process, LPCVOID addr, LPVOID buffer, SIZE_T size, SIZE_T *read)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, LPCVOID, LPVOID, SIZE_T, SIZE_T *), ReadProcessMemory, process, addr,
+                      buffer, size, read);
+}
+
+BOOL WINAPI WriteProcessMemory(HANDLE process, LPVOID addr, LPCVOID buffer, SIZE_T size, SIZE_T *written)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, LPVOID, LPCVOID, SIZE_T, SIZE_T *), WriteProcessMemory, process, addr,
+                      buffer, size, written);
+}
+
+BOOL WINAPI IsBadReadPtr(LPCVOID ptr, UINT_PTR size)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(LPCVOID, UINT_PTR), IsBadReadPtr, ptr, size);
+}
+
+BOOL WINAPI IsBadWritePtr(LPVOID ptr, UINT_PTR size)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(LPVOID, UINT_PTR), IsBadWritePtr, ptr, size);
+}
+
+BOOL WINAPI IsBadCodePtr(FARPROC ptr)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(FARPROC), IsBadCodePtr, ptr);
+}
+
+BOOL WINAPI IsBadStringPtrA(LPCSTR str, UINT_PTR max)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(LPCSTR, UINT_PTR), IsBadStringPtrA, str, max);
+}
+
+BOOL WINAPI IsBadStringPtrW(LPCWSTR str, UINT_PTR max)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(LPCWSTR, UINT_PTR), IsBadStringPtrW, str, max);
+}
+
+BOOL WINAPI PrefetchVirtualMemory(HANDLE process, ULONG_PTR count, PWIN32_MEMORY_RANGE_ENTRY ranges, ULONG flags)
+{
+    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, ULONG_PTR, PWIN32_MEMORY_RANGE_ENTRY, ULONG), PrefetchVirtualMemory,
+                      process, count, ranges, flags);
+}
+
+void WINAPI GetSystemInfo(LPSYSTEM_INFO info)
+{
+    PASSTHROUGH_FIXME(void(WINAPI *)(LPSYSTEM_INFO), GetSystemInfo, info);
+}
+
+void WINAPI GetNativeSystemInfo(LPSYSTEM_INFO info)
+{
+    PASSTHROUGH_FIXME(void(WINAPI *)(LPSYSTEM_INFO), GetNativeSystemInfo, info);
+}
+
+SIZE_T WINAPI GetLargePageMinimum(void)
+{
+    PASSTHROUGH_FIXME(SIZE_T(WINAPI *)(void), GetLargePageMinimum);
+}

@@ -1,0 +1,94 @@
+/*
+ * vm_view.c - views of sections: address space from the map, pages from a
+ * host file descriptor (the file, or the anonymous file behind a
+ * pagefile-backed section), so that every process mapping the section shares
+ * the same pages.
+ */
+#include "vm_internal.h"
+
+ms_status vm_map_view(uintptr_t *addr, size_t size, uint32_t protect, int fd, uint64_t offset, bool shared,
+                      bool top_down, void *owner)
+{
+    if (size == 0 || size > MS_USER_SPACE_LIMIT)
+        return MS_ERROR_INVALID_PARAMETER;
+    vm_init(0);
+    size = ms_align_up(size, MS_PAGE_SIZE);
+    uintptr_t want = *addr ? ms_align_down(*addr, MS_GRANULARITY) : 0;
+    ms_mutex_lock(&vm.lock);
+    struct vm_arena *arena;
+    struct vm_allocation *alloc;
+    ms_status st = vm_reserve_locked(want, size, MS_GRANULARITY, top_down, protect, VM_MEM_MAPPED, &arena, &alloc);
+    if (!st) {
+        alloc->usage = VM_USAGE_VIEW;
+        alloc->owner = owner;
+        uint8_t byte = page_byte_make(PAGE_STATE_COMMITTED, protect);
+        int r = host_map_file(alloc->base, size, page_host_prot(byte), fd, offset, shared);
+        if (r < 0) {
+            vm_allocation_destroy(arena, alloc);
+            if (arena->dedicated)
+                vm_arena_destroy(arena);
+            /* EACCES: the descriptor does not allow this access (a read-only file). */
+            st = r == -13 ? MS_ERROR_ACCESS_DENIED : MS_ERROR_NOT_ENOUGH_MEMORY;
+        } else {
+            memset(arena->pages + arena_page(arena, alloc->base), byte, size >> MS_PAGE_SHIFT);
+            *addr = alloc->base;
+        }
+    }
+    ms_mutex_unlock(&vm.lock);
+    return st;
+}
+
+/* The view containing addr: its allocation, with vm.lock held. */
+static struct vm_allocation *view_at_locked(uintptr_t addr, struct vm_arena **arena_out, ms_status *st)
+{
+    struct vm_arena *arena = vm_arena_find(addr);
+    if (!arena) {
+        *st = VM_NOT_OWNED;
+        return NULL;
+    }
+    struct vm_allocation *alloc = vm_allocation_at(arena, addr);
+    if (!alloc || alloc->usage != VM_USAGE_VIEW) {
+        *st = MS_ERROR_INVALID_ADDRESS;
+        return NULL;
+    }
+    *arena_out = arena;
+    *st = MS_OK;
+    return alloc;
+}
+
+ms_status vm_unmap_view(uintptr_t addr, void **owner)
+{
+    if (!vm.initialised)
+        return VM_NOT_OWNED;
+    ms_status st;
+    struct vm_arena *arena;
+    ms_mutex_lock(&vm.lock);
+    struct vm_allocation *alloc = view_at_locked(addr, &arena, &st);
+    if (alloc) {
+        if (owner)
+            *owner = alloc->owner;
+        vm_release_locked(arena, alloc);
+    }
+    ms_mutex_unlock(&vm.lock);
+    return st;
+}
+
+ms_status vm_sync_view(uintptr_t addr, size_t size)
+{
+    if (!vm.initialised)
+        return VM_NOT_OWNED;
+    ms_status st;
+    struct vm_arena *arena;
+    ms_mutex_lock(&vm.lock);
+    struct vm_allocation *alloc = view_at_locked(addr, &arena, &st);
+    if (alloc) {
+        uintptr_t start = ms_align_down(addr, MS_PAGE_SIZE);
+        uintptr_t end = size ? ms_align_up(addr + size, MS_PAGE_SIZE) : alloc->base + alloc->size;
+        if (end > alloc->base + alloc->size || end < start)
+            st = MS_ERROR_INVALID_PARAMETER;
+        else if (host_sync(start, end - start) < 0)
+            st = MS_ERROR_NOT_ENOUGH_MEMORY;
+    }
+    ms_mutex_unlock(&vm.lock);
+    return st;
+}
