@@ -1,0 +1,168 @@
+/*
+ * heap_create.c - heaps and their segments: HeapCreate, HeapDestroy, the
+ * process heap, and which heap owns an address.
+ *
+ * A heap lives inside its first ("home") segment, in the metadata slices, so
+ * creating a heap is one vm allocation and the heap handle is itself an
+ * address the heap owns. Segments come from vm_allocate_internal (4 MiB,
+ * 4 MiB-aligned, usage HEAP) and rely on fresh pages reading as zero: a
+ * zero span record is a valid free slice, so a new segment touches only its
+ * header page. Segments are tagged with owner = their heap, except the home
+ * segment, which exists before the heap does (owner NULL); heap_owner_of
+ * reads the owner of any segment from its header instead.
+ */
+#include "heap_internal.h"
+
+#define HEAP_CREATE_FLAGS (MS_HEAP_NO_SERIALIZE | MS_HEAP_GENERATE_EXCEPTIONS | MS_HEAP_CREATE_ENABLE_EXECUTE)
+
+static _Atomic(struct ms_heap *) process_heap;
+static ms_mutex process_heap_lock = MS_MUTEX_INIT;
+
+static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, ms_status *err)
+{
+    uintptr_t base = 0;
+    if (vm_allocate_internal(&base, HEAP_SEG_SIZE, HEAP_SEG_SIZE, prot, VM_USAGE_HEAP, owner) != MS_OK) {
+        *err = MS_ERROR_NOT_ENOUGH_MEMORY;
+        return NULL;
+    }
+    struct heap_segment *seg = (struct heap_segment *)base;
+    seg->magic = HEAP_SEG_MAGIC;
+    seg->free_slices = ~0ull << HEAP_META_SLICES;
+    seg->nspans = 0;
+    return seg;
+}
+
+static void segment_link(struct ms_heap *heap, struct heap_segment *seg)
+{
+    seg->heap = heap;
+    seg->prev = NULL;
+    seg->next = heap->segments;
+    if (heap->segments)
+        heap->segments->prev = seg;
+    heap->segments = seg;
+}
+
+struct heap_segment *heap_segment_new_locked(struct ms_heap *heap, ms_status *err)
+{
+    struct heap_segment *seg = segment_alloc(heap->prot, heap, err);
+    if (!seg)
+        return NULL;
+    segment_link(heap, seg);
+    /* Published last: from here on pointers into it resolve. */
+    ms_status st = heap_segmap_set((uintptr_t)seg, true);
+    if (st) {
+        heap->segments = seg->next;
+        if (seg->next)
+            seg->next->prev = NULL;
+        vm_release_internal((uintptr_t)seg);
+        *err = st;
+        return NULL;
+    }
+    return seg;
+}
+
+void heap_segment_release_locked(struct ms_heap *heap, struct heap_segment *seg)
+{
+    if (seg->prev)
+        seg->prev->next = seg->next;
+    else
+        heap->segments = seg->next;
+    if (seg->next)
+        seg->next->prev = seg->prev;
+    heap_segmap_set((uintptr_t)seg, false);
+    seg->magic = 0;
+    vm_release_internal((uintptr_t)seg);
+}
+
+struct ms_heap *heap_create(uint32_t flags, size_t initial, size_t maximum, ms_status *err)
+{
+    ms_status dummy;
+    if (!err)
+        err = &dummy;
+    if (maximum) {
+        /* As Windows: the maximum is at least the initial size, in pages. */
+        if (initial > maximum)
+            maximum = initial;
+        if (maximum > HEAP_MAX_REQUEST) {
+            *err = MS_ERROR_NOT_ENOUGH_MEMORY;
+            return NULL;
+        }
+        maximum = ms_align_up(maximum, MS_PAGE_SIZE);
+    }
+    uint32_t prot = (flags & MS_HEAP_CREATE_ENABLE_EXECUTE) ? VM_PAGE_EXECUTE_READWRITE : VM_PAGE_READWRITE;
+    struct heap_segment *seg = segment_alloc(prot, NULL, err);
+    if (!seg)
+        return NULL;
+    struct ms_heap *heap = (struct ms_heap *)ms_align_up((uintptr_t)seg + sizeof(*seg), 64);
+    heap->flags = flags & HEAP_CREATE_FLAGS;
+    heap->prot = prot;
+    atomic_init(&heap->lock.state, 0);
+    heap->maximum = maximum;
+    heap->in_use = 0;
+    heap->home = seg;
+    heap->segments = NULL;
+    heap->large = NULL;
+    for (unsigned c = 0; c < HEAP_CLASSES; c++)
+        heap->bins[c] = NULL;
+    segment_link(heap, seg);
+    heap->magic = HEAP_MAGIC;
+    ms_status st = heap_segmap_set((uintptr_t)seg, true);
+    if (st) {
+        vm_release_internal((uintptr_t)seg);
+        *err = st;
+        return NULL;
+    }
+    return heap;
+}
+
+ms_status heap_destroy(struct ms_heap *heap)
+{
+    if (!heap || heap->magic != HEAP_MAGIC)
+        return MS_ERROR_INVALID_HANDLE;
+    /* The process heap stays, as on Windows (HeapDestroy fails for it). */
+    if (heap == atomic_load_explicit(&process_heap, memory_order_acquire))
+        return MS_ERROR_INVALID_HANDLE;
+    heap->magic = 0;
+    while (heap->large)
+        heap_large_free_locked(heap, heap->large);
+    struct heap_segment *home = heap->home;
+    for (struct heap_segment *seg = heap->segments, *next; seg; seg = next) {
+        next = seg->next;
+        if (seg != home)
+            heap_segment_release_locked(heap, seg);
+    }
+    /* The heap itself lives in the home segment: nothing of it is touched
+     * after this. */
+    heap_segmap_set((uintptr_t)home, false);
+    home->magic = 0;
+    vm_release_internal((uintptr_t)home);
+    return MS_OK;
+}
+
+struct ms_heap *heap_process(void)
+{
+    struct ms_heap *heap = atomic_load_explicit(&process_heap, memory_order_acquire);
+    if (MS_LIKELY(heap))
+        return heap;
+    ms_mutex_lock(&process_heap_lock);
+    heap = atomic_load_explicit(&process_heap, memory_order_relaxed);
+    if (!heap) {
+        ms_status err;
+        heap = heap_create(MS_HEAP_GROWABLE, 0, 0, &err);
+        atomic_store_explicit(&process_heap, heap, memory_order_release);
+    }
+    ms_mutex_unlock(&process_heap_lock);
+    return heap;
+}
+
+struct ms_heap *heap_owner_of(const void *ptr)
+{
+    uintptr_t p = (uintptr_t)ptr;
+    uintptr_t base = p & ~(HEAP_SEG_SIZE - 1);
+    if (heap_segmap_contains(base))
+        return ((struct heap_segment *)base)->heap;
+    struct vm_allocation_info info;
+    if (!vm_lookup(p, &info) || info.usage != VM_USAGE_HEAP)
+        return NULL;
+    return (struct ms_heap *)info.owner;    /* a large block's heap; NULL for the segment map */
+}

@@ -1,0 +1,271 @@
+/*
+ * heap_small.c - blocks of up to 256 KiB: size classes, spans and their
+ * out-of-line free bitmaps.
+ *
+ * Size classes: multiples of 16 up to 128 bytes, then four per doubling up
+ * to 256 KiB (52 classes, at most 25% internal waste). A span of a class is
+ * one 64 KiB slice for blocks up to 8 KiB and up to 16 slices beyond, so it
+ * holds at least 4 blocks.
+ *
+ * Why a bitmap rather than the usual in-block free list: the heap has to
+ * answer "is this a live block?" for every pointer it is given (Windows
+ * programs do free garbage and expect FALSE, not a corrupted heap), and a
+ * free list inside the blocks would be overwritten by the first
+ * use-after-free or overrun. With the bitmap, allocation is a scan from a
+ * cursor plus a count-trailing-zeros, and free is one bit test and set.
+ *
+ * Bins: heap->bins[cls] lists the spans of the class that have a free block.
+ * A span that becomes empty goes back to its segment unless it is the last
+ * one of its bin (so an alloc/free loop does not rebuild a span each time);
+ * a segment left without spans goes back to the vm core unless it is the
+ * heap's home.
+ */
+#include "heap_internal.h"
+
+const uint32_t heap_class_size[HEAP_CLASSES] = {
+    16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768,
+    896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096, 5120, 6144, 7168, 8192,
+    10240, 12288, 14336, 16384, 20480, 24576, 28672, 32768, 40960, 49152, 57344, 65536,
+    81920, 98304, 114688, 131072, 163840, 196608, 229376, 262144,
+};
+
+static unsigned span_slices(uint32_t block_size)
+{
+    if (block_size <= 8192)
+        return 1;
+    size_t n = ((size_t)block_size * 8 + HEAP_SLICE_SIZE - 1) >> HEAP_SLICE_SHIFT;
+    return n > HEAP_SPAN_MAX_SLICES ? HEAP_SPAN_MAX_SLICES : (unsigned)n;
+}
+
+static inline struct heap_segment *span_segment(const struct heap_span *span)
+{
+    return (struct heap_segment *)((uintptr_t)span & ~(HEAP_SEG_SIZE - 1));
+}
+
+/* --- bins ------------------------------------------------------------------ */
+
+static void bin_push(struct ms_heap *heap, struct heap_span *span)
+{
+    struct heap_span **bin = &heap->bins[span->cls];
+    span->prev = NULL;
+    span->next = *bin;
+    if (*bin)
+        (*bin)->prev = span;
+    *bin = span;
+    span->in_bin = 1;
+}
+
+static void bin_remove(struct ms_heap *heap, struct heap_span *span)
+{
+    if (span->prev)
+        span->prev->next = span->next;
+    else
+        heap->bins[span->cls] = span->next;
+    if (span->next)
+        span->next->prev = span->prev;
+    span->next = span->prev = NULL;
+    span->in_bin = 0;
+}
+
+/* --- spans ----------------------------------------------------------------- */
+
+/* First slice of a run of k free slices in mask, or -1. */
+static int find_run(uint64_t mask, unsigned k)
+{
+    uint64_t r = mask;
+    for (unsigned i = 1; i < k && r; i++)
+        r &= mask >> i;
+    return r ? __builtin_ctzll(r) : -1;
+}
+
+static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_status *err)
+{
+    uint32_t bs = heap_class_size[cls];
+    unsigned k = span_slices(bs);
+    struct heap_segment *seg;
+    int s = -1;
+    for (seg = heap->segments; seg; seg = seg->next)
+        if ((s = find_run(seg->free_slices, k)) >= 0)
+            break;
+    if (!seg) {
+        seg = heap_segment_new_locked(heap, err);
+        if (!seg)
+            return NULL;
+        s = find_run(seg->free_slices, k);
+    }
+    uint64_t run = (k == 64 ? ~0ull : (((uint64_t)1 << k) - 1)) << s;
+    seg->free_slices &= ~run;
+    seg->nspans++;
+    for (unsigned i = 1; i < k; i++)
+        seg->spans[s + i - HEAP_META_SLICES].back = (uint16_t)i;
+    struct heap_span *span = &seg->spans[s - HEAP_META_SLICES];
+    span->used = 1;
+    span->cls = (uint8_t)cls;
+    span->nslices = (uint8_t)k;
+    span->block_size = bs;
+    span->recip = (((uint64_t)1 << 32) + (bs >> 4) - 1) / (bs >> 4);
+    span->nblocks = (uint32_t)(((size_t)k << HEAP_SLICE_SHIFT) / bs);
+    span->nfree = span->nblocks;
+    span->cursor = 0;
+    span->start = (uintptr_t)seg + ((size_t)s << HEAP_SLICE_SHIFT);
+    uint32_t full = span->nblocks / 64, rest = span->nblocks % 64;
+    for (uint32_t w = 0; w < full; w++)
+        span->freebits[w] = ~0ull;
+    if (rest)
+        span->freebits[full] = ((uint64_t)1 << rest) - 1;
+    bin_push(heap, span);
+    return span;
+}
+
+static void span_release(struct ms_heap *heap, struct heap_span *span)
+{
+    struct heap_segment *seg = span_segment(span);
+    unsigned s = (unsigned)(span - seg->spans) + HEAP_META_SLICES, k = span->nslices;
+    if (span->in_bin)
+        bin_remove(heap, span);
+    span->used = 0;
+    for (unsigned i = 1; i < k; i++)
+        seg->spans[s + i - HEAP_META_SLICES].back = 0;
+    seg->free_slices |= (k == 64 ? ~0ull : (((uint64_t)1 << k) - 1)) << s;
+    if (--seg->nspans == 0 && seg != heap->home)
+        heap_segment_release_locked(heap, seg);
+}
+
+/* --- blocks ---------------------------------------------------------------- */
+
+size_t heap_small_requested(const struct heap_span *span, uint32_t index)
+{
+    if (span->block_size == 16)
+        return 16u - span->req.slack[index];
+    if (span->block_size <= HEAP_SIZE16_MAX)
+        return span->req.size16[index];
+    return span->req.size32[index];
+}
+
+void heap_small_set_requested(struct heap_span *span, uint32_t index, size_t size)
+{
+    /* A slack byte for the 16-byte class, as zero-filled memory then reads
+     * as full blocks; sizes elsewhere (a block may shrink in place to far
+     * below its class). */
+    if (span->block_size == 16)
+        span->req.slack[index] = (uint8_t)(16u - size);
+    else if (span->block_size <= HEAP_SIZE16_MAX)
+        span->req.size16[index] = (uint16_t)size;
+    else
+        span->req.size32[index] = (uint32_t)size;
+}
+
+void *heap_small_alloc_locked(struct ms_heap *heap, size_t size, ms_status *err)
+{
+    unsigned cls = heap_size_class(size);
+    uint32_t bs = heap_class_size[cls];
+    if (MS_UNLIKELY(heap->maximum && heap->in_use + bs > heap->maximum)) {
+        *err = MS_ERROR_NOT_ENOUGH_MEMORY;
+        return NULL;
+    }
+    struct heap_span *span = heap->bins[cls];
+    if (MS_UNLIKELY(!span)) {
+        span = span_create(heap, cls, err);
+        if (!span)
+            return NULL;
+    }
+    uint32_t w = span->cursor;
+    while (!span->freebits[w])          /* terminates: nfree > 0 for a span in a bin */
+        w++;
+    uint64_t bits = span->freebits[w];
+    span->freebits[w] = bits & (bits - 1);
+    span->cursor = (uint16_t)w;
+    uint32_t index = w * 64 + (uint32_t)__builtin_ctzll(bits);
+    if (--span->nfree == 0)
+        bin_remove(heap, span);
+    heap->in_use += bs;
+    heap_small_set_requested(span, index, size);
+    uintptr_t block = span->start + (uintptr_t)index * bs;
+    heap_canary_set(block, size, bs);
+    return (void *)block;
+}
+
+void heap_small_free_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index)
+{
+    uint32_t w = index / 64;
+    span->freebits[w] |= (uint64_t)1 << (index % 64);
+    if (w < span->cursor)
+        span->cursor = (uint16_t)w;
+    heap->in_use -= span->block_size;
+    if (++span->nfree == 1)
+        bin_push(heap, span);
+    else if (span->nfree == span->nblocks && (span->next || span->prev))
+        span_release(heap, span);
+}
+
+/* The span and index of the live block at exactly p in this heap, or NULL.
+ * Reads only memory known to be mapped: the segment map first, then the
+ * segment's own metadata. */
+struct heap_span *heap_small_resolve(struct ms_heap *heap, uintptr_t p, uint32_t *index)
+{
+    uintptr_t base = p & ~(HEAP_SEG_SIZE - 1);
+    if ((p & 15) || !heap_segmap_contains(base))
+        return NULL;
+    struct heap_segment *seg = (struct heap_segment *)base;
+    if (seg->heap != heap)
+        return NULL;
+    size_t slice = (p - base) >> HEAP_SLICE_SHIFT;
+    if (slice < HEAP_META_SLICES)
+        return NULL;
+    struct heap_span *rec = &seg->spans[slice - HEAP_META_SLICES];
+    struct heap_span *span = rec - rec->back;
+    if (!span->used)
+        return NULL;
+    uintptr_t off = p - span->start;
+    uint32_t i = (uint32_t)(((uint64_t)(off >> 4) * span->recip) >> 32);
+    if (i >= span->nblocks || (uintptr_t)i * span->block_size != off)
+        return NULL;                    /* interior pointer or past the last block */
+    if ((span->freebits[i / 64] >> (i % 64)) & 1)
+        return NULL;                    /* already free */
+    *index = i;
+    return span;
+}
+
+static unsigned popcount64(uint64_t v)
+{
+    /* No __builtin_popcountll: without -mpopcnt it calls libgcc, which the
+     * PE build does not link. */
+    unsigned n = 0;
+    for (; v; v &= v - 1)
+        n++;
+    return n;
+}
+
+bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span)
+{
+    unsigned s = (unsigned)(span - seg->spans) + HEAP_META_SLICES;
+    if (span->back != 0 || span->cls >= HEAP_CLASSES || span->block_size != heap_class_size[span->cls] ||
+        span->nslices != span_slices(span->block_size) || s + span->nslices > HEAP_SLICES ||
+        span->start != (uintptr_t)seg + ((uintptr_t)s << HEAP_SLICE_SHIFT) ||
+        span->nblocks != ((size_t)span->nslices << HEAP_SLICE_SHIFT) / span->block_size)
+        return false;
+    for (unsigned i = 1; i < span->nslices; i++)
+        if (seg->spans[s + i - HEAP_META_SLICES].back != i || seg->spans[s + i - HEAP_META_SLICES].used)
+            return false;
+    uint32_t words = (span->nblocks + 63) / 64, nfree = 0;
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t bits = span->freebits[w];
+        if (w == words - 1 && span->nblocks % 64 && (bits >> (span->nblocks % 64)))
+            return false;               /* a free bit beyond the last block */
+        if (w < span->cursor && bits)
+            return false;
+        nfree += popcount64(bits);
+        for (uint64_t used = ~bits; used; used &= used - 1) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(used);
+            if (i >= span->nblocks)
+                break;
+            size_t req = heap_small_requested(span, i);
+            if (req > span->block_size ||
+                !heap_canary_ok(span->start + (uintptr_t)i * span->block_size, req, span->block_size))
+                return false;
+        }
+    }
+    if (nfree != span->nfree || (span->in_bin != 0) != (nfree != 0))
+        return false;
+    return true;
+}

@@ -1,0 +1,514 @@
+/*
+ * test_heap.c - the heap engine (src/heap/) against Windows' heap rules,
+ * natively: sizes and alignment, zeroing, realloc in place, fixed-size
+ * heaps, bad pointers refused without harm, a seeded random differential
+ * run, two threads freeing each other's blocks, and destroy giving back
+ * every byte it committed.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/heap/heap.h"
+#include "../../src/vm/vm.h"
+#include "unit.h"
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rng_state = x;
+}
+
+static int all_bytes(const void *p, int value, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != (unsigned char)value)
+            return 0;
+    return 1;
+}
+
+static uint64_t committed_now(void)
+{
+    struct vm_counters c;
+    vm_get_counters(&c);
+    return c.committed_bytes;
+}
+
+static void test_basics(void)
+{
+    ms_status err = 0;
+    struct ms_heap *h = heap_create(0, 0, 0, &err);
+    CHECK(h != NULL, "heap_create growable");
+    static const size_t sizes[] = { 0, 1, 15, 16, 17, 100, 128, 129, 1000, 4096, 5000, 65536, 100000,
+                                    262144, 262145, 1 << 20, 3000000 };
+    void *blocks[sizeof(sizes) / sizeof(sizes[0])];
+    int aligned = 1, sized = 1, owned = 1;
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        blocks[i] = heap_alloc(h, 0, sizes[i], &err);
+        CHECK(blocks[i] != NULL, "alloc %zu", sizes[i]);
+        aligned &= ((uintptr_t)blocks[i] & 15) == 0;
+        sized &= heap_size(h, 0, blocks[i]) == sizes[i];
+        owned &= heap_owner_of(blocks[i]) == h && heap_owner_of((char *)blocks[i] + sizes[i] / 2) == h;
+        memset(blocks[i], 0x5A, sizes[i]);
+    }
+    CHECK(aligned, "every block is 16-byte aligned");
+    CHECK(sized, "HeapSize is the size asked for");
+    CHECK(owned, "heap_owner_of finds the heap of small and large blocks");
+    CHECK(heap_owner_of(h) == h, "the heap handle is inside its heap");
+    CHECK(heap_validate(h, 0, NULL), "validate after allocs");
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+        CHECK(heap_validate(h, 0, blocks[i]), "validate block %zu", sizes[i]);
+
+    /* Size 0: unique, freeable. */
+    void *z1 = heap_alloc(h, 0, 0, &err), *z2 = heap_alloc(h, 0, 0, &err);
+    CHECK(z1 && z2 && z1 != z2, "size 0 blocks are unique");
+    CHECK_EQ(heap_size(h, 0, z1), 0);
+    CHECK_EQ(heap_free(h, 0, z1), MS_OK);
+    CHECK_EQ(heap_free(h, 0, z2), MS_OK);
+    CHECK_EQ(heap_free(h, 0, NULL), MS_OK);
+
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+        CHECK_EQ(heap_free(h, 0, blocks[i]), MS_OK);
+    CHECK(heap_validate(h, 0, NULL), "validate after frees");
+
+    /* HEAP_ZERO_MEMORY on a reused (dirty) block. */
+    int zero_ok = 1;
+    for (size_t size = 1; size <= 300000; size = size * 3 + 7) {
+        void *p = heap_alloc(h, 0, size, &err);
+        memset(p, 0xAA, size);
+        heap_free(h, 0, p);
+        void *q = heap_alloc(h, MS_HEAP_ZERO_MEMORY, size, &err);
+        zero_ok &= q && all_bytes(q, 0, size);
+        heap_free(h, 0, q);
+    }
+    CHECK(zero_ok, "HEAP_ZERO_MEMORY zeroes reused blocks");
+    CHECK_EQ(heap_destroy(h), MS_OK);
+}
+
+static void test_realloc(void)
+{
+    ms_status err = 0;
+    struct ms_heap *h = heap_create(0, 0, 0, &err);
+    /* Growth within the class stays in place. */
+    char *p = heap_alloc(h, 0, 20, &err);
+    memset(p, 1, 20);
+    char *q = heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY | MS_HEAP_ZERO_MEMORY, p, 30, &err);
+    CHECK(q == p, "in-place growth inside the class");
+    CHECK(all_bytes(q, 1, 20) && all_bytes(q + 20, 0, 10), "HEAP_ZERO_MEMORY zeroes only the growth");
+    CHECK_EQ(heap_size(h, 0, q), 30);
+    /* Growth beyond the class with IN_PLACE_ONLY fails, block intact. */
+    err = 0;
+    q = heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY, p, 5000, &err);
+    CHECK(q == NULL, "in-place-only growth beyond the class fails");
+    CHECK_EQ(err, MS_ERROR_NOT_ENOUGH_MEMORY);
+    CHECK_EQ(heap_size(h, 0, p), 30);
+    CHECK(all_bytes(p, 1, 20), "old block intact after failed realloc");
+    /* Moving growth keeps contents, zeroes growth. */
+    q = heap_realloc(h, MS_HEAP_ZERO_MEMORY, p, 5000, &err);
+    CHECK(q != NULL, "moving realloc");
+    CHECK(all_bytes(q, 1, 20) && all_bytes(q + 30, 0, 4970), "moved: contents kept, growth zero");
+    CHECK_EQ(heap_free(h, 0, p), MS_ERROR_INVALID_PARAMETER);   /* the old block is gone */
+    /* Shrink: in place. */
+    char *r = heap_realloc(h, 0, q, 4000, &err);
+    CHECK(r == q, "small shrink stays in place");
+    CHECK_EQ(heap_size(h, 0, r), 4000);
+    /* Shrinking in place only, to far below the class, stays too. */
+    r = heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY, r, 10, &err);
+    CHECK(r == q && heap_size(h, 0, r) == 10, "in-place-only shrink");
+    heap_free(h, 0, r);
+
+    /* Large: grow in place inside the region, fail in place beyond. */
+    char *big = heap_alloc(h, 0, 300000, &err);
+    memset(big, 7, 300000);
+    char *big2 = heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY | MS_HEAP_ZERO_MEMORY, big, 310000, &err);
+    CHECK(big2 == big, "large block grows in place inside its region");
+    CHECK(all_bytes(big2, 7, 300000) && all_bytes(big2 + 300000, 0, 10000), "large in-place growth zeroed");
+    err = 0;
+    CHECK(heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY, big, 4000000, &err) == NULL, "large in-place-only overflow fails");
+    CHECK_EQ(err, MS_ERROR_NOT_ENOUGH_MEMORY);
+    CHECK_EQ(heap_size(h, 0, big), 310000);
+    /* Growth by steps from 64 KiB to 4 MiB keeps contents and moves rarely. */
+    char *g = heap_alloc(h, 0, 65536, &err);
+    for (size_t i = 0; i < 65536; i++)
+        g[i] = (char)(i * 31);
+    int moves = 0, kept = 1;
+    for (size_t size = 65536 + 4096; size <= 4 << 20; size += 65536) {
+        char *n = heap_realloc(h, 0, g, size, &err);
+        if (!n) {
+            kept = 0;
+            break;
+        }
+        moves += n != g;
+        g = n;
+    }
+    for (size_t i = 0; i < 65536; i++)
+        kept &= g[i] == (char)(i * 31);
+    CHECK(kept, "contents kept through growth to 4 MiB");
+    CHECK(moves < 20, "growth to 4 MiB moved %d times", moves);
+    /* Large shrinking to small moves to a size class. */
+    char *s = heap_realloc(h, 0, g, 1000, &err);
+    CHECK(s != NULL && heap_size(h, 0, s) == 1000, "large shrinks to small");
+    for (size_t i = 0; i < 1000; i++)
+        kept &= s[i] == (char)(i * 31);
+    CHECK(kept, "contents kept shrinking large to small");
+    err = 0;
+    CHECK(heap_realloc(h, 0, NULL, 10, &err) == NULL && err == MS_ERROR_INVALID_PARAMETER, "realloc NULL");
+    int local;
+    err = 0;
+    CHECK(heap_realloc(h, 0, &local, 10, &err) == NULL && err == MS_ERROR_INVALID_PARAMETER, "realloc stack");
+    CHECK(heap_validate(h, 0, NULL), "validate after reallocs");
+    CHECK_EQ(heap_destroy(h), MS_OK);
+}
+
+static void test_bad_pointers(void)
+{
+    ms_status err = 0;
+    struct ms_heap *h = heap_create(0, 0, 0, &err), *other = heap_create(0, 0, 0, &err);
+    char *p = heap_alloc(h, 0, 64, &err);
+    char *big = heap_alloc(h, 0, 1 << 20, &err);
+    char *foreign = heap_alloc(other, 0, 64, &err);
+    char *foreign_big = heap_alloc(other, 0, 1 << 20, &err);
+    int stack_var = 0;
+    void *libc = malloc(64);
+    void *bad[] = { &stack_var, p + 16, p + 1, p + 64, big + 16, big + 4096, big - 4096, foreign, foreign_big,
+                    libc, (void *)(uintptr_t)16, (char *)h + 64, (char *)((uintptr_t)p & ~(uintptr_t)0x3FFFFF) };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK_EQ(heap_free(h, 0, bad[i]), MS_ERROR_INVALID_PARAMETER);
+        CHECK(heap_size(h, 0, bad[i]) == (size_t)-1, "HeapSize of bad pointer %zu", i);
+        CHECK(!heap_validate(h, 0, bad[i]), "validate of bad pointer %zu", i);
+    }
+    CHECK(heap_validate(h, 0, NULL), "heap intact after bad frees");
+    CHECK_EQ(heap_free(h, 0, p), MS_OK);
+    CHECK_EQ(heap_free(h, 0, p), MS_ERROR_INVALID_PARAMETER);   /* double free */
+    CHECK_EQ(heap_free(h, 0, big), MS_OK);
+    CHECK_EQ(heap_free(h, 0, big), MS_ERROR_INVALID_PARAMETER);
+    CHECK(heap_validate(h, 0, NULL), "heap intact after double frees");
+    CHECK(heap_validate(other, 0, NULL), "other heap intact");
+    CHECK(heap_owner_of(&stack_var) == NULL && heap_owner_of(libc) == NULL, "owner of foreign memory");
+    CHECK(heap_owner_of(foreign) == other && heap_owner_of(foreign_big) == other, "owner of other heap's blocks");
+    CHECK_EQ(heap_free(other, 0, foreign), MS_OK);
+    CHECK_EQ(heap_free(other, 0, foreign_big), MS_OK);
+    free(libc);
+
+    /* Canary: a write just past a block is reported, and the heap is fine
+     * again once it is undone. */
+    char *c = heap_alloc(h, 0, 20, &err);
+    CHECK(heap_validate(h, 0, c), "canary intact");
+    char saved = c[20];
+    c[20] = 0;
+    CHECK(!heap_validate(h, 0, c), "overrun detected on the block");
+    CHECK(!heap_validate(h, 0, NULL), "overrun detected on the heap");
+    c[20] = saved;
+    CHECK(heap_validate(h, 0, NULL), "heap fine after undoing the overrun");
+    CHECK_EQ(heap_free(h, 0, c), MS_OK);
+    CHECK_EQ(heap_destroy(h), MS_OK);
+    CHECK_EQ(heap_destroy(other), MS_OK);
+}
+
+static void test_fixed(void)
+{
+    ms_status err = 0;
+    struct ms_heap *h = heap_create(0, 0, 65536, &err);
+    CHECK(h != NULL, "fixed heap created");
+    void *blocks[200];
+    int n = 0;
+    err = 0;
+    while (n < 200 && (blocks[n] = heap_alloc(h, 0, 1000, &err)) != NULL)
+        n++;
+    CHECK(n > 0 && n < 200, "fixed heap fills up (%d blocks)", n);
+    CHECK(n * 1024 <= 65536, "within its maximum");
+    CHECK_EQ(err, MS_ERROR_NOT_ENOUGH_MEMORY);
+    err = 0;
+    CHECK(heap_alloc(h, 0, 1 << 20, &err) == NULL && err == MS_ERROR_NOT_ENOUGH_MEMORY, "large in full fixed heap");
+    heap_free(h, 0, blocks[--n]);
+    CHECK(heap_alloc(h, 0, 1000, &err) != NULL, "room again after a free");
+    CHECK(heap_validate(h, 0, NULL), "fixed heap valid");
+    CHECK_EQ(heap_destroy(h), MS_OK);
+
+    h = heap_create(MS_HEAP_NO_SERIALIZE | MS_HEAP_CREATE_ENABLE_EXECUTE, 0, 0, &err);
+    void *x = heap_alloc(h, 0, 100, &err);
+    struct vm_region_info info;
+    CHECK(vm_query((uintptr_t)x, &info) == MS_OK && info.protect == VM_PAGE_EXECUTE_READWRITE,
+          "HEAP_CREATE_ENABLE_EXECUTE memory is executable");
+    CHECK_EQ(heap_free(h, 0, x), MS_OK);
+    CHECK_EQ(heap_destroy(h), MS_OK);
+    CHECK_EQ(heap_destroy(NULL), MS_ERROR_INVALID_HANDLE);
+}
+
+struct live {
+    unsigned char *p;
+    size_t size;
+    unsigned char tag;
+};
+
+static int cmp_live(const void *a, const void *b)
+{
+    const struct live *x = a, *y = b;
+    return x->p < y->p ? -1 : x->p > y->p;
+}
+
+static size_t random_size(void)
+{
+    uint64_t r = rng() % 1000;
+    if (r < 700)
+        return rng() % 257;
+    if (r < 950)
+        return rng() % 8193;
+    if (r < 995)
+        return rng() % 262145;
+    return 262144 + rng() % 1000000;
+}
+
+static int check_no_overlap(struct live *slots, size_t nslots)
+{
+    struct live *copy = malloc(nslots * sizeof(*copy));
+    size_t n = 0;
+    for (size_t i = 0; i < nslots; i++)
+        if (slots[i].p)
+            copy[n++] = slots[i];
+    qsort(copy, n, sizeof(*copy), cmp_live);
+    int ok = 1;
+    for (size_t i = 1; i < n; i++)
+        ok &= copy[i - 1].p + (copy[i - 1].size ? copy[i - 1].size : 1) <= copy[i].p;
+    free(copy);
+    return ok;
+}
+
+static void test_random(void)
+{
+    enum { SLOTS = 1500, OPS = 60000 };
+    ms_status err = 0;
+    rng_state = 0x9E3779B97F4A7C15ull;
+    struct ms_heap *h = heap_create(0, 0, 0, &err);
+    struct live *slots = calloc(SLOTS, sizeof(*slots));
+    unsigned long bad_content = 0, bad_size = 0, bad_align = 0, failures = 0, bad_validate = 0, bad_overlap = 0;
+    for (int op = 0; op < OPS; op++) {
+        struct live *s = &slots[rng() % SLOTS];
+        if (s->p && !all_bytes(s->p, s->tag, s->size))
+            bad_content++;
+        if (s->p && heap_size(h, 0, s->p) != s->size)
+            bad_size++;
+        uint64_t what = rng() % 3;
+        if (!s->p) {
+            size_t size = random_size();
+            s->p = heap_alloc(h, (what == 0) ? MS_HEAP_ZERO_MEMORY : 0, size, &err);
+            if (!s->p) {
+                failures++;
+                continue;
+            }
+            if (what == 0 && !all_bytes(s->p, 0, size))
+                bad_content++;
+            s->size = size;
+        } else if (what == 0) {
+            if (heap_free(h, 0, s->p) != MS_OK)
+                failures++;
+            s->p = NULL;
+            continue;
+        } else {
+            size_t size = random_size();
+            unsigned char *n = heap_realloc(h, what == 1 ? MS_HEAP_ZERO_MEMORY : 0, s->p, size, &err);
+            if (!n) {
+                failures++;
+                continue;
+            }
+            size_t keep = s->size < size ? s->size : size;
+            if (!all_bytes(n, s->tag, keep))
+                bad_content++;
+            if (what == 1 && size > s->size && !all_bytes(n + s->size, 0, size - s->size))
+                bad_content++;
+            s->p = n;
+            s->size = size;
+        }
+        bad_align += ((uintptr_t)s->p & 15) != 0;
+        s->tag = (unsigned char)rng();
+        memset(s->p, s->tag, s->size);
+        if (op % 5000 == 4999) {
+            bad_validate += !heap_validate(h, 0, NULL);
+            bad_overlap += !check_no_overlap(slots, SLOTS);
+        }
+    }
+    CHECK_EQ(failures, 0);
+    CHECK_EQ(bad_content, 0);
+    CHECK_EQ(bad_size, 0);
+    CHECK_EQ(bad_align, 0);
+    CHECK_EQ(bad_validate, 0);
+    CHECK_EQ(bad_overlap, 0);
+    for (size_t i = 0; i < SLOTS; i++)
+        if (slots[i].p)
+            failures += heap_free(h, 0, slots[i].p) != MS_OK;
+    CHECK_EQ(failures, 0);
+    CHECK(heap_validate(h, 0, NULL), "valid after the random run");
+    CHECK_EQ(heap_destroy(h), MS_OK);
+    free(slots);
+}
+
+/* --- two threads, each freeing blocks the other allocated ---------------- */
+
+enum { RING = 256, PER_THREAD = 40000 };
+
+struct ring {
+    pthread_mutex_t lock;
+    void *items[RING];
+    size_t head, tail;
+};
+
+struct stress {
+    struct ms_heap *heap;
+    struct ring rings[2];      /* rings[i]: blocks thread i allocated, for the other to free */
+    unsigned long errors;
+    pthread_mutex_t err_lock;
+    int id_next;
+};
+
+static int ring_put(struct ring *r, void *p)
+{
+    pthread_mutex_lock(&r->lock);
+    int ok = r->head - r->tail < RING;
+    if (ok)
+        r->items[r->head++ % RING] = p;
+    pthread_mutex_unlock(&r->lock);
+    return ok;
+}
+
+static void *ring_get(struct ring *r)
+{
+    pthread_mutex_lock(&r->lock);
+    void *p = r->head != r->tail ? r->items[r->tail++ % RING] : NULL;
+    pthread_mutex_unlock(&r->lock);
+    return p;
+}
+
+static void *stress_thread(void *arg)
+{
+    struct stress *st = arg;
+    pthread_mutex_lock(&st->err_lock);
+    int id = st->id_next++;
+    pthread_mutex_unlock(&st->err_lock);
+    uint64_t x = 0x1234567ull + (uint64_t)id * 0x9E3779B9ull;
+    unsigned long errors = 0;
+    void *local[64] = { 0 };
+    for (int i = 0; i < PER_THREAD; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t size = 8 + x % 2000;
+        ms_status err;
+        unsigned char *p = heap_alloc(st->heap, 0, size, &err);
+        if (!p) {
+            errors++;
+            continue;
+        }
+        memset(p, id + 1, size);
+        if (x & 1) {
+            if (!ring_put(&st->rings[id], p))
+                errors += heap_free(st->heap, 0, p) != MS_OK;
+        } else {
+            void **slot = &local[(x >> 8) % 64];
+            if (*slot)
+                errors += heap_free(st->heap, 0, *slot) != MS_OK;
+            *slot = p;
+        }
+        unsigned char *q = ring_get(&st->rings[1 - id]);
+        if (q) {
+            size_t n = heap_size(st->heap, 0, q);
+            errors += n == (size_t)-1 || !all_bytes(q, 2 - id, n);
+            errors += heap_free(st->heap, 0, q) != MS_OK;
+        }
+    }
+    for (int i = 0; i < 64; i++)
+        if (local[i])
+            errors += heap_free(st->heap, 0, local[i]) != MS_OK;
+    pthread_mutex_lock(&st->err_lock);
+    st->errors += errors;
+    pthread_mutex_unlock(&st->err_lock);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    ms_status err = 0;
+    struct stress st = { 0 };
+    st.heap = heap_create(0, 0, 0, &err);
+    pthread_mutex_init(&st.err_lock, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_mutex_init(&st.rings[i].lock, NULL);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, stress_thread, &st);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    void *p;
+    for (int i = 0; i < 2; i++)
+        while ((p = ring_get(&st.rings[i])) != NULL)
+            st.errors += heap_free(st.heap, 0, p) != MS_OK;
+    CHECK_EQ(st.errors, 0);
+    CHECK(heap_validate(st.heap, 0, NULL), "valid after the two-thread run");
+    CHECK_EQ(heap_destroy(st.heap), MS_OK);
+}
+
+static void *process_heap_thread(void *arg)
+{
+    *(struct ms_heap **)arg = heap_process();
+    return NULL;
+}
+
+static void test_process_heap(void)
+{
+    struct ms_heap *seen[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, process_heap_thread, &seen[i]);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    struct ms_heap *h = heap_process();
+    CHECK(h != NULL && seen[0] == h && seen[1] == h && seen[2] == h && seen[3] == h, "one process heap");
+    ms_status err;
+    void *p = heap_alloc(h, 0, 10, &err);
+    CHECK(p && heap_owner_of(p) == h, "process heap allocates");
+    CHECK_EQ(heap_free(h, 0, p), MS_OK);
+    CHECK_EQ(heap_destroy(h), MS_ERROR_INVALID_HANDLE);
+    CHECK(heap_validate(h, 0, NULL), "process heap survives HeapDestroy");
+}
+
+static void test_destroy_releases(void)
+{
+    ms_status err;
+    /* A first cycle sets up what lives forever (the segment map). */
+    struct ms_heap *h = heap_create(0, 0, 0, &err);
+    for (int i = 0; i < 100; i++)
+        heap_alloc(h, 0, 100, &err);
+    heap_destroy(h);
+    uint64_t start = committed_now();
+    h = heap_create(0, 0, 0, &err);
+    for (int i = 0; i < 20000; i++)                      /* ~20 MiB of small blocks: several segments */
+        heap_alloc(h, 0, 1000 + (size_t)(i % 7) * 100, &err);
+    for (int i = 0; i < 5; i++)
+        heap_alloc(h, 0, (size_t)(i + 1) << 20, &err);
+    for (int i = 0; i < 200; i++)
+        heap_alloc(h, 0, 100000, &err);
+    CHECK(committed_now() > start + (20u << 20), "the heap committed memory");
+    CHECK(heap_validate(h, 0, NULL), "big heap valid");
+    CHECK_EQ(heap_destroy(h), MS_OK);
+    CHECK_EQ(committed_now(), start);
+    CHECK(vm_check_invariants() == NULL, "vm invariants after destroy");
+}
+
+int main(void)
+{
+    test_basics();
+    test_realloc();
+    test_bad_pointers();
+    test_fixed();
+    test_random();
+    test_threads();
+    test_process_heap();
+    test_destroy_releases();
+    return unit_done();
+}
