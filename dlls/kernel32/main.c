@@ -78,6 +78,7 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
         ERR("the virtual memory core could not start\n");
         return FALSE;
     }
+    memshim_install_exception_handler();
     memshim_install_ntdll_hooks();
     TRACE("memshim kernel32 loaded at %p, Wine's kernel32 at %p\n", (void *)instance, (void *)wine_kernel32);
     return TRUE;

@@ -95,5 +95,6 @@ static inline HANDLE peb_process_heap(void)
 
 /* Set up by DllMain. */
 void memshim_install_ntdll_hooks(void);
+void memshim_install_exception_handler(void);
 
 #endif

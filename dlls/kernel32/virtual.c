@@ -23,7 +23,13 @@ static void fill_mbi(MEMORY_BASIC_INFORMATION *mbi, const struct vm_region_info 
 LPVOID WINAPI VirtualAllocEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD type, DWORD protect)
 {
     typedef LPVOID(WINAPI * fn_t)(HANDLE, LPVOID, SIZE_T, DWORD, DWORD);
-    if (is_current_process(process)) {
+    /* Write watching is not in the core yet: such regions are Wine's, so
+     * that GetWriteWatch/ResetWriteWatch (passed through) can see them. */
+    if (type & MEM_WRITE_WATCH) {
+        static LONG warned;
+        if (!InterlockedExchange(&warned, 1))
+            FIXME("MEM_WRITE_WATCH: not in the core yet, the region is Wine's\n");
+    } else if (is_current_process(process)) {
         uintptr_t base = (uintptr_t)addr;
         ms_status st = vm_allocate(&base, size, type, protect);
         if (st == MS_OK) {

@@ -78,6 +78,10 @@ ms_status vm_decommit_internal(uintptr_t base, size_t size);
 ms_status vm_free(uintptr_t *addr, size_t *size, uint32_t type);
 /* VirtualProtect. */
 ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *old_protect);
+/* An access faulted at addr: if it is a guard page of the core, clear its
+ * guard (restoring its protection) and return true - the caller then reports
+ * STATUS_GUARD_PAGE_VIOLATION, as Windows does on the first touch. */
+bool vm_guard_page_hit(uintptr_t addr);
 /* VirtualQuery. */
 ms_status vm_query(uintptr_t addr, struct vm_region_info *info);
 /* Reserve address space for a view and map a host file descriptor there. */

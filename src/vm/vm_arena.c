@@ -78,6 +78,7 @@ ms_status vm_arena_create(uintptr_t want, size_t size, bool top_down, bool dedic
     a->granules = (uint32_t *)ms_align_up((uintptr_t)(a->pages + npages), 8);
     a->free_hint = 0;
     a->dedicated = dedicated;
+    a->top_down = top_down;
     a->meta = meta;
     a->meta_size = meta_size;
     arena_insert(a);
@@ -156,7 +157,9 @@ bool vm_arena_find_free(size_t size, size_t align, bool top_down, struct vm_aren
     size_t count = ms_align_up(size, MS_GRANULARITY) >> MS_GRANULE_SHIFT;
     for (size_t k = 0; k < vm.narenas; k++) {
         struct vm_arena *a = vm.arenas[top_down ? vm.narenas - 1 - k : k];
-        if (a->dedicated)
+        /* Top-down requests live in arenas placed at the top of the address
+         * space, as Windows puts them; bottom-up ones in the low arenas. */
+        if (a->dedicated || a->top_down != top_down)
             continue;
         if (arena_search(a, count, align, top_down, addr)) {
             *arena = a;

@@ -51,8 +51,9 @@ ms_status vm_free(uintptr_t *addr_inout, size_t *size_inout, uint32_t type)
     } else {
         start = ms_align_down(addr, MS_PAGE_SIZE);
         end = ms_align_up(addr + size, MS_PAGE_SIZE);
+        /* A range running past its allocation is a bad size, not a bad address. */
         if (end < start || end > alloc->base + alloc->size) {
-            st = MS_ERROR_INVALID_ADDRESS;
+            st = MS_ERROR_INVALID_PARAMETER;
             goto out;
         }
     }

@@ -60,6 +60,7 @@ struct vm_arena {
     uint32_t *granules;         /* allocation index + 1, or 0 */
     size_t free_hint;           /* every granule below it is taken */
     bool dedicated;             /* reserved for one allocation; goes with it */
+    bool top_down;              /* serves MEM_TOP_DOWN requests (placed high) */
     uintptr_t meta;             /* the metadata reservation holding this struct */
     size_t meta_size;
 };
@@ -84,6 +85,7 @@ struct vm_state {
 extern struct vm_state vm;
 
 /* vm_pages.c */
+#define PAGE_BYTE_GUARD 0x20u
 bool vm_protect_is_valid(uint32_t protect, bool allow_writecopy);
 uint8_t page_byte_make(uint32_t state, uint32_t protect);
 uint32_t page_byte_protect(uint8_t byte);

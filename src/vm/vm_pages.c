@@ -33,7 +33,7 @@ uint8_t page_byte_make(uint32_t state, uint32_t protect)
     uint32_t index = (uint32_t)__builtin_ctz(base);
     uint32_t byte = state | (index << 2);
     if (protect & VM_PAGE_GUARD)
-        byte |= 1u << 5;
+        byte |= PAGE_BYTE_GUARD;
     if (protect & VM_PAGE_NOCACHE)
         byte |= 1u << 6;
     if (protect & VM_PAGE_WRITECOMBINE)
@@ -46,7 +46,7 @@ uint32_t page_byte_protect(uint8_t byte)
     if (page_byte_state(byte) != PAGE_STATE_COMMITTED)
         return 0;
     uint32_t protect = 1u << ((byte >> 2) & 7u);
-    if (byte & (1u << 5))
+    if (byte & PAGE_BYTE_GUARD)
         protect |= VM_PAGE_GUARD;
     if (byte & (1u << 6))
         protect |= VM_PAGE_NOCACHE;
@@ -57,7 +57,7 @@ uint32_t page_byte_protect(uint8_t byte)
 
 int page_host_prot(uint8_t byte)
 {
-    if (page_byte_state(byte) != PAGE_STATE_COMMITTED || (byte & (1u << 5)))
+    if (page_byte_state(byte) != PAGE_STATE_COMMITTED || (byte & PAGE_BYTE_GUARD))
         return HOST_PROT_NONE;      /* guard pages trap on first touch */
     switch (1u << ((byte >> 2) & 7u)) {
     case VM_PAGE_READONLY:          return HOST_PROT_READ;

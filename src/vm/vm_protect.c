@@ -52,3 +52,26 @@ out:
     ms_mutex_unlock(&vm.lock);
     return st;
 }
+
+bool vm_guard_page_hit(uintptr_t addr)
+{
+    if (!vm.initialised)
+        return false;
+    uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE);
+    bool hit = false;
+    ms_mutex_lock(&vm.lock);
+    struct vm_arena *arena = vm_arena_find(page);
+    if (arena && vm_allocation_at(arena, page)) {
+        uint8_t *byte = &arena->pages[arena_page(arena, page)];
+        if (page_byte_state(*byte) == PAGE_STATE_COMMITTED && (*byte & PAGE_BYTE_GUARD)) {
+            uint8_t cleared = (uint8_t)(*byte & ~PAGE_BYTE_GUARD);
+            /* Windows clears the guard before reporting it: the retry succeeds. */
+            if (host_protect(page, MS_PAGE_SIZE, page_host_prot(cleared)) == 0) {
+                *byte = cleared;
+                hit = true;
+            }
+        }
+    }
+    ms_mutex_unlock(&vm.lock);
+    return hit;
+}

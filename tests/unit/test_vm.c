@@ -226,6 +226,29 @@ static void test_large_dedicated(void)
     CHECK(!vm_owns(a), "a dedicated arena goes with its allocation");
 }
 
+static void test_decommit_past_end_and_guard(void)
+{
+    uintptr_t a = 0;
+    CHECK_EQ(vm_allocate(&a, 2 * 4096, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    uintptr_t d = a;
+    size_t size = 3 * 4096;
+    CHECK_EQ(vm_free(&d, &size, VM_MEM_DECOMMIT), MS_ERROR_INVALID_PARAMETER);
+    struct vm_region_info info;
+    CHECK_EQ(vm_query(a, &info), MS_OK);
+    CHECK_EQ(info.state, VM_MEM_COMMIT);                 /* nothing changed */
+    uint32_t old;
+    CHECK_EQ(vm_protect(a + 4096, 4096, VM_PAGE_READWRITE | VM_PAGE_GUARD, &old), MS_OK);
+    CHECK(faults((char *)a + 4096, 0), "guard page faults on first touch");
+    CHECK(vm_guard_page_hit(a + 4096 + 8), "the fault is reported as a guard hit");
+    CHECK(!faults((char *)a + 4096, 0), "second touch succeeds");
+    CHECK(!vm_guard_page_hit(a + 4096), "the guard is gone");
+    CHECK(!vm_guard_page_hit(a), "an ordinary page is no guard page");
+    CHECK_EQ(vm_query(a + 4096, &info), MS_OK);
+    CHECK_EQ(info.protect, VM_PAGE_READWRITE);
+    size = 0;
+    CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
+}
+
 int main(void)
 {
     CHECK_EQ(vm_init(0), MS_OK);
@@ -236,5 +259,6 @@ int main(void)
     test_top_down_and_reuse();
     test_commit_limit();
     test_large_dedicated();
+    test_decommit_past_end_and_guard();
     return unit_done();
 }
