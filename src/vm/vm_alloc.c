@@ -163,7 +163,8 @@ ms_status vm_reserve_locked(uintptr_t base, size_t size, size_t align, bool top_
         ms_status st = vm_arena_create(0, arena_size, top_down, large, &arena);
         if (st)
             return st;
-        base = ms_align_up(arena->base, align);
+        base = top_down ? ms_align_down(arena->end - ms_align_up(size, MS_GRANULARITY), align)
+                        : ms_align_up(arena->base, align);
     }
     ms_status st = vm_allocation_create(arena, base, size, protect, type, alloc_out);
     if (st && arena->dedicated)

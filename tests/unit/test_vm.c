@@ -175,19 +175,28 @@ static void test_fixed_address_and_collision(void)
 
 static void test_top_down_and_reuse(void)
 {
-    uintptr_t lo = 0, hi = 0;
+    /* Bottom-up placement fills upwards, top-down downwards (the arenas'
+     * own order depends on the host, natively). */
+    uintptr_t lo = 0, lo2 = 0, hi = 0, hi2 = 0;
     CHECK_EQ(vm_allocate(&lo, 65536, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_OK);
+    CHECK_EQ(vm_allocate(&lo2, 65536, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_OK);
+    CHECK(lo2 > lo, "bottom-up goes up: %#lx > %#lx", (unsigned long)lo2, (unsigned long)lo);
     CHECK_EQ(vm_allocate(&hi, 65536, VM_MEM_RESERVE | VM_MEM_TOP_DOWN, VM_PAGE_READWRITE), MS_OK);
-    CHECK(hi > lo, "top-down above bottom-up: %#lx > %#lx", (unsigned long)hi, (unsigned long)lo);
+    CHECK_EQ(vm_allocate(&hi2, 65536, VM_MEM_RESERVE | VM_MEM_TOP_DOWN, VM_PAGE_READWRITE), MS_OK);
+    CHECK(hi2 < hi, "top-down goes down: %#lx < %#lx", (unsigned long)hi2, (unsigned long)hi);
+    struct vm_region_info info;
+    CHECK_EQ(vm_query(hi + 65536 - 1, &info), MS_OK);
+    CHECK(info.base + info.region_size == hi + 65536, "first top-down block ends its arena's used space");
     size_t size = 0;
     uintptr_t again = 0;
     CHECK_EQ(vm_free(&lo, &size, VM_MEM_RELEASE), MS_OK);
     CHECK_EQ(vm_allocate(&again, 65536, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_OK);
     CHECK_EQ(again, lo);                                 /* released space is reused, lowest first */
-    size = 0;
-    CHECK_EQ(vm_free(&again, &size, VM_MEM_RELEASE), MS_OK);
-    size = 0;
-    CHECK_EQ(vm_free(&hi, &size, VM_MEM_RELEASE), MS_OK);
+    uintptr_t all[] = { again, lo2, hi, hi2 };
+    for (int i = 0; i < 4; i++) {
+        size = 0;
+        CHECK_EQ(vm_free(&all[i], &size, VM_MEM_RELEASE), MS_OK);
+    }
 }
 
 static void test_commit_limit(void)
