@@ -67,7 +67,7 @@ static void *move_locked(struct ms_heap *heap, void *block, size_t old, size_t s
 {
     /* Blocks that move while growing into large ones get headroom to grow
      * in place next time. */
-    void *p = alloc_locked(heap, size, size > old ? size / 4 : 0, err);
+    void *p = alloc_locked(heap, size, size > old ? size / 2 : 0, err);
     if (!p)
         return NULL;
     memcpy(p, block, old < size ? old : size);

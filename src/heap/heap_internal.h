@@ -149,9 +149,25 @@ static inline uintptr_t heap_large_data(const struct heap_large *large)
 struct heap_segment *heap_segment_new_locked(struct ms_heap *heap, ms_status *err);
 void heap_segment_release_locked(struct ms_heap *heap, struct heap_segment *seg);
 
-/* heap_segmap.c: the global map of live segments. */
+/* heap_segmap.c: the global map of live segments (lookup inline: it is on
+ * every free). */
+#define HEAP_MAP_L1_SHIFT   36
+#define HEAP_MAP_L1_COUNT   ((size_t)1 << (47 - HEAP_MAP_L1_SHIFT))
+#define HEAP_MAP_L2_BITS    ((size_t)1 << (HEAP_MAP_L1_SHIFT - HEAP_SEG_SHIFT))
+typedef _Atomic uint64_t heap_map_word;
+extern _Atomic(heap_map_word *) heap_map_l1[HEAP_MAP_L1_COUNT];
 ms_status heap_segmap_set(uintptr_t seg_base, bool live);
-bool heap_segmap_contains(uintptr_t seg_base);
+static inline bool heap_segmap_contains(uintptr_t seg_base)
+{
+    size_t i1 = seg_base >> HEAP_MAP_L1_SHIFT;
+    if (MS_UNLIKELY(i1 >= HEAP_MAP_L1_COUNT))
+        return false;
+    heap_map_word *l2 = atomic_load_explicit(&heap_map_l1[i1], memory_order_acquire);
+    if (!l2)
+        return false;
+    size_t bit = (seg_base >> HEAP_SEG_SHIFT) & (HEAP_MAP_L2_BITS - 1);
+    return (atomic_load_explicit(&l2[bit / 64], memory_order_acquire) >> (bit % 64)) & 1;
+}
 
 /* heap_block.c: canaries in the slack after a block. */
 void heap_canary_set(uintptr_t block, size_t requested, size_t capacity);

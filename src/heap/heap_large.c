@@ -5,7 +5,7 @@
  * granule]. The header sits before the data, where an overrun cannot reach
  * it, and the region is committed to the granule's end (the vm core keeps
  * the tail of a granule unusable anyway), so a block can grow in place up to
- * there. A block that must move to grow gets 25% headroom, so a growing
+ * there. A block that must move to grow gets 50% headroom, so a growing
  * buffer moves O(log n) times instead of on every step.
  *
  * Shrinking a block by a megabyte or more decommits the tail; the block can
@@ -84,8 +84,9 @@ struct heap_large *heap_large_resolve(struct ms_heap *heap, uintptr_t p)
 /* Change the size of a block in place; the caller checked it fits. */
 void heap_large_resize_locked(struct heap_large *large, size_t size)
 {
+    /* Only a shrink gives memory back: growth must keep its headroom. */
     size_t keep = ms_align_up(HEAP_LARGE_HEADER + size, MS_PAGE_SIZE);
-    if (large->committed - keep >= LARGE_SHRINK_DECOMMIT && keep < large->committed &&
+    if (size < large->requested && keep < large->committed && large->committed - keep >= LARGE_SHRINK_DECOMMIT &&
         vm_decommit_internal((uintptr_t)large + keep, large->committed - keep) == MS_OK) {
         large->heap->in_use -= large->committed - keep;
         large->committed = keep;

@@ -14,37 +14,20 @@
  */
 #include "heap_internal.h"
 
-#define MAP_L1_SHIFT   36
-#define MAP_L1_COUNT   ((size_t)1 << (47 - MAP_L1_SHIFT))
-#define MAP_L2_BITS    ((size_t)1 << (MAP_L1_SHIFT - HEAP_SEG_SHIFT))
-#define MAP_L2_WORDS   (MAP_L2_BITS / 64)
+#define MAP_L2_WORDS   (HEAP_MAP_L2_BITS / 64)
 #define MAP_CHUNK      ((size_t)65536)
 
-typedef _Atomic uint64_t map_word;
-
-static _Atomic(map_word *) map_l1[MAP_L1_COUNT];
+_Atomic(heap_map_word *) heap_map_l1[HEAP_MAP_L1_COUNT];
 static ms_mutex map_lock = MS_MUTEX_INIT;
 static uintptr_t map_chunk_next, map_chunk_end;     /* bump allocation of bitmaps */
 
-bool heap_segmap_contains(uintptr_t seg_base)
+static heap_map_word *map_level2(size_t i1, ms_status *err)
 {
-    size_t i1 = seg_base >> MAP_L1_SHIFT;
-    if (MS_UNLIKELY(i1 >= MAP_L1_COUNT))
-        return false;
-    map_word *l2 = atomic_load_explicit(&map_l1[i1], memory_order_acquire);
-    if (!l2)
-        return false;
-    size_t bit = (seg_base >> HEAP_SEG_SHIFT) & (MAP_L2_BITS - 1);
-    return (atomic_load_explicit(&l2[bit / 64], memory_order_acquire) >> (bit % 64)) & 1;
-}
-
-static map_word *map_level2(size_t i1, ms_status *err)
-{
-    map_word *l2 = atomic_load_explicit(&map_l1[i1], memory_order_acquire);
+    heap_map_word *l2 = atomic_load_explicit(&heap_map_l1[i1], memory_order_acquire);
     if (l2)
         return l2;
     ms_mutex_lock(&map_lock);
-    l2 = atomic_load_explicit(&map_l1[i1], memory_order_relaxed);
+    l2 = atomic_load_explicit(&heap_map_l1[i1], memory_order_relaxed);
     if (!l2) {
         size_t bytes = MAP_L2_WORDS * sizeof(uint64_t);
         if (map_chunk_next + bytes > map_chunk_end) {
@@ -57,11 +40,11 @@ static map_word *map_level2(size_t i1, ms_status *err)
             map_chunk_next = chunk;
             map_chunk_end = chunk + MAP_CHUNK;
         }
-        l2 = (map_word *)map_chunk_next;
+        l2 = (heap_map_word *)map_chunk_next;
         map_chunk_next += bytes;
         for (size_t i = 0; i < MAP_L2_WORDS; i++)
             atomic_init(&l2[i], 0);
-        atomic_store_explicit(&map_l1[i1], l2, memory_order_release);
+        atomic_store_explicit(&heap_map_l1[i1], l2, memory_order_release);
     }
     ms_mutex_unlock(&map_lock);
     return l2;
@@ -69,14 +52,14 @@ static map_word *map_level2(size_t i1, ms_status *err)
 
 ms_status heap_segmap_set(uintptr_t seg_base, bool live)
 {
-    size_t i1 = seg_base >> MAP_L1_SHIFT;
-    if (i1 >= MAP_L1_COUNT)
+    size_t i1 = seg_base >> HEAP_MAP_L1_SHIFT;
+    if (i1 >= HEAP_MAP_L1_COUNT)
         return MS_ERROR_NOT_ENOUGH_MEMORY;
     ms_status err = MS_OK;
-    map_word *l2 = map_level2(i1, &err);
+    heap_map_word *l2 = map_level2(i1, &err);
     if (!l2)
         return err;
-    size_t bit = (seg_base >> HEAP_SEG_SHIFT) & (MAP_L2_BITS - 1);
+    size_t bit = (seg_base >> HEAP_SEG_SHIFT) & (HEAP_MAP_L2_BITS - 1);
     uint64_t mask = (uint64_t)1 << (bit % 64);
     if (live)
         atomic_fetch_or_explicit(&l2[bit / 64], mask, memory_order_release);

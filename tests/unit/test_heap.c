@@ -152,6 +152,20 @@ static void test_realloc(void)
         kept &= g[i] == (char)(i * 31);
     CHECK(kept, "contents kept through growth to 4 MiB");
     CHECK(moves < 20, "growth to 4 MiB moved %d times", moves);
+    /* A block that moved to grow keeps headroom: the next growth is in place. */
+    size_t gs = heap_size(h, 0, g);
+    char *g2 = heap_realloc(h, 0, g, gs + 600000, &err);
+    CHECK(g2 != NULL && heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY, g2, gs + 1200000, &err) == g2,
+          "a moved large block grows in place next time");
+    g = g2;
+    /* Shrinking a large block by megabytes gives the tail back. */
+    uint64_t before = committed_now();
+    g2 = heap_realloc(h, 0, g, 300000, &err);
+    CHECK(g2 == g && committed_now() + (3u << 20) <= before, "large shrink in place decommits the tail");
+    err = 0;
+    CHECK(heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY, g, 3u << 20, &err) == NULL &&
+          err == MS_ERROR_NOT_ENOUGH_MEMORY, "no in-place growth into a decommitted tail");
+    CHECK(heap_validate(h, 0, g), "shrunk large block valid");
     /* Large shrinking to small moves to a size class. */
     char *s = heap_realloc(h, 0, g, 1000, &err);
     CHECK(s != NULL && heap_size(h, 0, s) == 1000, "large shrinks to small");
