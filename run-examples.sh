@@ -9,8 +9,9 @@ echo "== the docs' examples, builtin kernel32 vs memshim (outputs in $build/exam
 status=0
 "$top/tests/run-examples" "$build" || status=$?
 for mode in builtin memshim; do
-    echo "-- $mode: alloc_write_free"; cat "$build/examples-run/$mode.alloc.out"
-    echo "-- $mode: shared_memory (+ reader in a second process)"; cat "$build/examples-run/$mode.shared.out" "$build/examples-run/$mode.reader.out"
+    echo "-- $mode: alloc_write_free"; grep -v '^# ' "$build/examples-run/$mode.alloc.out"
+    echo "-- $mode: shared_memory (+ reader in a second process)"
+    grep -hv '^# ' "$build/examples-run/$mode.shared.out" "$build/examples-run/$mode.reader.out"
 done
 for p in "$build"/wine/*/; do [ -d "$p" ] && WINEPREFIX="$p" wineserver -k 2>/dev/null || true; done
 exit $status

@@ -126,12 +126,14 @@ static BOOL view_protection(DWORD access, DWORD *protect, unsigned int *rights, 
     BOOL exec = (access & FILE_MAP_EXECUTE) != 0;
     *shared = TRUE;
     *rights = SECTION_MAP_READ | (exec ? SECTION_MAP_EXECUTE : 0);
-    if (access & FILE_MAP_COPY) {
-        *protect = exec ? PAGE_EXECUTE_WRITECOPY : PAGE_WRITECOPY;
-        *shared = FALSE;
-    } else if (access & FILE_MAP_WRITE) {
+    /* FILE_MAP_ALL_ACCESS contains the FILE_MAP_COPY bit (it is
+     * SECTION_QUERY), so write access is decided first. */
+    if (access & FILE_MAP_WRITE) {
         *protect = exec ? PAGE_EXECUTE_READWRITE : PAGE_READWRITE;
         *rights |= SECTION_MAP_WRITE;
+    } else if (access & FILE_MAP_COPY) {
+        *protect = exec ? PAGE_EXECUTE_WRITECOPY : PAGE_WRITECOPY;
+        *shared = FALSE;
     } else if (access & FILE_MAP_READ) {
         *protect = exec ? PAGE_EXECUTE_READ : PAGE_READONLY;
     } else {
