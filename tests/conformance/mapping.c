@@ -36,6 +36,13 @@ static void check_view(int line, const void *p, DWORD alloc_prot, SIZE_T size, D
         ok(!(ret), "%s: should fail", what); \
         ok(GetLastError() == (err), "%s: error %lu, expected %lu", what, GetLastError(), (DWORD)(err)); \
     } while (0)
+/* Same for a MapViewOfFile result; a view made by mistake is unmapped so
+ * that one wrong answer does not change later checks. */
+#define CHECK_FAIL_VIEW(view, err, what) \
+    do { \
+        CHECK_FAIL(view, err, what); \
+        if (view) UnmapViewOfFile(view); \
+    } while (0)
 
 static WCHAR name_buf[64];
 static const WCHAR *unique_name(const char *tag)
@@ -105,23 +112,24 @@ static void test_pagefile(void)
     /* Offsets must be multiples of the allocation granularity. */
     SetLastError(0xdeadbeef);
     cv = MapViewOfFile(h, FILE_MAP_READ, 0, PAGE, PAGE);
-    CHECK_FAIL(cv, ERROR_MAPPED_ALIGNMENT, "offset 0x1000");
+    CHECK_FAIL_VIEW(cv, ERROR_MAPPED_ALIGNMENT, "offset 0x1000");
     SetLastError(0xdeadbeef);
     cv = MapViewOfFile(h, FILE_MAP_READ, 0, GRAN + 0x200, 0);
-    CHECK_FAIL(cv, ERROR_MAPPED_ALIGNMENT, "offset 0x10200");
+    CHECK_FAIL_VIEW(cv, ERROR_MAPPED_ALIGNMENT, "offset 0x10200");
 
     /* Views larger than the section, or starting beyond it, fail. */
     SetLastError(0xdeadbeef);
     cv = MapViewOfFile(h, FILE_MAP_READ, 0, 0, 3 * GRAN);
-    CHECK_FAIL(cv, ERROR_ACCESS_DENIED, "view larger than the section");
+    CHECK_FAIL_VIEW(cv, ERROR_ACCESS_DENIED, "view larger than the section");
     SetLastError(0xdeadbeef);
     cv = MapViewOfFile(h, FILE_MAP_READ, 0, GRAN, 2 * GRAN);
-    CHECK_FAIL(cv, ERROR_ACCESS_DENIED, "view from 0x10000 past the end of the section");
+    CHECK_FAIL_VIEW(cv, ERROR_ACCESS_DENIED, "view from 0x10000 past the end of the section");
     SetLastError(0xdeadbeef);
     cv = MapViewOfFile(h, FILE_MAP_READ, 0, 4 * GRAN, 0);
     ok(!cv, "offset beyond the end of the section: should fail");
     ok(GetLastError() == ERROR_ACCESS_DENIED || GetLastError() == ERROR_INVALID_PARAMETER,
        "offset beyond the end of the section: error %lu, expected 5 or 87", GetLastError());
+    if (cv) UnmapViewOfFile(cv);
 
     /* FILE_MAP_COPY: a private copy on write. */
     cv = MapViewOfFile(h, FILE_MAP_COPY, 0, 0, GRAN);
@@ -238,7 +246,7 @@ static void test_named(void)
         unsigned char *v3;
         SetLastError(0xdeadbeef);
         v3 = MapViewOfFile(h3, FILE_MAP_WRITE, 0, 0, 0);
-        CHECK_FAIL(v3, ERROR_ACCESS_DENIED, "FILE_MAP_WRITE view of a FILE_MAP_READ handle");
+        CHECK_FAIL_VIEW(v3, ERROR_ACCESS_DENIED, "FILE_MAP_WRITE view of a FILE_MAP_READ handle");
         v3 = MapViewOfFile(h3, FILE_MAP_READ, 0, 0, 0);
         ok(v3 != NULL, "FILE_MAP_READ view of the opened handle: error %lu", GetLastError());
         if (v3)
@@ -340,7 +348,7 @@ static void test_file_backed(void)
         /* A view beyond the end of a file section fails. */
         SetLastError(0xdeadbeef);
         v = MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0x4000);
-        CHECK_FAIL(v, ERROR_ACCESS_DENIED, "view larger than the file section");
+        CHECK_FAIL_VIEW(v, ERROR_ACCESS_DENIED, "view larger than the file section");
         CloseHandle(h);
     }
     CloseHandle(f);
@@ -359,7 +367,7 @@ static void test_file_backed(void)
         {
             SetLastError(0xdeadbeef);
             v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
-            CHECK_FAIL(v, ERROR_ACCESS_DENIED, "FILE_MAP_WRITE view of a PAGE_READONLY section");
+            CHECK_FAIL_VIEW(v, ERROR_ACCESS_DENIED, "FILE_MAP_WRITE view of a PAGE_READONLY section");
             v = MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0);
             ok(v != NULL, "FILE_MAP_READ view: error %lu", GetLastError());
             if (v)
@@ -406,12 +414,12 @@ static void test_view_at_address(void)
 
     SetLastError(0xdeadbeef);
     v = MapViewOfFileEx(h, FILE_MAP_WRITE, 0, 0, 0, want);
-    CHECK_FAIL(v, ERROR_INVALID_ADDRESS, "MapViewOfFileEx at a reserved address");
+    CHECK_FAIL_VIEW(v, ERROR_INVALID_ADDRESS, "MapViewOfFileEx at a reserved address");
     VirtualFree(want, 0, MEM_RELEASE);
 
     SetLastError(0xdeadbeef);
     v = MapViewOfFileEx(h, FILE_MAP_WRITE, 0, 0, 0, want + PAGE);
-    CHECK_FAIL(v, ERROR_MAPPED_ALIGNMENT, "MapViewOfFileEx at an address not 64 KiB aligned");
+    CHECK_FAIL_VIEW(v, ERROR_MAPPED_ALIGNMENT, "MapViewOfFileEx at an address not 64 KiB aligned");
 
     v = MapViewOfFileEx(h, FILE_MAP_WRITE, 0, 0, 0, want);
     ok(v == want, "MapViewOfFileEx at a free address returned %p, expected %p (error %lu)", v, want,
