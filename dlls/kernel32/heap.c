@@ -105,7 +105,8 @@ BOOL WINAPI HeapFree(HANDLE handle, DWORD flags, LPVOID block)
 LPVOID WINAPI HeapReAlloc(HANDLE handle, DWORD flags, LPVOID block, SIZE_T size)
 {
     if (!block) {
-        set_last_error(ERROR_INVALID_PARAMETER);
+        /* Windows fails without an error code here. */
+        set_last_error(ERROR_SUCCESS);
         return NULL;
     }
     struct ms_heap *owner = heap_owner_of(block);

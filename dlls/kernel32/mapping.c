@@ -161,7 +161,7 @@ LPVOID WINAPI MapViewOfFileEx(HANDLE section, DWORD access, DWORD offset_high, D
         TRACE("%p %#lx: not a section the core maps, passthrough\n", section, access);
         return WINE_FN(fn_t, MapViewOfFileEx)(section, access, offset_high, offset_low, count, addr);
     }
-    if (offset & (MS_GRANULARITY - 1)) {
+    if ((offset & (MS_GRANULARITY - 1)) || ((uintptr_t)addr & (MS_GRANULARITY - 1))) {
         set_last_error(ERROR_MAPPED_ALIGNMENT);
         return NULL;
     }

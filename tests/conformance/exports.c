@@ -23,6 +23,8 @@ static const char *memory_names[] = {
     "GlobalMemoryStatus", "GlobalMemoryStatusEx", "GetSystemInfo", "GetNativeSystemInfo", "GetLargePageMinimum",
     "ReadProcessMemory", "WriteProcessMemory", "IsBadReadPtr", "IsBadWritePtr", "IsBadCodePtr",
     "IsBadStringPtrA", "IsBadStringPtrW", "PrefetchVirtualMemory", "CloseHandle",
+    /* memshim's own too: keeps its guard-page handler first (exception.c) */
+    "AddVectoredExceptionHandler",
 };
 
 static const char *forwarded_names[] = {
@@ -40,7 +42,7 @@ static const char *forwarded_names[] = {
     "GetExitCodeThread", "ResetEvent", "GetCurrentProcess", "GetCurrentThread", "GetModuleFileNameW",
     "GetTempFileNameW", "SetFilePointer", "GetFileSize", "FlushFileBuffers", "FlsGetValue", "FlsSetValue",
     "FlsFree", "InitializeSRWLock", "AcquireSRWLockExclusive", "ReleaseSRWLockExclusive", "QueryPerformanceFrequency",
-    "GetVersionExW", "ExitProcess", "TerminateProcess", "CreateProcessW", "AddVectoredExceptionHandler",
+    "GetVersionExW", "ExitProcess", "TerminateProcess", "CreateProcessW",
     "RemoveVectoredExceptionHandler", "FlushInstructionCache", "GetModuleHandleA", "LoadLibraryW",
     /* kernel32 imports of mingw-w64's CRT start-up code (objdump -p of a
      * hello world), the memory ones (VirtualProtect, VirtualQuery) are in
