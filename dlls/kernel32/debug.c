@@ -22,21 +22,6 @@ static unsigned char(__cdecl *get_channel_flags)(struct wine_debug_channel *);
 static int(__cdecl *dbg_header)(int cls, struct wine_debug_channel *, const char *function);
 static int(__cdecl *dbg_output)(const char *str);
 
-static void *ntdll_proc(const char *name)
-{
-    UNICODE_STRING module;
-    ANSI_STRING proc;
-    HMODULE ntdll;
-    void *fn = NULL;
-    RtlInitUnicodeString(&module, L"ntdll.dll");
-    if (LdrGetDllHandle(NULL, 0, &module, &ntdll))
-        return NULL;
-    proc.Buffer = (char *)name;
-    proc.Length = (USHORT)strlen(name);
-    proc.MaximumLength = proc.Length + 1;
-    return LdrGetProcedureAddress(ntdll, &proc, 0, &fn) ? NULL : fn;
-}
-
 void memshim_dbg_init(void)
 {
     get_channel_flags = (void *)ntdll_proc("__wine_dbg_get_channel_flags");

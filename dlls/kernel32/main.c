@@ -40,6 +40,19 @@ void *wine_kernel32_proc(const char *name)
     return fn;
 }
 
+void *ntdll_proc(const char *name)
+{
+    UNICODE_STRING module;
+    ANSI_STRING proc;
+    HMODULE ntdll;
+    void *fn = NULL;
+    RtlInitUnicodeString(&module, L"ntdll.dll");
+    RtlInitAnsiString(&proc, name);
+    if (LdrGetDllHandle(NULL, 0, &module, &ntdll) || LdrGetProcedureAddress(ntdll, &proc, 0, &fn))
+        return NULL;
+    return fn;
+}
+
 BOOL is_current_process(HANDLE process)
 {
     PROCESS_BASIC_INFORMATION info;

@@ -20,19 +20,8 @@ typedef NTSTATUS(CDECL *handle_to_fd_fn)(HANDLE, unsigned int, int *, unsigned i
 static handle_to_fd_fn handle_to_fd(void)
 {
     static handle_to_fd_fn fn;
-    if (!fn) {
-        UNICODE_STRING module;
-        ANSI_STRING proc;
-        HMODULE ntdll;
-        void *p = NULL;
-        RtlInitUnicodeString(&module, L"ntdll.dll");
-        proc.Buffer = (char *)"wine_server_handle_to_fd";
-        proc.Length = (USHORT)strlen(proc.Buffer);
-        proc.MaximumLength = proc.Length + 1;
-        if (!LdrGetDllHandle(NULL, 0, &module, &ntdll))
-            LdrGetProcedureAddress(ntdll, &proc, 0, &p);
-        fn = (handle_to_fd_fn)p;
-    }
+    if (!fn)
+        fn = (handle_to_fd_fn)ntdll_proc("wine_server_handle_to_fd");
     return fn;
 }
 

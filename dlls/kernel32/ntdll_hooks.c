@@ -167,23 +167,9 @@ static BOOLEAN NTAPI hook_RtlValidateHeap(HANDLE heap, ULONG flags, const void *
     return heap_validate(owner, flags, ptr);
 }
 
-/* The function itself, not our import thunk that jumps to it. */
-static void *ntdll_export(const char *name)
-{
-    UNICODE_STRING module;
-    ANSI_STRING proc;
-    HMODULE ntdll;
-    void *fn = NULL;
-    RtlInitUnicodeString(&module, L"ntdll.dll");
-    RtlInitAnsiString(&proc, name);
-    if (LdrGetDllHandle(NULL, 0, &module, &ntdll) || LdrGetProcedureAddress(ntdll, &proc, 0, &fn))
-        return NULL;
-    return fn;
-}
-
 static void *hook_export(const char *name, void *hook)
 {
-    void *fn = ntdll_export(name);
+    void *fn = ntdll_proc(name);
     return fn ? hook_function(name, fn, hook) : NULL;
 }
 

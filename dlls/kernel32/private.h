@@ -64,6 +64,9 @@ BOOL is_current_process(HANDLE process);
  * not implement is forwarded there by the .def, and the functions we
  * implement use it for passthrough. */
 void *wine_kernel32_proc(const char *name);
+/* An ntdll export looked up at run time (the function itself, not an
+ * import thunk; NULL when this Wine lacks it). */
+void *ntdll_proc(const char *name);
 
 /* Call Wine's implementation of `name` with the same signature as ours, with
  * a FIXME trace (once) that says the core does not implement it yet. */
