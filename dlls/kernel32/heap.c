@@ -19,8 +19,7 @@ static struct ms_heap *core_heap(HANDLE handle)
 {
     if (handle == peb_process_heap())
         return heap_process();
-    struct ms_heap *heap = (struct ms_heap *)handle;
-    return heap && heap_owner_of(heap) == heap ? heap : NULL;
+    return heap_from_handle(handle);
 }
 
 static void raise_no_memory(DWORD flags)
@@ -38,10 +37,11 @@ HANDLE WINAPI HeapCreate(DWORD flags, SIZE_T initial, SIZE_T maximum)
 {
     ms_status err = MS_OK;
     struct ms_heap *heap = heap_create(flags, initial, maximum, &err);
-    TRACE("%#lx %#Ix %#Ix -> %p\n", flags, initial, maximum, (void *)heap);
+    HANDLE handle = heap ? heap_handle(heap) : NULL;
+    TRACE("%#lx %#Ix %#Ix -> %p\n", flags, initial, maximum, handle);
     if (!heap)
         set_last_error(err);
-    return (HANDLE)heap;
+    return handle;
 }
 
 BOOL WINAPI HeapDestroy(HANDLE handle)
@@ -150,21 +150,56 @@ BOOL WINAPI HeapValidate(HANDLE handle, DWORD flags, LPCVOID block)
     return heap_validate(heap, flags, block);
 }
 
+/* The process heap handle names both Wine's heap (its older blocks) and
+ * the core's: locking it locks both. */
+BOOL WINAPI HeapLock(HANDLE handle)
+{
+    typedef BOOL(WINAPI * fn_t)(HANDLE);
+    struct ms_heap *heap = core_heap(handle);
+    if (heap && handle != peb_process_heap()) {
+        heap_lock_heap(heap);
+        return TRUE;
+    }
+    if (!WINE_FN(fn_t, HeapLock)(handle))
+        return FALSE;
+    if (heap)
+        heap_lock_heap(heap);
+    return TRUE;
+}
+
+BOOL WINAPI HeapUnlock(HANDLE handle)
+{
+    typedef BOOL(WINAPI * fn_t)(HANDLE);
+    struct ms_heap *heap = core_heap(handle);
+    if (heap)
+        heap_unlock_heap(heap);
+    if (heap && handle != peb_process_heap())
+        return TRUE;
+    return WINE_FN(fn_t, HeapUnlock)(handle);
+}
+
+/* Wine's heaps (the process heap among them), then the core's private ones. */
+DWORD WINAPI GetProcessHeaps(DWORD count, PHANDLE heaps)
+{
+    typedef DWORD(WINAPI * fn_t)(DWORD, PHANDLE);
+    DWORD wine_count = WINE_FN(fn_t, GetProcessHeaps)(0, NULL);
+    size_t ours = heap_enumerate(NULL, 0);
+    DWORD total = wine_count + (DWORD)ours;
+    if (total <= count && heaps) {
+        wine_count = WINE_FN(fn_t, GetProcessHeaps)(count, heaps);
+        if (wine_count > count)
+            wine_count = count;
+        ours = heap_enumerate((void **)heaps + wine_count, count - wine_count);
+        total = wine_count + (DWORD)ours;
+    }
+    return total;
+}
+
 /* --- not yet served by the core ------------------------------------------ */
 
 SIZE_T WINAPI HeapCompact(HANDLE heap, DWORD flags)
 {
     PASSTHROUGH_FIXME(SIZE_T(WINAPI *)(HANDLE, DWORD), HeapCompact, heap, flags);
-}
-
-BOOL WINAPI HeapLock(HANDLE heap)
-{
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE), HeapLock, heap);
-}
-
-BOOL WINAPI HeapUnlock(HANDLE heap)
-{
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE), HeapUnlock, heap);
 }
 
 BOOL WINAPI HeapWalk(HANDLE heap, LPPROCESS_HEAP_ENTRY entry)
@@ -189,7 +224,3 @@ BOOL WINAPI HeapSetInformation(HANDLE heap, HEAP_INFORMATION_CLASS cls, PVOID in
                       info, size);
 }
 
-DWORD WINAPI GetProcessHeaps(DWORD count, PHANDLE heaps)
-{
-    PASSTHROUGH_FIXME(DWORD(WINAPI *)(DWORD, PHANDLE), GetProcessHeaps, count, heaps);
-}

@@ -4,16 +4,27 @@
  */
 #include "private.h"
 #include "../../src/status/mem_status.h"
+#include "../../src/vm/vm.h"
 
-/* Free address space as Wine sees it: the core's arenas count as taken
- * there, so the core adds back what is free inside them. */
-static uint64_t wine_available_virtual(void)
+/* Address space in use outside the core's arenas: a walk of the regions
+ * Wine knows (the arenas show up there as Wine reservations and are
+ * skipped; the core counts its own use live). */
+static uint64_t used_outside_arenas(void)
 {
-    typedef BOOL(WINAPI * fn_t)(LPMEMORYSTATUSEX);
-    MEMORYSTATUSEX wine = { .dwLength = sizeof(wine) };
-    if (!WINE_FN(fn_t, GlobalMemoryStatusEx)(&wine))
-        return 0;
-    return wine.ullAvailVirtual;
+    typedef SIZE_T(WINAPI * fn_t)(HANDLE, LPCVOID, PMEMORY_BASIC_INFORMATION, SIZE_T);
+    fn_t query = WINE_FN(fn_t, VirtualQueryEx);
+    uint64_t used = 0;
+    uintptr_t addr = MS_USER_SPACE_MIN;
+    MEMORY_BASIC_INFORMATION mbi;
+    while (addr < MS_USER_SPACE_LIMIT && query(CURRENT_PROCESS, (void *)addr, &mbi, sizeof(mbi))) {
+        uintptr_t next = (uintptr_t)mbi.BaseAddress + mbi.RegionSize;
+        if (mbi.State != MEM_FREE && !vm_owns((uintptr_t)mbi.BaseAddress))
+            used += mbi.RegionSize;
+        if (next <= addr)
+            break;
+        addr = next;
+    }
+    return used;
 }
 
 BOOL WINAPI GlobalMemoryStatusEx(LPMEMORYSTATUSEX status)
@@ -23,7 +34,7 @@ BOOL WINAPI GlobalMemoryStatusEx(LPMEMORYSTATUSEX status)
         return FALSE;
     }
     struct mem_status s;
-    if (mem_status_get(&s, wine_available_virtual()) != MS_OK) {
+    if (mem_status_get(&s, used_outside_arenas) != MS_OK) {
         set_last_error(ERROR_NOT_ENOUGH_MEMORY);
         return FALSE;
     }

@@ -7,8 +7,9 @@
  * reallocated or validated by ntdll. We patch the entry of those ntdll
  * functions with a jump to a hook that serves memshim's blocks (found by
  * ownership lookup) and sends every other pointer on to the original code
- * through a trampoline. RtlAllocateHeap is left alone: what Wine allocates
- * stays Wine's, and our exports route Wine's blocks back to ntdll.
+ * through a trampoline. RtlAllocateHeap is hooked only for memshim's
+ * private heap handles: what Wine allocates in its own heaps stays Wine's,
+ * and our exports route Wine's blocks back to ntdll.
  *
  * Patching happens in DllMain at process attach, before the program or any
  * other thread runs. The trampoline copies whole instructions of the
@@ -120,15 +121,32 @@ static void *hook_function(const char *name, void *fn, void *hook)
     return tramp;
 }
 
+typedef void *(NTAPI *alloc_fn)(HANDLE, ULONG, SIZE_T);
 typedef BOOLEAN(NTAPI *free_fn)(HANDLE, ULONG, void *);
 typedef SIZE_T(NTAPI *size_fn)(HANDLE, ULONG, const void *);
 typedef void *(NTAPI *realloc_fn)(HANDLE, ULONG, void *, SIZE_T);
 typedef BOOLEAN(NTAPI *validate_fn)(HANDLE, ULONG, const void *);
 
+static alloc_fn orig_alloc;
 static free_fn orig_free;
 static size_fn orig_size;
 static realloc_fn orig_realloc;
 static validate_fn orig_validate;
+
+/* Wine code (kernelbase's HeapAlloc among it) given one of memshim's
+ * private heap handles. Wine's own handles go on; the test is an alignment
+ * check and a lock-free bitmap read. */
+static void *NTAPI hook_RtlAllocateHeap(HANDLE handle, ULONG flags, SIZE_T size)
+{
+    struct ms_heap *heap = heap_from_handle(handle);
+    if (MS_LIKELY(!heap))
+        return orig_alloc(handle, flags, size);
+    ms_status err = MS_OK;
+    void *block = heap_alloc(heap, flags, size, &err);
+    if (!block && (flags & HEAP_GENERATE_EXCEPTIONS))
+        RtlRaiseStatus(STATUS_NO_MEMORY);
+    return block;
+}
 
 static BOOLEAN NTAPI hook_RtlFreeHeap(HANDLE heap, ULONG flags, void *ptr)
 {
@@ -175,6 +193,7 @@ static void *hook_export(const char *name, void *hook)
 
 void memshim_install_ntdll_hooks(void)
 {
+    orig_alloc = (alloc_fn)hook_export("RtlAllocateHeap", (void *)hook_RtlAllocateHeap);
     orig_free = (free_fn)hook_export("RtlFreeHeap", (void *)hook_RtlFreeHeap);
     orig_size = (size_fn)hook_export("RtlSizeHeap", (void *)hook_RtlSizeHeap);
     orig_realloc = (realloc_fn)hook_export("RtlReAllocateHeap", (void *)hook_RtlReAllocateHeap);

@@ -45,6 +45,19 @@ size_t heap_size(struct ms_heap *heap, uint32_t flags, const void *block);
 /* HeapValidate: block NULL = the whole heap. */
 bool heap_validate(struct ms_heap *heap, uint32_t flags, const void *block);
 
+/* Handles: like a Windows heap handle, the address of the heap's first
+ * segment (64 KiB-aligned, inside memory the heap owns). */
+void *heap_handle(const struct ms_heap *heap);
+/* The heap whose handle is `handle`, or NULL for anything else. */
+struct ms_heap *heap_from_handle(const void *handle);
+/* HeapLock/HeapUnlock: hold the heap's lock across calls (no-op for a
+ * HEAP_NO_SERIALIZE heap, as on Windows). */
+void heap_lock_heap(struct ms_heap *heap);
+void heap_unlock_heap(struct ms_heap *heap);
+/* Handles of the private heaps (not the process heap): stores up to `max`
+ * and returns how many there are. */
+size_t heap_enumerate(void **handles, size_t max);
+
 /* The heap that owns `ptr` (any address inside one of its regions), or NULL. */
 struct ms_heap *heap_owner_of(const void *ptr);
 

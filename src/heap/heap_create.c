@@ -17,6 +17,67 @@
 
 static _Atomic(struct ms_heap *) process_heap;
 static ms_mutex process_heap_lock = MS_MUTEX_INIT;
+/* Private heaps, for GetProcessHeaps; guarded by heap_list_lock. */
+static struct ms_heap *heap_list;
+static ms_mutex heap_list_lock = MS_MUTEX_INIT;
+
+static void heap_list_add(struct ms_heap *heap)
+{
+    ms_mutex_lock(&heap_list_lock);
+    heap->prev_heap = NULL;
+    heap->next_heap = heap_list;
+    if (heap_list)
+        heap_list->prev_heap = heap;
+    heap_list = heap;
+    ms_mutex_unlock(&heap_list_lock);
+}
+
+static void heap_list_remove(struct ms_heap *heap)
+{
+    ms_mutex_lock(&heap_list_lock);
+    if (heap->prev_heap)
+        heap->prev_heap->next_heap = heap->next_heap;
+    else
+        heap_list = heap->next_heap;
+    if (heap->next_heap)
+        heap->next_heap->prev_heap = heap->prev_heap;
+    ms_mutex_unlock(&heap_list_lock);
+}
+
+size_t heap_enumerate(void **handles, size_t max)
+{
+    size_t n = 0;
+    ms_mutex_lock(&heap_list_lock);
+    for (struct ms_heap *h = heap_list; h; h = h->next_heap, n++)
+        if (n < max)
+            handles[n] = heap_handle(h);
+    ms_mutex_unlock(&heap_list_lock);
+    return n;
+}
+
+void *heap_handle(const struct ms_heap *heap)
+{
+    return heap->home;
+}
+
+struct ms_heap *heap_from_handle(const void *handle)
+{
+    uintptr_t h = (uintptr_t)handle;
+    if (!h || (h & (HEAP_SEG_SIZE - 1)) || !heap_segmap_contains(h))
+        return NULL;
+    struct ms_heap *heap = ((struct heap_segment *)h)->heap;
+    return heap && heap->home == (struct heap_segment *)h && heap->magic == HEAP_MAGIC ? heap : NULL;
+}
+
+void heap_lock_heap(struct ms_heap *heap)
+{
+    heap_lock(heap, 0);
+}
+
+void heap_unlock_heap(struct ms_heap *heap)
+{
+    heap_unlock(heap, !(heap->flags & MS_HEAP_NO_SERIALIZE));
+}
 
 static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, ms_status *err)
 {
@@ -74,7 +135,7 @@ void heap_segment_release_locked(struct ms_heap *heap, struct heap_segment *seg)
     vm_release_internal((uintptr_t)seg);
 }
 
-struct ms_heap *heap_create(uint32_t flags, size_t initial, size_t maximum, ms_status *err)
+static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, ms_status *err)
 {
     ms_status dummy;
     if (!err)
@@ -112,6 +173,15 @@ struct ms_heap *heap_create(uint32_t flags, size_t initial, size_t maximum, ms_s
         *err = st;
         return NULL;
     }
+    heap->next_heap = heap->prev_heap = NULL;
+    return heap;
+}
+
+struct ms_heap *heap_create(uint32_t flags, size_t initial, size_t maximum, ms_status *err)
+{
+    struct ms_heap *heap = heap_new(flags, initial, maximum, err);
+    if (heap)
+        heap_list_add(heap);
     return heap;
 }
 
@@ -122,6 +192,7 @@ ms_status heap_destroy(struct ms_heap *heap)
     /* The process heap stays, as on Windows (HeapDestroy fails for it). */
     if (heap == atomic_load_explicit(&process_heap, memory_order_acquire))
         return MS_ERROR_INVALID_HANDLE;
+    heap_list_remove(heap);
     heap->magic = 0;
     while (heap->large)
         heap_large_free_locked(heap, heap->large);
@@ -148,7 +219,7 @@ struct ms_heap *heap_process(void)
     heap = atomic_load_explicit(&process_heap, memory_order_relaxed);
     if (!heap) {
         ms_status err;
-        heap = heap_create(MS_HEAP_GROWABLE, 0, 0, &err);
+        heap = heap_new(MS_HEAP_GROWABLE, 0, 0, &err);
         atomic_store_explicit(&process_heap, heap, memory_order_release);
     }
     ms_mutex_unlock(&process_heap_lock);

@@ -112,6 +112,7 @@ struct ms_heap {
     struct heap_segment *segments;     /* all segments, home included */
     struct heap_large *large;
     struct heap_span *bins[HEAP_CLASSES];
+    struct ms_heap *next_heap, *prev_heap;  /* all private heaps (heap_enumerate) */
 };
 
 _Static_assert(sizeof(struct heap_segment) + 64 + sizeof(struct ms_heap) <= HEAP_META_SLICES * HEAP_SLICE_SIZE,

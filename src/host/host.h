@@ -75,6 +75,7 @@ struct host_memory_facts {
     uint64_t available_ram;     /* bytes still available to programs */
     uint64_t total_swap;
     uint64_t free_swap;
+    uint64_t committed;         /* system-wide commit charge (Committed_AS) */
 };
 int host_memory_facts(struct host_memory_facts *facts);
 

@@ -222,6 +222,7 @@ int host_memory_facts(struct host_memory_facts *facts)
     facts->available_ram = meminfo_field(text, "MemAvailable");
     facts->total_swap = meminfo_field(text, "SwapTotal");
     facts->free_swap = meminfo_field(text, "SwapFree");
+    facts->committed = meminfo_field(text, "Committed_AS");
     /* A container's memory limit is the RAM a program can really have. */
     uint64_t limit = cgroup_value("/sys/fs/cgroup/memory.max", UINT64_MAX);
     if (limit < facts->total_ram) {

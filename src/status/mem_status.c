@@ -1,36 +1,71 @@
 /*
  * mem_status.c - see mem_status.h.
  *
- * Commit figures: Windows reports the system commit limit (RAM + page files)
- * as TotalPageFile and what can still be committed as AvailPageFile. Here
- * the limit is RAM (or the cgroup limit) + swap, and what is left is the
- * smaller of what the host still has (available RAM + free swap) and what
- * the core's own accounting allows this process.
+ * Windows reports, for the commit limit, RAM + page files (TotalPageFile)
+ * and the limit minus the system's commit charge (AvailPageFile); Linux has
+ * the same notion in Committed_AS. AvailVirtual is the process's free user
+ * address space.
+ *
+ * What the rest of the system does is sampled at most once a second (it
+ * costs a /proc read, or a walk of the address space), as Wine does; what
+ * this process's core does is applied live, so a program that reserves or
+ * commits sees the figures move at once, by exactly its own amount.
  */
 #include "mem_status.h"
+#include "../base/ms_lock.h"
 #include "../host/host.h"
 #include "../vm/vm.h"
 
-ms_status mem_status_get(struct mem_status *s, uint64_t host_free_virtual)
-{
+#define SAMPLE_NS 1000000000ull
+
+static ms_mutex sample_lock = MS_MUTEX_INIT;
+static struct {
+    uint64_t taken_ns;          /* 0 = none yet */
     struct host_memory_facts facts;
-    if (host_memory_facts(&facts) < 0 || facts.total_ram == 0)
-        return MS_ERROR_NOT_ENOUGH_MEMORY;
+    uint64_t others_committed;  /* system commit charge minus the core's own */
+    uint64_t outside_used;      /* address space used outside the arenas */
+} sample;
+
+void mem_status_flush(void)
+{
+    ms_mutex_lock(&sample_lock);
+    sample.taken_ns = 0;
+    ms_mutex_unlock(&sample_lock);
+}
+
+ms_status mem_status_get(struct mem_status *s, mem_status_outside_fn outside_used)
+{
     struct vm_counters c;
+    ms_mutex_lock(&sample_lock);
+    uint64_t now = host_clock_ns();
     vm_get_counters(&c);
-    s->total_phys = facts.total_ram;
-    s->avail_phys = facts.available_ram < facts.total_ram ? facts.available_ram : facts.total_ram;
+    if (!sample.taken_ns || now - sample.taken_ns >= SAMPLE_NS) {
+        if (host_memory_facts(&sample.facts) < 0 || sample.facts.total_ram == 0) {
+            ms_mutex_unlock(&sample_lock);
+            return MS_ERROR_NOT_ENOUGH_MEMORY;
+        }
+        sample.others_committed =
+            sample.facts.committed > c.committed_bytes ? sample.facts.committed - c.committed_bytes : 0;
+        sample.outside_used = outside_used ? outside_used() : 0;
+        sample.taken_ns = now;
+    }
+    struct host_memory_facts f = sample.facts;
+    uint64_t others_committed = sample.others_committed, outside = sample.outside_used;
+    ms_mutex_unlock(&sample_lock);
+
+    s->total_phys = f.total_ram;
+    s->avail_phys = f.available_ram < f.total_ram ? f.available_ram : f.total_ram;
     /* Windows' dwMemoryLoad: the used share of physical memory, rounded down. */
     s->memory_load = (uint32_t)((s->total_phys - s->avail_phys) * 100 / s->total_phys);
-    s->total_page_file = facts.total_ram + facts.total_swap;
-    uint64_t host_left = s->avail_phys + facts.free_swap;
+    s->total_page_file = f.total_ram + f.total_swap;
+    uint64_t charge = others_committed + c.committed_bytes;
+    s->avail_page_file = charge < s->total_page_file ? s->total_page_file - charge : 0;
+    /* The core's own limit may be lower (a test, or a cgroup). */
     uint64_t core_left = c.commit_limit > c.committed_bytes ? c.commit_limit - c.committed_bytes : 0;
-    s->avail_page_file = host_left < core_left ? host_left : core_left;
-    if (s->avail_page_file > s->total_page_file)
-        s->avail_page_file = s->total_page_file;
+    if (core_left < s->avail_page_file)
+        s->avail_page_file = core_left;
     s->total_virtual = MEM_STATUS_TOTAL_VIRTUAL;
-    uint64_t core_free = c.arena_bytes - c.reserved_bytes;
-    uint64_t avail = host_free_virtual ? host_free_virtual + core_free : s->total_virtual - c.reserved_bytes;
-    s->avail_virtual = avail < s->total_virtual ? avail : s->total_virtual;
+    uint64_t used = outside + c.reserved_bytes;
+    s->avail_virtual = used < s->total_virtual ? s->total_virtual - used : 0;
     return MS_OK;
 }

@@ -19,8 +19,14 @@ struct mem_status {
 /* Windows' user address space of a 64-bit process: 0x10000 .. 0x7FFFFFFEFFFF. */
 #define MEM_STATUS_TOTAL_VIRTUAL ((uint64_t)0x7FFFFFFE0000ull)
 
-/* `host_free_virtual`: free address space outside the core as the host
- * environment counts it (0 if unknown); the core adds its own free space. */
-ms_status mem_status_get(struct mem_status *s, uint64_t host_free_virtual);
+/* Bytes of address space in use outside the core's arenas (images, stacks,
+ * what the host environment allocated), or 0 if unknown. Called at most
+ * once a second: it may be slow. */
+typedef uint64_t (*mem_status_outside_fn)(void);
+
+ms_status mem_status_get(struct mem_status *s, mem_status_outside_fn outside_used);
+
+/* Forget the cached host figures (tests). */
+void mem_status_flush(void);
 
 #endif
