@@ -47,6 +47,10 @@ int host_discard(uintptr_t addr, size_t size);
 /* Map `size` bytes of file descriptor `fd` at `offset` over reserved pages;
  * shared (writes reach the file) or private (copy-on-write). */
 int host_map_file(uintptr_t addr, size_t size, int prot, int fd, uint64_t offset, bool shared);
+/* For `count` pages of a private file mapping from addr: out[i] = 1 if the
+ * page holds a private copy (it was written: copy-on-write happened), 0 if
+ * it still shows the file. Reads /proc/self/pagemap. */
+int host_pages_copied(uintptr_t addr, size_t count, uint8_t *out);
 /* Write dirty pages of a file mapping back to the file. */
 int host_sync(uintptr_t addr, size_t size);
 int host_lock_pages(uintptr_t addr, size_t size);

@@ -13,6 +13,7 @@
 #define SYS_read          0
 #define SYS_write         1
 #define SYS_open          2
+#define SYS_pread64      17
 #define SYS_close         3
 #define SYS_mmap          9
 #define SYS_mprotect     10
@@ -91,6 +92,38 @@ int host_map_file(uintptr_t addr, size_t size, int prot, int fd, uint64_t offset
 {
     int flags = (shared ? L_MAP_SHARED : L_MAP_PRIVATE) | L_MAP_FIXED;
     return fixed_result(sys_mmap(addr, size, prot, flags, fd, offset), addr);
+}
+
+/* pagemap entries: bit 63 present, bit 62 swapped, bit 61 file page or
+ * shared anonymous. A copied page is private anonymous: present and not a
+ * file page, or swapped out (only anonymous pages swap). */
+#define PM_PRESENT (1ull << 63)
+#define PM_SWAPPED (1ull << 62)
+#define PM_FILE    (1ull << 61)
+
+int host_pages_copied(uintptr_t addr, size_t count, uint8_t *out)
+{
+    int64_t fd = sys3(SYS_open, "/proc/self/pagemap", L_O_RDONLY | L_O_CLOEXEC, 0);
+    if (fd < 0)
+        return (int)fd;
+    int r = 0;
+    uint64_t entries[64];
+    for (size_t done = 0; done < count;) {
+        size_t n = count - done < 64 ? count - done : 64;
+        uint64_t offset = ((addr >> 12) + done) * 8;
+        int64_t got = sys6(SYS_pread64, fd, (int64_t)(uintptr_t)entries, (int64_t)(n * 8), (int64_t)offset, 0, 0);
+        if (got != (int64_t)(n * 8)) {
+            r = got < 0 ? (int)got : -L_EINVAL;
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            uint64_t e = entries[i];
+            out[done + i] = ((e & PM_PRESENT) && !(e & PM_FILE)) || (e & PM_SWAPPED);
+        }
+        done += n;
+    }
+    sys3(SYS_close, fd, 0, 0);
+    return r;
 }
 
 int host_sync(uintptr_t addr, size_t size)

@@ -87,6 +87,8 @@ extern struct vm_state vm;
 /* vm_pages.c */
 #define PAGE_BYTE_GUARD 0x20u
 bool vm_protect_is_valid(uint32_t protect, bool allow_writecopy);
+/* Does the protection allow writing (copy-on-write included)? */
+bool vm_protect_writable(uint32_t protect);
 uint8_t page_byte_make(uint32_t state, uint32_t protect);
 uint32_t page_byte_protect(uint8_t byte);
 int page_host_prot(uint8_t byte);

@@ -30,6 +30,12 @@ ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *ol
         st = MS_ERROR_INVALID_PARAMETER;
         goto out;
     }
+    /* A view cannot be given more write access than it was mapped with. */
+    if (alloc->type == VM_MEM_MAPPED && !vm_protect_writable(alloc->alloc_protect) &&
+        vm_protect_writable(protect)) {
+        st = MS_ERROR_INVALID_PARAMETER;
+        goto out;
+    }
     size_t p0 = arena_page(arena, start), p1 = arena_page(arena, end);
     for (size_t p = p0; p < p1; p++)
         if (page_byte_state(arena->pages[p]) != PAGE_STATE_COMMITTED) {

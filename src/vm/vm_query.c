@@ -31,6 +31,41 @@ bool vm_lookup(uintptr_t addr, struct vm_allocation_info *info)
     return alloc != NULL;
 }
 
+static bool is_writecopy(uint32_t protect)
+{
+    uint32_t base = protect & 0xFFu;
+    return base == VM_PAGE_WRITECOPY || base == VM_PAGE_EXECUTE_WRITECOPY;
+}
+
+/* Copy-on-write pages that were written are private read-write pages on
+ * Windows, each run of them its own region; the host knows which were
+ * copied. Returns the length of the run from `page` with the same copied
+ * state, and turns *protect into the read-write form if they were copied.
+ * Only copy-on-write views pay for this (a pagemap read). */
+static size_t split_copied(uintptr_t page, size_t run, uint32_t *protect)
+{
+    uint8_t copied[512];
+    int first = -1;
+    size_t same = 0;
+    while (same < run) {
+        size_t n = run - same < sizeof copied ? run - same : sizeof copied;
+        if (host_pages_copied(page + (same << MS_PAGE_SHIFT), n, copied) < 0)
+            return first < 0 ? run : same;      /* no pagemap: report what is known */
+        if (first < 0)
+            first = copied[0];
+        size_t i = 0;
+        while (i < n && copied[i] == first)
+            i++;
+        same += i;
+        if (i < n)
+            break;
+    }
+    if (first == 1)
+        *protect = (*protect & ~0xFFu) |
+                   ((*protect & 0xFFu) == VM_PAGE_WRITECOPY ? VM_PAGE_READWRITE : VM_PAGE_EXECUTE_READWRITE);
+    return same;
+}
+
 ms_status vm_query(uintptr_t addr, struct vm_region_info *info)
 {
     if (!vm.initialised)
@@ -59,12 +94,15 @@ ms_status vm_query(uintptr_t addr, struct vm_region_info *info)
         size_t p = arena_page(arena, page);
         size_t limit = arena_page(arena, alloc->base + alloc->size);
         uint8_t byte = arena->pages[p];
+        size_t run = vm_pages_run(arena->pages, p, limit);
         info->allocation_base = alloc->base;
         info->allocation_protect = alloc->alloc_protect;
-        info->region_size = vm_pages_run(arena->pages, p, limit) << MS_PAGE_SHIFT;
         info->state = page_byte_state(byte) == PAGE_STATE_COMMITTED ? VM_MEM_COMMIT : VM_MEM_RESERVE;
         info->protect = page_byte_protect(byte);
         info->type = alloc->type;
+        if (alloc->type == VM_MEM_MAPPED && is_writecopy(info->protect))
+            run = split_copied(page, run, &info->protect);
+        info->region_size = run << MS_PAGE_SHIFT;
     }
     ms_mutex_unlock(&vm.lock);
     return MS_OK;

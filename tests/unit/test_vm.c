@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "../../src/vm/vm.h"
 #include "unit.h"
@@ -258,6 +259,47 @@ static void test_decommit_past_end_and_guard(void)
     CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
 }
 
+static void test_views(void)
+{
+    int fd = memfd_create("memshim-test", 0);
+    CHECK(fd >= 0, "memfd");
+    CHECK(ftruncate(fd, 4 * 4096) == 0, "ftruncate");
+    uintptr_t shared = 0, copy = 0, ro = 0;
+    CHECK_EQ(vm_map_view(&shared, 4 * 4096, VM_PAGE_READWRITE, fd, 0, true, false, NULL), MS_OK);
+    CHECK_EQ(vm_map_view(&copy, 4 * 4096, VM_PAGE_WRITECOPY, fd, 0, false, false, NULL), MS_OK);
+    CHECK_EQ(vm_map_view(&ro, 4 * 4096, VM_PAGE_READONLY, fd, 0, true, false, NULL), MS_OK);
+    ((char *)shared)[0] = 1;
+    CHECK(((char *)ro)[0] == 1 && ((char *)copy)[0] == 1, "views share the pages");
+    ((char *)copy)[4096] = 2;
+    CHECK(((char *)shared)[4096] == 0, "a copy-on-write view keeps its write");
+    struct vm_region_info info;
+    CHECK_EQ(vm_query(copy, &info), MS_OK);
+    CHECK_EQ(info.protect, VM_PAGE_WRITECOPY);
+    CHECK_EQ(info.region_size, 4096);                    /* page 0 not copied, page 1 copied */
+    CHECK_EQ(info.type, VM_MEM_MAPPED);
+    CHECK_EQ(vm_query(copy + 4096, &info), MS_OK);
+    CHECK_EQ(info.protect, VM_PAGE_READWRITE);
+    CHECK_EQ(info.region_size, 4096);
+    CHECK_EQ(vm_query(copy + 2 * 4096, &info), MS_OK);
+    CHECK_EQ(info.protect, VM_PAGE_WRITECOPY);
+    CHECK_EQ(info.region_size, 2 * 4096);
+    uint32_t old;
+    CHECK_EQ(vm_protect(ro, 4096, VM_PAGE_READWRITE, &old), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_protect(ro, 4096, VM_PAGE_WRITECOPY, &old), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_protect(ro, 4096, VM_PAGE_NOACCESS, &old), MS_OK);
+    CHECK_EQ(vm_protect(shared, 4096, VM_PAGE_WRITECOPY, &old), MS_OK);
+    CHECK_EQ(old, VM_PAGE_READWRITE);
+    size_t zero = 0;
+    uintptr_t v = shared;
+    CHECK_EQ(vm_free(&v, &zero, VM_MEM_RELEASE), MS_ERROR_INVALID_PARAMETER);   /* not VirtualFree's */
+    CHECK_EQ(vm_unmap_view(shared + 100, NULL), MS_OK);                          /* any address inside */
+    CHECK_EQ(vm_unmap_view(copy, NULL), MS_OK);
+    CHECK_EQ(vm_unmap_view(ro, NULL), MS_OK);
+    CHECK_EQ(vm_unmap_view(ro, NULL), MS_ERROR_INVALID_ADDRESS);
+    close(fd);
+    CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
+}
+
 int main(void)
 {
     CHECK_EQ(vm_init(0), MS_OK);
@@ -269,5 +311,6 @@ int main(void)
     test_commit_limit();
     test_large_dedicated();
     test_decommit_past_end_and_guard();
+    test_views();
     return unit_done();
 }
