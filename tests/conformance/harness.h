@@ -40,6 +40,7 @@
 #define WIN32_LEAN_AND_MEAN
 #endif
 #include <windows.h>
+#include "memshim.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +95,7 @@ static HARNESS_UNUSED void harness_init(void)
     setvbuf(stdout, NULL, _IONBF, 0);
     setvbuf(stderr, NULL, _IONBF, 0);
     ntdll = GetModuleHandleA("ntdll.dll");
-    if (GetModuleHandleA("wine_kernel32.dll"))
+    if (memshim_is_active())
         harness.kernel32 = HARNESS_MEMSHIM;
     else if (ntdll && GetProcAddress(ntdll, "wine_get_version"))
         harness.kernel32 = HARNESS_WINE_BUILTIN;
