@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Run memshim's benchmark and compare, in one run on one machine:
+Wine's builtin kernel32 vs memshim (win_bench.exe under Wine, alternately,
+--runs times each) and the host's own limits (native_bench: raw syscalls,
+glibc, mimalloc, and memshim's core natively).
+
+Prints a table (min-median-max over the runs of each side's per-run median)
+and writes results.json, table.md and ratios.svg into --out.
+Usage: run_bench.py --build BUILD [--quick] [--runs N] [--out DIR]
+"""
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+# The native reference shown for each Windows case: the host's syscalls for
+# the VM, section and status cases; mimalloc for the heap cases.
+def native_ref(case):
+    return "mimalloc" if case.startswith("heap_") else "host"
+
+
+def parse(text):
+    rows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            rows.append(json.loads(line))
+    return rows
+
+
+def run(cmd, env):
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       stdin=subprocess.DEVNULL)
+    if p.returncode != 0:
+        sys.stderr.write(p.stdout + p.stderr)
+        raise SystemExit("bench: %s failed with exit code %d" % (" ".join(cmd), p.returncode))
+    return parse(p.stdout)
+
+
+def spread(values):
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+def fmt_ns(v):
+    if v is None:
+        return "-"
+    if v >= 1e6:
+        return "%.2f ms" % (v / 1e6)
+    if v >= 1e3:
+        return "%.1f µs" % (v / 1e3)
+    return "%.1f ns" % v
+
+
+def fmt_spread(s):
+    if not s:
+        return "-"
+    return "%s (%s–%s)" % (fmt_ns(s["median"]), fmt_ns(s["min"]), fmt_ns(s["max"]))
+
+
+def svg_chart(results, path):
+    """Horizontal bars: memshim/builtin ratio per case, log scale, 1 = same."""
+    cases = [c for c in results["cases"] if results["cases"][c].get("ratio_builtin")]
+    w, row, left, top = 760, 22, 230, 40
+    h = top + row * len(cases) + 40
+    lo, hi = math.log10(0.01), math.log10(100)
+    scale = lambda r: left + (math.log10(max(min(r, 100), 0.01)) - lo) / (hi - lo) * (w - left - 20)
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" '
+           'font-size="12">' % (w, h),
+           '<rect width="100%" height="100%" fill="white"/>',
+           '<text x="%d" y="20" font-size="14">memshim time / Wine builtin time per operation '
+           '(log scale; left of 1 = memshim faster)</text>' % left]
+    for tick in (0.01, 0.1, 1, 10, 100):
+        x = scale(tick)
+        out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s"/>' %
+                   (x, top - 5, x, h - 30, "#000" if tick == 1 else "#ccc"))
+        out.append('<text x="%.1f" y="%d" text-anchor="middle">%g</text>' % (x, h - 14, tick))
+    for i, c in enumerate(cases):
+        r = results["cases"][c]["ratio_builtin"]
+        y = top + i * row
+        x0, x1 = scale(1), scale(r)
+        color = "#2a7" if r < 1 else "#c33"
+        out.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (left - 6, y + 14, c))
+        out.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>' %
+                   (min(x0, x1), y + 3, max(abs(x1 - x0), 1), row - 6, color))
+        out.append('<text x="%.1f" y="%d" %s>%.2fx</text>' %
+                   (x1 + (4 if r >= 1 else -4), y + 14, 'text-anchor="end"' if r < 1 else "", r))
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description="memshim benchmark: builtin vs memshim vs native")
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--quick", action="store_true", help="smoke run: every case once, small counts")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = os.path.abspath(args.out or os.path.join(build, "bench-results"))
+    os.makedirs(out, exist_ok=True)
+    env = dict(os.environ, MEMSHIM_BUILD_DIR=build, WINEDEBUG="-all")
+    runner = os.path.join(src, "tests", "run-wine-test")
+    win = os.path.join(build, "bench", "win_bench.exe")
+    native = os.path.join(build, "bench", "native_bench")
+    extra = ["--quick"] if args.quick else []
+
+    samples = {}        # (case, impl) -> [median per run]
+    started = time.time()
+    for r in range(args.runs):
+        for mode in ("builtin", "memshim"):           # alternate, so drift hits both
+            for row in run([runner, mode, win] + extra, env):
+                if row["impl"] != mode:
+                    raise SystemExit("bench: %s run reports kernel32 %r" % (mode, row["impl"]))
+                samples.setdefault((row["case"], mode), []).append(row["ns"])
+        for row in run([native] + extra, env):
+            samples.setdefault((row["case"], "native-" + row["impl"]), []).append(row["ns"])
+
+    cases = []
+    for (case, impl) in samples:
+        if not impl.startswith("native-") and case not in cases:
+            cases.append(case)
+    results = {"machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "kernel": platform.release(),
+                           "wine": wine_version()},
+               "quick": args.quick, "runs": args.runs, "seconds": round(time.time() - started, 1), "cases": {}}
+    for case in cases:
+        entry = {impl: spread(v) for (c, impl), v in samples.items() if c == case}
+        b, m = entry.get("builtin"), entry.get("memshim")
+        ref = entry.get("native-" + native_ref(case))
+        entry["native_ref"] = native_ref(case)
+        entry["ratio_builtin"] = m["median"] / b["median"] if b and m else None
+        entry["ratio_native"] = m["median"] / ref["median"] if ref and m else None
+        results["cases"][case] = entry
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+
+    lines = ["| case | builtin | memshim | native ref | memshim/builtin | memshim/native | core (native) |",
+             "|---|---|---|---|---|---|---|"]
+    for case in cases:
+        e = results["cases"][case]
+        lines.append("| %s | %s | %s | %s: %s | %s | %s | %s |" % (
+            case, fmt_spread(e.get("builtin")), fmt_spread(e.get("memshim")), e["native_ref"],
+            fmt_ns(e.get("native-" + e["native_ref"], {}).get("median")),
+            "%.2fx" % e["ratio_builtin"] if e["ratio_builtin"] else "-",
+            "%.2fx" % e["ratio_native"] if e["ratio_native"] else "-",
+            fmt_ns(e.get("native-core", {}).get("median"))))
+    table = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write(table)
+    svg_chart(results, os.path.join(out, "ratios.svg"))
+    print(table)
+    print("machine: %s, %d cores, Linux %s, Wine %s; %d run(s)%s, %.0f s" % (
+        results["machine"]["cpu"], results["machine"]["cores"], results["machine"]["kernel"],
+        results["machine"]["wine"], args.runs, " (quick)" if args.quick else "", results["seconds"]))
+    print("written: %s/{results.json,table.md,ratios.svg}" % out)
+    return 0
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+def wine_version():
+    try:
+        return subprocess.run(["wine", "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True).stdout.strip()
+    except OSError:
+        return "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
