@@ -27,8 +27,19 @@ static int try_reserve(uintptr_t *addr, size_t size, bool top_down, uintptr_t li
 {
     void *base = (void *)*addr;
     size_t len = size;
-    /* On 64-bit, zero_bits above 32 is a mask of allowed address bits. */
-    uintptr_t zero_bits = limit && limit <= ((uintptr_t)1 << 47) ? limit - 1 : 0;
+    /* On 64-bit, zero_bits above 32 is a mask of allowed address bits. A
+     * mask makes Wine 8 search for free space itself, one mmap attempt per
+     * 64 KiB step: bottom-up, past everything Linux mapped low, that is a
+     * million failing syscalls for a 1 GiB reservation, so it is passed only
+     * for a real limit (2 GiB for programs that are not large-address aware)
+     * and for top-down requests, which Wine otherwise places below the
+     * Linux libraries instead of at the top of the 128 TiB, as Windows does;
+     * from the top down the search meets little. */
+    uintptr_t zero_bits = 0;
+    if (limit && limit < MS_USER_SPACE_LIMIT)
+        zero_bits = limit - 1;
+    else if (top_down)
+        zero_bits = MS_USER_SPACE_LIMIT;
     ntstatus st = NtAllocateVirtualMemory(NT_CURRENT_PROCESS, &base, zero_bits, &len,
                                           NT_MEM_RESERVE | (top_down ? NT_MEM_TOP_DOWN : 0), NT_PAGE_NOACCESS);
     if (st < 0)

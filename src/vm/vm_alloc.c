@@ -22,7 +22,7 @@ static ms_status table_grow(void)
 
 struct vm_allocation *vm_allocation_at(const struct vm_arena *arena, uintptr_t addr)
 {
-    uint32_t slot = arena->granules[arena_granule(arena, addr)];
+    uint32_t slot = arena->dedicated ? arena->only_alloc : arena->granules[arena_granule(arena, addr)];
     if (!slot)
         return NULL;
     struct vm_allocation *alloc = &vm.allocs[slot - 1];
@@ -47,12 +47,16 @@ ms_status vm_allocation_create(struct vm_arena *arena, uintptr_t base, size_t si
     }
     struct vm_allocation *alloc = &vm.allocs[index];
     *alloc = (struct vm_allocation){ .base = base, .size = size, .alloc_protect = protect, .type = type };
-    size_t g0 = arena_granule(arena, base), g1 = arena_granule(arena, base + size - 1);
-    for (size_t g = g0; g <= g1; g++)
-        arena->granules[g] = index + 1;
-    memset(arena->pages + arena_page(arena, base), PAGE_STATE_RESERVED, size >> MS_PAGE_SHIFT);
-    if (g0 == arena->free_hint)
-        arena->free_hint = g1 + 1;
+    /* Its page bytes are already 0 = RESERVED (see vm_internal.h). */
+    if (arena->dedicated) {
+        arena->only_alloc = index + 1;
+    } else {
+        size_t g0 = arena_granule(arena, base), g1 = arena_granule(arena, base + size - 1);
+        for (size_t g = g0; g <= g1; g++)
+            arena->granules[g] = index + 1;
+        if (g0 == arena->free_hint)
+            arena->free_hint = g1 + 1;
+    }
     vm.reserved_bytes += size;
     *out = alloc;
     return MS_OK;
@@ -60,12 +64,16 @@ ms_status vm_allocation_create(struct vm_arena *arena, uintptr_t base, size_t si
 
 void vm_allocation_destroy(struct vm_arena *arena, struct vm_allocation *alloc)
 {
-    size_t g0 = arena_granule(arena, alloc->base), g1 = arena_granule(arena, alloc->base + alloc->size - 1);
-    for (size_t g = g0; g <= g1; g++)
-        arena->granules[g] = 0;
-    memset(arena->pages + arena_page(arena, alloc->base), PAGE_STATE_FREE, alloc->size >> MS_PAGE_SHIFT);
-    if (g0 < arena->free_hint)
-        arena->free_hint = g0;
+    /* Its pages were decommitted first: their bytes are 0 again. */
+    if (arena->dedicated) {
+        arena->only_alloc = 0;
+    } else {
+        size_t g0 = arena_granule(arena, alloc->base), g1 = arena_granule(arena, alloc->base + alloc->size - 1);
+        for (size_t g = g0; g <= g1; g++)
+            arena->granules[g] = 0;
+        if (g0 < arena->free_hint)
+            arena->free_hint = g0;
+    }
     vm.reserved_bytes -= alloc->size;
     uint32_t index = (uint32_t)(alloc - vm.allocs);
     alloc->base = 0;
@@ -83,10 +91,10 @@ ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, u
     uint8_t byte = page_byte_make(PAGE_STATE_COMMITTED, protect);
     int host_prot = page_host_prot(byte);
     uint64_t fresh = 0;
-    if (alloc->type == VM_MEM_PRIVATE)
-        for (size_t p = p0; p < p1; p++)
-            fresh += page_byte_state(arena->pages[p]) != PAGE_STATE_COMMITTED;
-    if (fresh && !vm_charge_commit(fresh))
+    for (size_t p = p0; p < p1; p++)
+        fresh += page_byte_state(arena->pages[p]) != PAGE_STATE_COMMITTED;
+    bool charged = alloc->type == VM_MEM_PRIVATE;
+    if (fresh && charged && !vm_charge_commit(fresh))
         return MS_ERROR_COMMITMENT_LIMIT;
     /* Reserved runs get fresh zero pages; committed runs keep their contents
      * and only change protection. */
@@ -102,18 +110,23 @@ ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, u
              * charge back for the pages not reached, report the failure. */
             uint64_t unreached = 0;
             for (size_t q = p; q < p1; q++)
-                unreached += alloc->type == VM_MEM_PRIVATE && page_byte_state(arena->pages[q]) != PAGE_STATE_COMMITTED;
-            vm_uncharge_commit(unreached);
+                unreached += page_byte_state(arena->pages[q]) != PAGE_STATE_COMMITTED;
+            if (charged)
+                vm_uncharge_commit(unreached);
+            alloc->committed_pages += fresh - unreached;
             return MS_ERROR_NOT_ENOUGH_MEMORY;
         }
         memset(arena->pages + p, byte, run);
         p += run;
     }
+    alloc->committed_pages += fresh;
     return MS_OK;
 }
 
 void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end)
 {
+    if (!alloc->committed_pages)
+        return;                     /* nothing to scan: a pure reservation */
     size_t p0 = arena_page(arena, start), p1 = arena_page(arena, end);
     uint64_t dropped = 0;
     for (size_t p = p0; p < p1;) {
@@ -128,6 +141,7 @@ void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uint
         memset(arena->pages + p, PAGE_STATE_RESERVED, run);
         p += run;
     }
+    alloc->committed_pages -= dropped;
     if (alloc->type == VM_MEM_PRIVATE)
         vm_uncharge_commit(dropped);
 }

@@ -14,9 +14,9 @@
  */
 #include "vm_internal.h"
 
-static size_t meta_size_for(size_t npages, size_t ngranules)
+static size_t meta_size_for(size_t npages, size_t ngranules, bool dedicated)
 {
-    size_t bytes = sizeof(struct vm_arena) + npages + 8 + ngranules * sizeof(uint32_t);
+    size_t bytes = sizeof(struct vm_arena) + npages + 8 + (dedicated ? 0 : ngranules * sizeof(uint32_t));
     return ms_align_up(bytes, MS_GRANULARITY);
 }
 
@@ -54,7 +54,7 @@ ms_status vm_arena_create(uintptr_t want, size_t size, bool top_down, bool dedic
         return MS_ERROR_NOT_ENOUGH_MEMORY;
     size = ms_align_up(size, MS_GRANULARITY);
     size_t npages = size >> MS_PAGE_SHIFT, ngranules = size >> MS_GRANULE_SHIFT;
-    size_t meta_size = meta_size_for(npages, ngranules);
+    size_t meta_size = meta_size_for(npages, ngranules, dedicated);
     uintptr_t meta = 0;
     if (host_reserve(&meta, meta_size, MS_GRANULARITY, false, 0) < 0)
         return MS_ERROR_NOT_ENOUGH_MEMORY;
@@ -75,7 +75,8 @@ ms_status vm_arena_create(uintptr_t want, size_t size, bool top_down, bool dedic
     a->npages = npages;
     a->ngranules = ngranules;
     a->pages = (uint8_t *)(meta + sizeof(struct vm_arena));
-    a->granules = (uint32_t *)ms_align_up((uintptr_t)(a->pages + npages), 8);
+    a->granules = dedicated ? NULL : (uint32_t *)ms_align_up((uintptr_t)(a->pages + npages), 8);
+    a->only_alloc = 0;
     a->free_hint = 0;
     a->dedicated = dedicated;
     a->top_down = top_down;
@@ -101,6 +102,8 @@ void vm_arena_destroy(struct vm_arena *arena)
 
 bool vm_arena_range_free(const struct vm_arena *arena, uintptr_t base, size_t size)
 {
+    if (arena->dedicated)
+        return !arena->only_alloc;
     size_t g0 = arena_granule(arena, base);
     size_t g1 = arena_granule(arena, base + size - 1);
     for (size_t g = g0; g <= g1; g++)

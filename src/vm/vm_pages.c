@@ -35,7 +35,7 @@ bool vm_protect_writable(uint32_t protect)
 uint8_t page_byte_make(uint32_t state, uint32_t protect)
 {
     if (state != PAGE_STATE_COMMITTED)
-        return (uint8_t)state;      /* reserved and free pages carry no protection */
+        return PAGE_STATE_RESERVED;     /* reserved pages carry no protection */
     uint32_t base = protect & 0xFFu;
     uint32_t index = (uint32_t)__builtin_ctz(base);
     uint32_t byte = state | (index << 2);

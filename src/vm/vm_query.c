@@ -82,8 +82,11 @@ ms_status vm_query(uintptr_t addr, struct vm_region_info *info)
     if (!alloc) {
         /* Free space runs to the next allocation or the end of the arena. */
         uintptr_t end = ms_align_up(page + 1, MS_GRANULARITY);
-        while (end < arena->end && !arena->granules[arena_granule(arena, end)])
-            end += MS_GRANULARITY;
+        if (arena->dedicated)
+            end = arena->end;
+        else
+            while (end < arena->end && !arena->granules[arena_granule(arena, end)])
+                end += MS_GRANULARITY;
         info->allocation_base = 0;
         info->allocation_protect = 0;
         info->region_size = end - page;

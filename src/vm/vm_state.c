@@ -75,6 +75,28 @@ void vm_get_counters(struct vm_counters *c)
     ms_mutex_unlock(&vm.lock);
 }
 
+/* Checks one allocation's pages: committed ones counted, none past its end. */
+static const char *check_allocation(const struct vm_arena *a, const struct vm_allocation *al, uint64_t *committed)
+{
+    size_t p0 = arena_page(a, al->base), p1 = arena_page(a, al->base + al->size), n = 0;
+    for (size_t p = p0; p < p1; p++) {
+        uint32_t state = page_byte_state(a->pages[p]);
+        if (state != PAGE_STATE_COMMITTED && a->pages[p] != PAGE_STATE_RESERVED)
+            return "page byte of a reserved page is not 0";
+        n += state == PAGE_STATE_COMMITTED;
+    }
+    if (n != al->committed_pages)
+        return "committed_pages differs from the page bytes";
+    if (al->type == VM_MEM_PRIVATE)
+        *committed += n;
+    /* The rest of its last granule is free space: bytes 0. */
+    size_t tail = arena_page(a, ms_align_up(al->base + al->size, MS_GRANULARITY));
+    for (size_t p = p1; p < tail && p < a->npages; p++)
+        if (a->pages[p])
+            return "page past an allocation's end is not 0";
+    return NULL;
+}
+
 const char *vm_check_invariants(void)
 {
     const char *err = NULL;
@@ -86,13 +108,27 @@ const char *vm_check_invariants(void)
             err = "arena misaligned or empty";
         else if (i && vm.arenas[i - 1]->end > a->base)
             err = "arenas overlap or are unsorted";
+        if (a->dedicated) {
+            if (!a->only_alloc || a->only_alloc > vm.alloc_high) {
+                err = "dedicated arena without a valid allocation";
+                break;
+            }
+            struct vm_allocation *al = &vm.allocs[a->only_alloc - 1];
+            if (al->base < a->base || al->base + al->size > a->end || al->size == 0)
+                err = "dedicated arena's allocation lies outside it";
+            else {
+                reserved += al->size;
+                err = check_allocation(a, al, &committed);
+            }
+            continue;
+        }
         for (size_t g = 0; g < a->ngranules && !err; g++) {
             uint32_t slot = a->granules[g];
             uintptr_t gaddr = a->base + (g << MS_GRANULE_SHIFT);
             if (!slot) {
                 for (size_t p = g * 16; p < g * 16 + 16; p++)
-                    if (a->pages[p] != PAGE_STATE_FREE)
-                        err = "page of a free granule is not free";
+                    if (a->pages[p])
+                        err = "page of a free granule is not 0";
                 continue;
             }
             if (slot > vm.alloc_high) {
@@ -104,16 +140,7 @@ const char *vm_check_invariants(void)
                 err = "granule names an allocation that does not cover it";
             else if (gaddr == al->base) {
                 reserved += al->size;
-                for (size_t p = arena_page(a, al->base); p < arena_page(a, al->base + al->size); p++) {
-                    uint32_t state = page_byte_state(a->pages[p]);
-                    if (state == PAGE_STATE_FREE)
-                        err = "page inside an allocation is free";
-                    else if (state == PAGE_STATE_COMMITTED && al->type == VM_MEM_PRIVATE)
-                        committed++;
-                }
-                for (size_t p = arena_page(a, al->base + al->size); p < (g + 1 + ((al->size - 1) >> MS_GRANULE_SHIFT)) * 16 && p < a->npages; p++)
-                    if (a->pages[p] != PAGE_STATE_FREE)
-                        err = "page past an allocation's end is not free";
+                err = check_allocation(a, al, &committed);
             }
         }
     }

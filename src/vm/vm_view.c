@@ -31,6 +31,7 @@ ms_status vm_map_view(uintptr_t *addr, size_t size, uint32_t protect, int fd, ui
             st = r == -13 ? MS_ERROR_ACCESS_DENIED : MS_ERROR_NOT_ENOUGH_MEMORY;
         } else {
             memset(arena->pages + arena_page(arena, alloc->base), byte, size >> MS_PAGE_SHIFT);
+            alloc->committed_pages = size >> MS_PAGE_SHIFT;
             *addr = alloc->base;
         }
     }
