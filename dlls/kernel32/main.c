@@ -3,8 +3,9 @@
  *
  * There is no C runtime: DllMainCRTStartup is the entry point itself. At
  * process attach the core is initialised before any program code runs, the
- * ntdll heap entry points are hooked (so memshim's blocks freed through
- * ntdll or kernelbase come back to us) and the vectored exception handler
+ * ntdll heap and virtual-memory entry points are hooked (so memshim's blocks
+ * and regions reached through ntdll or kernelbase come back to us) and the
+ * vectored exception handler
  * that serves guard pages is installed first in the chain.
  */
 #include "private.h"
@@ -92,7 +93,8 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
         return FALSE;
     }
     memshim_install_exception_handler();
-    memshim_install_ntdll_hooks();
+    memshim_install_vm_hooks();
+    memshim_install_heap_hooks();
     TRACE("memshim kernel32 loaded at %p, Wine's kernel32 at %p\n", (void *)instance, (void *)wine_kernel32);
     return TRUE;
 }

@@ -97,7 +97,8 @@ static inline HANDLE peb_process_heap(void)
 }
 
 /* Set up by DllMain. */
-void memshim_install_ntdll_hooks(void);
+void memshim_install_heap_hooks(void);
+void memshim_install_vm_hooks(void);
 void memshim_install_exception_handler(void);
 
 #endif

@@ -10,6 +10,7 @@
  * it needs itself, to keep windows.h out of the core.
  */
 #include "host.h"
+#include "host_wine.h"
 
 typedef int32_t ntstatus;
 #define NT_CURRENT_PROCESS ((void *)(intptr_t)-1)
@@ -22,6 +23,16 @@ __attribute__((dllimport)) ntstatus __stdcall NtAllocateVirtualMemory(void *proc
                                                                       size_t *size, uint32_t type, uint32_t protect);
 __attribute__((dllimport)) ntstatus __stdcall NtFreeVirtualMemory(void *process, void **base, size_t *size,
                                                                   uint32_t type);
+
+/* The originals once the DLL hooked ntdll; NULL = ntdll's exports. */
+static host_nt_allocate_fn nt_allocate;
+static host_nt_free_fn nt_free;
+
+void host_wine_use_ntdll(host_nt_allocate_fn allocate, host_nt_free_fn release)
+{
+    nt_allocate = allocate;
+    nt_free = release;
+}
 
 static int try_reserve(uintptr_t *addr, size_t size, bool top_down, uintptr_t limit)
 {
@@ -40,7 +51,7 @@ static int try_reserve(uintptr_t *addr, size_t size, bool top_down, uintptr_t li
         zero_bits = limit - 1;
     else if (top_down)
         zero_bits = MS_USER_SPACE_LIMIT;
-    ntstatus st = NtAllocateVirtualMemory(NT_CURRENT_PROCESS, &base, zero_bits, &len,
+    ntstatus st = (nt_allocate ? nt_allocate : NtAllocateVirtualMemory)(NT_CURRENT_PROCESS, &base, zero_bits, &len,
                                           NT_MEM_RESERVE | (top_down ? NT_MEM_TOP_DOWN : 0), NT_PAGE_NOACCESS);
     if (st < 0)
         return st == (ntstatus)0xC0000018 /* STATUS_CONFLICTING_ADDRESSES */ ? -17 : -12;
@@ -76,5 +87,5 @@ int host_unreserve(uintptr_t addr, size_t size)
     MS_UNUSED(size);
     void *base = (void *)addr;
     size_t len = 0;
-    return NtFreeVirtualMemory(NT_CURRENT_PROCESS, &base, &len, NT_MEM_RELEASE) < 0 ? -22 : 0;
+    return (nt_free ? nt_free : NtFreeVirtualMemory)(NT_CURRENT_PROCESS, &base, &len, NT_MEM_RELEASE) < 0 ? -22 : 0;
 }

@@ -1,0 +1,135 @@
+/*
+ * ntdll_vm_hooks.c - memshim's regions look the same on every path.
+ *
+ * A program or Wine DLL may reach memshim's memory through kernelbase's
+ * exports (which call ntdll) or through ntdll's Nt*VirtualMemory directly:
+ * programs built against the api-ms-win-core-memory sets do. Wine's answer
+ * there would be its own view of memshim's arenas (one big reservation), so
+ * these hooks answer for addresses the core owns, exactly as memshim's own
+ * exports do, and send every other request on unchanged. The host layer is
+ * then given the original entry points for its own arena reservations.
+ */
+#include "private.h"
+#include "hotpatch.h"
+#include "../../src/host/host_wine.h"
+#include "../../src/vm/vm.h"
+
+typedef NTSTATUS(NTAPI *nt_allocate_fn)(HANDLE, PVOID *, ULONG_PTR, SIZE_T *, ULONG, ULONG);
+typedef NTSTATUS(NTAPI *nt_free_fn)(HANDLE, PVOID *, SIZE_T *, ULONG);
+typedef NTSTATUS(NTAPI *nt_protect_fn)(HANDLE, PVOID *, SIZE_T *, ULONG, ULONG *);
+typedef NTSTATUS(NTAPI *nt_query_fn)(HANDLE, LPCVOID, MEMSHIM_MEMORY_INFORMATION_CLASS, PVOID, SIZE_T, SIZE_T *);
+
+static nt_allocate_fn orig_allocate;
+static nt_free_fn orig_free;
+static nt_protect_fn orig_protect;
+static nt_query_fn orig_query;
+
+/* The status whose RtlNtStatusToDosError is the core's Win32 error, so that
+ * kernelbase reports exactly what memshim's own exports report.
+ * `address_status` is the right flavour of ERROR_INVALID_ADDRESS. */
+static NTSTATUS to_status(ms_status st, NTSTATUS address_status)
+{
+    switch (st) {
+    case MS_OK:                       return STATUS_SUCCESS;
+    case MS_ERROR_INVALID_ADDRESS:    return address_status;
+    case MS_ERROR_NOT_ENOUGH_MEMORY:  return STATUS_NO_MEMORY;
+    case MS_ERROR_COMMITMENT_LIMIT:   return STATUS_COMMITMENT_LIMIT;
+    case MS_ERROR_PRIVILEGE_NOT_HELD: return STATUS_PRIVILEGE_NOT_HELD;
+    case MS_ERROR_ACCESS_DENIED:      return STATUS_ACCESS_DENIED;
+    case MS_ERROR_NOACCESS:           return STATUS_ACCESS_VIOLATION;
+    default:                          return STATUS_INVALID_PARAMETER;
+    }
+}
+
+static BOOL owned_here(HANDLE process, const void *addr)
+{
+    return addr && vm_owns((uintptr_t)addr) && is_current_process(process);
+}
+
+static NTSTATUS NTAPI hook_NtAllocateVirtualMemory(HANDLE process, PVOID *addr, ULONG_PTR zero_bits, SIZE_T *size,
+                                                   ULONG type, ULONG protect)
+{
+    /* A request without an address is Wine's to place: its memory stays Wine's. */
+    if (!addr || !size || !owned_here(process, *addr))
+        return orig_allocate(process, addr, zero_bits, size, type, protect);
+    uintptr_t want = (uintptr_t)*addr, base = want;
+    ms_status st = vm_allocate(&base, *size, type, protect);
+    TRACE("%p %#Ix %#lx %#lx -> %u\n", *addr, *size, type, protect, st);
+    if (st == MS_OK) {
+        *size = ms_align_up(want + *size, MS_PAGE_SIZE) - base;
+        *addr = (void *)base;
+    }
+    return to_status(st, STATUS_CONFLICTING_ADDRESSES);
+}
+
+static NTSTATUS NTAPI hook_NtFreeVirtualMemory(HANDLE process, PVOID *addr, SIZE_T *size, ULONG type)
+{
+    if (!addr || !size || !owned_here(process, *addr))
+        return orig_free(process, addr, size, type);
+    uintptr_t base = (uintptr_t)*addr;
+    size_t len = *size;
+    ms_status st = vm_free(&base, &len, type);
+    TRACE("%p %#Ix %#lx -> %u\n", *addr, *size, type, st);
+    if (st == MS_OK) {
+        *addr = (void *)base;
+        *size = len;
+    }
+    return to_status(st, STATUS_FREE_VM_NOT_AT_BASE);
+}
+
+static NTSTATUS NTAPI hook_NtProtectVirtualMemory(HANDLE process, PVOID *addr, SIZE_T *size, ULONG protect,
+                                                  ULONG *old)
+{
+    if (!addr || !size || !owned_here(process, *addr))
+        return orig_protect(process, addr, size, protect, old);
+    if (!old)
+        return STATUS_ACCESS_VIOLATION;
+    uintptr_t start = ms_align_down((uintptr_t)*addr, MS_PAGE_SIZE);
+    uintptr_t end = ms_align_up((uintptr_t)*addr + *size, MS_PAGE_SIZE);
+    uint32_t old_protect = 0;
+    ms_status st = vm_protect((uintptr_t)*addr, *size, protect, &old_protect);
+    TRACE("%p %#Ix %#lx -> %u\n", *addr, *size, protect, st);
+    if (st == MS_OK) {
+        *addr = (void *)start;
+        *size = end - start;
+        *old = old_protect;
+    }
+    return to_status(st, STATUS_NOT_COMMITTED);
+}
+
+static NTSTATUS NTAPI hook_NtQueryVirtualMemory(HANDLE process, LPCVOID addr, MEMSHIM_MEMORY_INFORMATION_CLASS cls,
+                                                PVOID buffer, SIZE_T len, SIZE_T *ret_len)
+{
+    struct vm_region_info info;
+    /* Only the basic information is the core's; other classes (working set,
+     * section names...) come from Wine's view. */
+    if (cls != memshim_MemoryBasicInformation || !owned_here(process, addr) ||
+        vm_query((uintptr_t)addr, &info) != MS_OK)
+        return orig_query(process, addr, cls, buffer, len, ret_len);
+    if (len < sizeof(MEMORY_BASIC_INFORMATION))
+        return STATUS_INFO_LENGTH_MISMATCH;
+    MEMORY_BASIC_INFORMATION *mbi = buffer;
+    mbi->BaseAddress = (void *)info.base;
+    mbi->AllocationBase = (void *)info.allocation_base;
+    mbi->AllocationProtect = info.allocation_protect;
+    mbi->RegionSize = info.region_size;
+    mbi->State = info.state;
+    mbi->Protect = info.protect;
+    mbi->Type = info.type;
+    if (ret_len)
+        *ret_len = sizeof(*mbi);
+    return STATUS_SUCCESS;
+}
+
+void memshim_install_vm_hooks(void)
+{
+    bool allocate = hotpatch_export("NtAllocateVirtualMemory", (void *)hook_NtAllocateVirtualMemory,
+                                    (void **)&orig_allocate);
+    bool release = hotpatch_export("NtFreeVirtualMemory", (void *)hook_NtFreeVirtualMemory, (void **)&orig_free);
+    /* From here on the host reserves arenas through the originals: the hooks
+     * take the core's lock, which the host may be called under. */
+    host_wine_use_ntdll(allocate ? (host_nt_allocate_fn)orig_allocate : NULL,
+                        release ? (host_nt_free_fn)orig_free : NULL);
+    hotpatch_export("NtProtectVirtualMemory", (void *)hook_NtProtectVirtualMemory, (void **)&orig_protect);
+    hotpatch_export("NtQueryVirtualMemory", (void *)hook_NtQueryVirtualMemory, (void **)&orig_query);
+}
