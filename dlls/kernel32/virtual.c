@@ -140,17 +140,35 @@ SIZE_T WINAPI VirtualQuery(LPCVOID addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T l
     return VirtualQueryEx(CURRENT_PROCESS, addr, mbi, len);
 }
 
-/* --- not yet served by the core: Wine's implementation, loudly ----------- */
+/* The lock state lives with the pages: memshim's pages in the core. */
+static BOOL lock_call(ms_status (*core)(uintptr_t, size_t), const char *what, LPVOID addr, SIZE_T size)
+{
+    ms_status st = core((uintptr_t)addr, size);
+    if (st == VM_NOT_OWNED)
+        return -1;
+    TRACE("%s %p %#Ix -> %u\n", what, addr, size, st);
+    if (st) {
+        set_last_error(st);
+        return FALSE;
+    }
+    return TRUE;
+}
 
 BOOL WINAPI VirtualLock(LPVOID addr, SIZE_T size)
 {
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(LPVOID, SIZE_T), VirtualLock, addr, size);
+    typedef BOOL(WINAPI * fn_t)(LPVOID, SIZE_T);
+    BOOL ret = lock_call(vm_lock, "lock", addr, size);
+    return ret >= 0 ? ret : WINE_FN(fn_t, VirtualLock)(addr, size);
 }
 
 BOOL WINAPI VirtualUnlock(LPVOID addr, SIZE_T size)
 {
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(LPVOID, SIZE_T), VirtualUnlock, addr, size);
+    typedef BOOL(WINAPI * fn_t)(LPVOID, SIZE_T);
+    BOOL ret = lock_call(vm_unlock, "unlock", addr, size);
+    return ret >= 0 ? ret : WINE_FN(fn_t, VirtualUnlock)(addr, size);
 }
+
+/* --- not yet served by the core: Wine's implementation, loudly ----------- */
 
 UINT WINAPI GetWriteWatch(DWORD flags, LPVOID base, SIZE_T size, PVOID *addresses, ULONG_PTR *count, ULONG *granularity)
 {

@@ -42,6 +42,10 @@ int host_commit(uintptr_t addr, size_t size, int prot);
 int host_decommit(uintptr_t addr, size_t size);
 /* Change the protection of committed pages. */
 int host_protect(uintptr_t addr, size_t size, int prot);
+/* host_protect for undoing a change a failed call made: never a target of
+ * fault injection (a real failure here leaves the new protection, which
+ * the caller then records). */
+int host_protect_undo(uintptr_t addr, size_t size, int prot);
 /* Tell the host the contents of the pages may be discarded (MEM_RESET). */
 int host_discard(uintptr_t addr, size_t size);
 /* Map `size` bytes of file descriptor `fd` at `offset` over reserved pages;
@@ -85,6 +89,16 @@ int host_memory_facts(struct host_memory_facts *facts);
 
 /* Monotonic clock in nanoseconds (vDSO-free syscall: only for rare use). */
 uint64_t host_clock_ns(void);
+
+/* --- fault injection (tests) --------------------------------------------- */
+
+/* From now on every `every`-th call of host_reserve, host_commit,
+ * host_protect and host_map_file fails with ENOMEM, as a host out of memory
+ * or out of mappings would; 0 turns it off. (Decommitting and releasing
+ * never fail on purpose: Windows callers cannot handle that either.) */
+void host_inject_faults(unsigned every);
+/* True when the current call is one that must fail (used by the host files). */
+bool host_fault_now(void);
 
 /* Write to a file descriptor (diagnostics). */
 long host_write(int fd, const void *buf, size_t len);

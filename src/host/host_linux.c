@@ -61,8 +61,12 @@ static int fixed_result(int64_t r, uintptr_t addr)
     return (uintptr_t)r == addr ? 0 : -L_EINVAL;
 }
 
+#define L_ENOMEM 12
+
 int host_commit(uintptr_t addr, size_t size, int prot)
 {
+    if (host_fault_now())
+        return -L_ENOMEM;
     return fixed_result(sys_mmap(addr, size, prot, L_MAP_PRIVATE | L_MAP_ANONYMOUS | L_MAP_FIXED, -1, 0), addr);
 }
 
@@ -75,9 +79,16 @@ int host_decommit(uintptr_t addr, size_t size)
                         addr);
 }
 
-int host_protect(uintptr_t addr, size_t size, int prot)
+int host_protect_undo(uintptr_t addr, size_t size, int prot)
 {
     return (int)sys3(SYS_mprotect, addr, size, prot);
+}
+
+int host_protect(uintptr_t addr, size_t size, int prot)
+{
+    if (host_fault_now())
+        return -L_ENOMEM;
+    return host_protect_undo(addr, size, prot);
 }
 
 int host_discard(uintptr_t addr, size_t size)
@@ -90,6 +101,8 @@ int host_discard(uintptr_t addr, size_t size)
 
 int host_map_file(uintptr_t addr, size_t size, int prot, int fd, uint64_t offset, bool shared)
 {
+    if (host_fault_now())
+        return -L_ENOMEM;
     int flags = (shared ? L_MAP_SHARED : L_MAP_PRIVATE) | L_MAP_FIXED;
     return fixed_result(sys_mmap(addr, size, prot, flags, fd, offset), addr);
 }

@@ -17,6 +17,8 @@ static int64_t unmap(uintptr_t addr, size_t size)
 
 int host_reserve(uintptr_t *addr, size_t size, size_t align, bool top_down, uintptr_t limit)
 {
+    if (host_fault_now())
+        return -12;                             /* ENOMEM */
     MS_UNUSED(top_down);
     if (*addr) {
         int64_t r = linux_syscall6(LINUX_SYS_mmap, (int64_t)*addr, (int64_t)size, 0, MAPF | LINUX_MAP_FIXED_NOREPLACE, -1, 0);

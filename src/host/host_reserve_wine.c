@@ -61,6 +61,8 @@ static int try_reserve(uintptr_t *addr, size_t size, bool top_down, uintptr_t li
 
 int host_reserve(uintptr_t *addr, size_t size, size_t align, bool top_down, uintptr_t limit)
 {
+    if (host_fault_now())
+        return -12;                             /* ENOMEM */
     if (*addr || align <= MS_GRANULARITY)
         return try_reserve(addr, size, top_down, limit);
     /* Wine, like Windows, cannot release part of a reservation, so a larger

@@ -82,6 +82,9 @@ ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *ol
  * guard (restoring its protection) and return true - the caller then reports
  * STATUS_GUARD_PAGE_VIOLATION, as Windows does on the first touch. */
 bool vm_guard_page_hit(uintptr_t addr);
+/* VirtualLock / VirtualUnlock of committed pages of one allocation. */
+ms_status vm_lock(uintptr_t addr, size_t size);
+ms_status vm_unlock(uintptr_t addr, size_t size);
 /* VirtualQuery. */
 ms_status vm_query(uintptr_t addr, struct vm_region_info *info);
 /* Reserve address space for a view and map a host file descriptor there. */

@@ -84,6 +84,23 @@ void vm_allocation_destroy(struct vm_arena *arena, struct vm_allocation *alloc)
 
 /* --- commit and decommit ------------------------------------------------ */
 
+/* Undo what vm_commit_range did to the runs of [p0, p_stop) before a host
+ * call failed: the page bytes still hold the state before the call. */
+static void commit_rollback(struct vm_arena *arena, size_t p0, size_t p_stop, uint8_t byte)
+{
+    for (size_t p = p0; p < p_stop;) {
+        size_t run = vm_pages_run(arena->pages, p, p_stop);
+        uintptr_t addr = arena->base + (p << MS_PAGE_SHIFT);
+        uint8_t was = arena->pages[p];
+        if (page_byte_state(was) != PAGE_STATE_COMMITTED)
+            host_decommit(addr, run << MS_PAGE_SHIFT);
+        else if (was != byte && host_protect_undo(addr, run << MS_PAGE_SHIFT, page_host_prot(was)) < 0)
+            /* The host keeps the new protection: so must the map. */
+            memset(arena->pages + p, byte, run);
+        p += run;
+    }
+}
+
 ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end,
                           uint32_t protect)
 {
@@ -97,7 +114,8 @@ ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, u
     if (fresh && charged && !vm_charge_commit(fresh))
         return MS_ERROR_COMMITMENT_LIMIT;
     /* Reserved runs get fresh zero pages; committed runs keep their contents
-     * and only change protection. */
+     * and only change protection. The page bytes change only once every host
+     * call succeeded: a commit is all or nothing, as on Windows. */
     for (size_t p = p0; p < p1;) {
         size_t run = vm_pages_run(arena->pages, p, p1);
         uintptr_t addr = arena->base + (p << MS_PAGE_SHIFT);
@@ -106,19 +124,14 @@ ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, u
                     ? (arena->pages[p] == byte ? 0 : host_protect(addr, len, host_prot))
                     : host_commit(addr, len, host_prot);
         if (r < 0) {
-            /* Undo nothing already done is visible as an error: roll the
-             * charge back for the pages not reached, report the failure. */
-            uint64_t unreached = 0;
-            for (size_t q = p; q < p1; q++)
-                unreached += page_byte_state(arena->pages[q]) != PAGE_STATE_COMMITTED;
+            commit_rollback(arena, p0, p, byte);
             if (charged)
-                vm_uncharge_commit(unreached);
-            alloc->committed_pages += fresh - unreached;
+                vm_uncharge_commit(fresh);
             return MS_ERROR_NOT_ENOUGH_MEMORY;
         }
-        memset(arena->pages + p, byte, run);
         p += run;
     }
+    memset(arena->pages + p0, byte, p1 - p0);
     alloc->committed_pages += fresh;
     return MS_OK;
 }
@@ -136,6 +149,7 @@ void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uint
              * memory; if the host still refuses, the pages stay mapped but
              * are accounted free, which loses nothing. */
             host_decommit(arena->base + (p << MS_PAGE_SHIFT), run << MS_PAGE_SHIFT);
+            vm_lock_bits_clear(arena, alloc, p, p + run);
             dropped += run;
         }
         memset(arena->pages + p, PAGE_STATE_RESERVED, run);

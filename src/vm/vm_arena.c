@@ -16,7 +16,8 @@
 
 static size_t meta_size_for(size_t npages, size_t ngranules, bool dedicated)
 {
-    size_t bytes = sizeof(struct vm_arena) + npages + 8 + (dedicated ? 0 : ngranules * sizeof(uint32_t));
+    size_t bytes = sizeof(struct vm_arena) + npages + 8 + (dedicated ? 0 : ngranules * sizeof(uint32_t)) +
+                   npages / 8 + 8;
     return ms_align_up(bytes, MS_GRANULARITY);
 }
 
@@ -77,6 +78,8 @@ ms_status vm_arena_create(uintptr_t want, size_t size, bool top_down, bool dedic
     a->pages = (uint8_t *)(meta + sizeof(struct vm_arena));
     a->granules = dedicated ? NULL : (uint32_t *)ms_align_up((uintptr_t)(a->pages + npages), 8);
     a->only_alloc = 0;
+    uintptr_t after = a->granules ? (uintptr_t)(a->granules + ngranules) : (uintptr_t)(a->pages + npages);
+    a->locked = (uint8_t *)ms_align_up(after, 8);
     a->free_hint = 0;
     a->dedicated = dedicated;
     a->top_down = top_down;

@@ -24,7 +24,7 @@
  *    which costs about 2 us under Wine);
  *  - alloc->committed_pages counts the COMMITTED pages of the allocation;
  *  - a committed page is mapped on the host with page_host_prot(byte);
- *  - committed_pages equals the number of COMMITTED private pages.
+ *  - vm.committed_pages equals the number of COMMITTED private pages.
  * Every access to the map holds vm.lock.
  */
 #ifndef MS_VM_INTERNAL_H
@@ -55,6 +55,7 @@ struct vm_allocation {
     uint8_t write_watch;
     uint32_t next_free;         /* free-list link (index+1) while unused */
     size_t committed_pages;
+    size_t locked_pages;        /* VirtualLock'ed pages (vm_lock.c) */
     void *owner;
 };
 
@@ -64,6 +65,7 @@ struct vm_arena {
     uint8_t *pages;
     uint32_t *granules;         /* allocation index + 1, or 0; NULL if dedicated */
     uint32_t only_alloc;        /* dedicated: its allocation's index + 1 */
+    uint8_t *locked;            /* VirtualLock: one bit per page */
     size_t free_hint;           /* every granule below it is taken */
     bool dedicated;             /* reserved for one allocation; goes with it */
     bool top_down;              /* serves MEM_TOP_DOWN requests (placed high) */
@@ -119,6 +121,9 @@ void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uint
 /* Reserve [base, base+size) (base 0: anywhere) as a new allocation. */
 ms_status vm_reserve_locked(uintptr_t base, size_t size, size_t align, bool top_down, uint32_t protect,
                            uint32_t type, struct vm_arena **arena_out, struct vm_allocation **alloc_out);
+/* vm_lock.c: forget the lock bits of pages being decommitted (the host's
+ * lock goes with the pages). */
+void vm_lock_bits_clear(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1);
 /* Decommit and forget a whole allocation (and its arena, if dedicated). */
 void vm_release_locked(struct vm_arena *arena, struct vm_allocation *alloc);
 

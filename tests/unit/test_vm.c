@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../../src/vm/vm.h"
@@ -300,6 +301,49 @@ static void test_views(void)
     CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
 }
 
+static void test_lock(void)
+{
+    uintptr_t a = 0;
+    CHECK_EQ(vm_allocate(&a, 4 * 4096, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_OK);
+    uintptr_t c = a;
+    CHECK_EQ(vm_allocate(&c, 3 * 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    uint32_t old;
+    CHECK_EQ(vm_protect(a + 2 * 4096, 4096, VM_PAGE_NOACCESS, &old), MS_OK);
+    CHECK_EQ(vm_lock(a, 4096), MS_OK);
+    CHECK_EQ(vm_lock(a + 3 * 4096, 4096), MS_ERROR_NOACCESS);      /* reserved */
+    CHECK_EQ(vm_lock(a + 2 * 4096, 4096), MS_ERROR_NOACCESS);      /* PAGE_NOACCESS */
+    CHECK_EQ(vm_lock(a, 5 * 4096), MS_ERROR_NOACCESS);             /* past the allocation */
+    CHECK_EQ(vm_unlock(a + 4096, 4096), MS_ERROR_NOT_LOCKED);
+    CHECK_EQ(vm_unlock(a, 2 * 4096), MS_ERROR_NOT_LOCKED);         /* page 1 is not locked */
+    CHECK_EQ(vm_unlock(a + 100, 1), MS_OK);
+    CHECK_EQ(vm_unlock(a, 4096), MS_ERROR_NOT_LOCKED);             /* twice */
+    /* Decommitting drops the lock with the pages. */
+    CHECK_EQ(vm_lock(a + 4096, 4096), MS_OK);
+    uintptr_t d = a + 4096;
+    size_t size = 4096;
+    CHECK_EQ(vm_free(&d, &size, VM_MEM_DECOMMIT), MS_OK);
+    d = a + 4096;
+    CHECK_EQ(vm_allocate(&d, 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    CHECK_EQ(vm_unlock(a + 4096, 4096), MS_ERROR_NOT_LOCKED);
+    /* Beyond RLIMIT_MEMLOCK (an ordinary user's case) the host refuses. */
+    struct rlimit rl;
+    if (geteuid() != 0 && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < ((rlim_t)256 << 20)) {
+        uintptr_t big = 0;
+        size_t len = (size_t)rl.rlim_cur + (1u << 20);
+        CHECK_EQ(vm_allocate(&big, len, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+        CHECK_EQ(vm_lock(big, len), MS_ERROR_WORKING_SET_QUOTA);
+        CHECK_EQ(vm_unlock(big, 4096), MS_ERROR_NOT_LOCKED);        /* nothing was locked */
+        size = 0;
+        CHECK_EQ(vm_free(&big, &size, VM_MEM_RELEASE), MS_OK);
+    } else {
+        printf("# root may lock past RLIMIT_MEMLOCK: the quota case runs as user nobody\n");
+    }
+    size = 0;
+    CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
+    CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
+}
+
 int main(void)
 {
     CHECK_EQ(vm_init(0), MS_OK);
@@ -312,5 +356,6 @@ int main(void)
     test_large_dedicated();
     test_decommit_past_end_and_guard();
     test_views();
+    test_lock();
     return unit_done();
 }
