@@ -72,8 +72,8 @@ def svg_chart(results, path):
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" '
            'font-size="12">' % (w, h),
            '<rect width="100%" height="100%" fill="white"/>',
-           '<text x="%d" y="20" font-size="14">memshim time / Wine builtin time per operation '
-           '(log scale; left of 1 = memshim faster)</text>' % left]
+           '<text x="10" y="20" font-size="14">memshim time / Wine builtin time per operation '
+           '(log scale; left of 1 = memshim faster)</text>']
     for tick in (0.01, 0.1, 1, 10, 100):
         x = scale(tick)
         out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s"/>' %
