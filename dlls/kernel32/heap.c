@@ -145,7 +145,7 @@ BOOL WINAPI HeapValidate(HANDLE handle, DWORD flags, LPCVOID block)
     /* Wine's heaps, and Wine's own blocks in the process heap, are Wine's to check. */
     if (!heap || (block && !owner && handle == peb_process_heap()))
         return WINE_FN(fn_t, HeapValidate)(handle, flags, block);
-    if (block && owner != heap)
+    if (block && heap_parent(owner) != heap)
         return FALSE;
     return heap_validate(heap, flags, block);
 }

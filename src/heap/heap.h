@@ -58,6 +58,10 @@ void heap_unlock_heap(struct ms_heap *heap);
  * and returns how many there are. */
 size_t heap_enumerate(void **handles, size_t max);
 
+/* The heap a heap_owner_of() result belongs to: heaps may be made of
+ * internal shards (the process heap is), whose blocks report the shard. */
+struct ms_heap *heap_parent(struct ms_heap *heap);
+
 /* The heap that owns `ptr` (any address inside one of its regions), or NULL. */
 struct ms_heap *heap_owner_of(const void *ptr);
 

@@ -32,6 +32,8 @@ void *heap_alloc(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *e
         *err = MS_ERROR_NOT_ENOUGH_MEMORY;
         return NULL;
     }
+    if (heap->sharded)
+        heap = heap_shard_for_thread(heap);
     bool locked = heap_lock(heap, flags);
     void *p = alloc_locked(heap, size, 0, err);
     heap_unlock(heap, locked);
@@ -45,6 +47,7 @@ ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block)
 {
     if (!block)
         return MS_OK;
+    heap = heap_shard_of_block(heap, block);
     ms_status st = MS_OK;
     bool locked = heap_lock(heap, flags);
     uint32_t index;
@@ -90,6 +93,7 @@ void *heap_realloc(struct ms_heap *heap, uint32_t flags, void *block, size_t siz
         return NULL;
     }
     bool in_place = flags & MS_HEAP_REALLOC_IN_PLACE_ONLY;
+    heap = heap_shard_of_block(heap, block);
     bool locked = heap_lock(heap, flags);
     void *result = NULL;
     size_t old;

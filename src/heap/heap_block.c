@@ -45,6 +45,7 @@ bool heap_canary_ok(uintptr_t block, size_t requested, size_t capacity)
 size_t heap_size(struct ms_heap *heap, uint32_t flags, const void *block)
 {
     size_t size = (size_t)-1;
+    heap = heap_shard_of_block(heap, block);
     bool locked = heap_lock(heap, flags);
     uint32_t index;
     struct heap_span *span = heap_small_resolve(heap, (uintptr_t)block, &index);
@@ -135,8 +136,21 @@ bool heap_validate(struct ms_heap *heap, uint32_t flags, const void *block)
 {
     if (!heap || heap->magic != HEAP_MAGIC)
         return false;
-    bool locked = heap_lock(heap, flags);
-    bool ok = block ? validate_block(heap, (uintptr_t)block) : validate_heap(heap);
-    heap_unlock(heap, locked);
+    if (block) {
+        heap = heap_shard_of_block(heap, block);
+        bool locked = heap_lock(heap, flags);
+        bool ok = validate_block(heap, (uintptr_t)block);
+        heap_unlock(heap, locked);
+        return ok;
+    }
+    bool ok = true;
+    for (unsigned i = 0; i < HEAP_SHARDS && ok; i++) {
+        struct ms_heap *s = heap->sharded ? atomic_load(&heap->shards[i]) : (i ? NULL : heap);
+        if (!s)
+            continue;
+        bool locked = heap_lock(s, flags);
+        ok = validate_heap(s);
+        heap_unlock(s, locked);
+    }
     return ok;
 }

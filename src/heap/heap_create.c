@@ -24,6 +24,7 @@ static ms_mutex heap_list_lock = MS_MUTEX_INIT;
 static void heap_list_add(struct ms_heap *heap)
 {
     ms_mutex_lock(&heap_list_lock);
+    heap->listed = true;
     heap->prev_heap = NULL;
     heap->next_heap = heap_list;
     if (heap_list)
@@ -69,14 +70,59 @@ struct ms_heap *heap_from_handle(const void *handle)
     return heap && heap->home == (struct heap_segment *)h && heap->magic == HEAP_MAGIC ? heap : NULL;
 }
 
+static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, ms_status *err);
+
+struct ms_heap *heap_shard_for_thread(struct ms_heap *heap)
+{
+    /* Thread pointers are at least page-aligned and spaced by stacks: mix
+     * the bits above the page before picking. */
+    uint64_t h = (uint64_t)(host_thread_key() >> 12) * 0x9E3779B97F4A7C15ull;
+    unsigned i = (unsigned)(h >> 61);
+    struct ms_heap *shard = atomic_load_explicit(&heap->shards[i], memory_order_acquire);
+    if (MS_LIKELY(shard))
+        return shard;
+    ms_status err;
+    struct ms_heap *fresh = heap_new(heap->flags, 0, 0, &err);
+    if (!fresh)
+        return heap;                    /* share the heap itself rather than fail */
+    fresh->parent = heap;
+    struct ms_heap *expected = NULL;
+    if (atomic_compare_exchange_strong(&heap->shards[i], &expected, fresh))
+        return fresh;
+    heap_destroy(fresh);                /* another thread was first */
+    return expected;
+}
+
+struct ms_heap *heap_shard_of_block(struct ms_heap *heap, const void *block)
+{
+    if (!heap->sharded)
+        return heap;
+    struct ms_heap *owner = heap_owner_of(block);
+    return owner && owner->parent == heap ? owner : heap;
+}
+
+struct ms_heap *heap_parent(struct ms_heap *heap)
+{
+    return heap && heap->parent ? heap->parent : heap;
+}
+
+/* Shards in index order: every HeapLock takes them the same way round. */
 void heap_lock_heap(struct ms_heap *heap)
 {
-    heap_lock(heap, 0);
+    for (unsigned i = 0; i < HEAP_SHARDS; i++) {
+        struct ms_heap *s = heap->sharded ? atomic_load(&heap->shards[i]) : (i ? NULL : heap);
+        if (s)
+            heap_lock(s, 0);
+    }
 }
 
 void heap_unlock_heap(struct ms_heap *heap)
 {
-    heap_unlock(heap, !(heap->flags & MS_HEAP_NO_SERIALIZE));
+    for (unsigned i = HEAP_SHARDS; i-- > 0;) {
+        struct ms_heap *s = heap->sharded ? atomic_load(&heap->shards[i]) : (i ? NULL : heap);
+        if (s)
+            heap_unlock(s, !(s->flags & MS_HEAP_NO_SERIALIZE));
+    }
 }
 
 static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, ms_status *err)
@@ -174,6 +220,11 @@ static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, 
         return NULL;
     }
     heap->next_heap = heap->prev_heap = NULL;
+    heap->sharded = false;
+    heap->listed = false;
+    heap->parent = NULL;
+    for (unsigned i = 0; i < HEAP_SHARDS; i++)
+        atomic_init(&heap->shards[i], NULL);
     return heap;
 }
 
@@ -192,7 +243,8 @@ ms_status heap_destroy(struct ms_heap *heap)
     /* The process heap stays, as on Windows (HeapDestroy fails for it). */
     if (heap == atomic_load_explicit(&process_heap, memory_order_acquire))
         return MS_ERROR_INVALID_HANDLE;
-    heap_list_remove(heap);
+    if (heap->listed)
+        heap_list_remove(heap);
     heap->magic = 0;
     while (heap->large)
         heap_large_free_locked(heap, heap->large);
@@ -220,6 +272,11 @@ struct ms_heap *heap_process(void)
     if (!heap) {
         ms_status err;
         heap = heap_new(MS_HEAP_GROWABLE, 0, 0, &err);
+        if (heap) {
+            /* Every thread of the program allocates here: spread them. */
+            heap->sharded = true;
+            atomic_store_explicit(&heap->shards[0], heap, memory_order_relaxed);
+        }
         atomic_store_explicit(&process_heap, heap, memory_order_release);
     }
     ms_mutex_unlock(&process_heap_lock);

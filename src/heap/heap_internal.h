@@ -47,6 +47,7 @@
 #define HEAP_SPAN_MAX_BLOCKS 4096      /* a 64 KiB slice of 16-byte blocks */
 
 #define HEAP_CLASSES        52
+#define HEAP_SHARDS         8          /* internal heaps of a sharded heap */
 #define HEAP_SMALL_MAX      ((size_t)262144)   /* largest size class */
 #define HEAP_SIZE16_MAX     2048u      /* classes up to here keep sizes in 16 bits */
 
@@ -113,6 +114,14 @@ struct ms_heap {
     struct heap_large *large;
     struct heap_span *bins[HEAP_CLASSES];
     struct ms_heap *next_heap, *prev_heap;  /* all private heaps (heap_enumerate) */
+    /* Sharding (the process heap): threads allocate from one of several
+     * internal heaps, each with its own lock and segments, chosen by thread;
+     * a block is freed into the shard that owns it. shards[0] is the heap
+     * itself; a shard's parent is the heap it belongs to (NULL: itself). */
+    bool sharded;
+    bool listed;                       /* on the private-heap list */
+    struct ms_heap *parent;
+    _Atomic(struct ms_heap *) shards[HEAP_SHARDS];
 };
 
 _Static_assert(sizeof(struct heap_segment) + 64 + sizeof(struct ms_heap) <= HEAP_META_SLICES * HEAP_SLICE_SIZE,
@@ -169,6 +178,11 @@ static inline bool heap_segmap_contains(uintptr_t seg_base)
     size_t bit = (seg_base >> HEAP_SEG_SHIFT) & (HEAP_MAP_L2_BITS - 1);
     return (atomic_load_explicit(&l2[bit / 64], memory_order_acquire) >> (bit % 64)) & 1;
 }
+
+/* heap_create.c: the shard the calling thread allocates from, and the
+ * shard of a sharded heap that owns a block (the heap itself otherwise). */
+struct ms_heap *heap_shard_for_thread(struct ms_heap *heap);
+struct ms_heap *heap_shard_of_block(struct ms_heap *heap, const void *block);
 
 /* heap_block.c: canaries in the slack after a block. */
 void heap_canary_set(uintptr_t block, size_t requested, size_t capacity);

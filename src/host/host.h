@@ -66,6 +66,16 @@ int host_unlock_pages(uintptr_t addr, size_t size);
 void host_futex_wait(volatile uint32_t *word, uint32_t expected);
 void host_futex_wake(volatile uint32_t *word, int count);
 void host_yield(void);
+/* A value unique to the calling thread, read without a system call (the
+ * Linux thread pointer; under Wine that is the host thread's, which Wine
+ * leaves in place). For spreading threads over locks, not for identity
+ * checks: a value may be reused after its thread exits. */
+static inline uintptr_t host_thread_key(void)
+{
+    uintptr_t key;
+    __asm__("movq %%fs:0, %0" : "=r"(key));
+    return key;
+}
 int host_gettid(void);
 int host_getpid(void);
 
