@@ -123,6 +123,9 @@ void *heap_realloc(struct ms_heap *heap, uint32_t flags, void *block, size_t siz
     } else {
         size_t cap = large->committed - HEAP_LARGE_HEADER;
         old = large->requested;
+        /* Grow into the block's own reserved room first: no copy. */
+        if (size > cap && size <= large->region_size - HEAP_LARGE_HEADER && heap_large_grow_locked(large, size))
+            cap = large->committed - HEAP_LARGE_HEADER;
         if (size <= cap && (in_place || size > HEAP_SMALL_MAX / 2)) {
             heap_large_resize_locked(large, size);
             result = block;

@@ -149,6 +149,7 @@ bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span);
 void *heap_large_alloc_locked(struct ms_heap *heap, size_t size, size_t headroom, ms_status *err);
 void heap_large_free_locked(struct ms_heap *heap, struct heap_large *large);
 struct heap_large *heap_large_resolve(struct ms_heap *heap, uintptr_t p);
+bool heap_large_grow_locked(struct heap_large *large, size_t size);
 void heap_large_resize_locked(struct heap_large *large, size_t size);
 static inline uintptr_t heap_large_data(const struct heap_large *large)
 {

@@ -4,9 +4,11 @@
  * Layout: [header page][user data ... up to the end of the last 64 KiB
  * granule]. The header sits before the data, where an overrun cannot reach
  * it, and the region is committed to the granule's end (the vm core keeps
- * the tail of a granule unusable anyway), so a block can grow in place up to
- * there. A block that must move to grow gets 50% headroom, so a growing
- * buffer moves O(log n) times instead of on every step.
+ * the tail of a granule unusable anyway). Beyond that, a growable heap's
+ * block reserves address space (not memory) to grow into: twice its size,
+ * at least 4 MiB more; growing commits more of it in place, so a buffer
+ * grown step by step is never copied until it outgrows its reservation.
+ * A block that must move to grow gets 50% headroom as well.
  *
  * Shrinking a block by a megabyte or more decommits the tail; the block can
  * then regrow in place only up to what is still committed.
@@ -18,6 +20,7 @@
 #include "heap_internal.h"
 
 #define LARGE_SHRINK_DECOMMIT ((size_t)1 << 20)
+#define LARGE_GROW_ROOM       ((size_t)4 << 20)
 
 void *heap_large_alloc_locked(struct ms_heap *heap, size_t size, size_t headroom, ms_status *err)
 {
@@ -33,8 +36,19 @@ void *heap_large_alloc_locked(struct ms_heap *heap, size_t size, size_t headroom
         *err = MS_ERROR_NOT_ENOUGH_MEMORY;
         return NULL;
     }
+    /* Address space to grow into: free to reserve, committed on demand. */
+    size_t reserve = region;
+    if (!heap->maximum) {
+        size_t room = region > LARGE_GROW_ROOM ? region : LARGE_GROW_ROOM;
+        reserve = region + room > region ? ms_align_up(region + room, MS_GRANULARITY) : region;
+    }
     uintptr_t base = 0;
-    if (vm_allocate_internal(&base, region, MS_GRANULARITY, heap->prot, VM_USAGE_HEAP, heap) != MS_OK) {
+    ms_status st = vm_reserve_internal(&base, reserve, region, MS_GRANULARITY, heap->prot, VM_USAGE_HEAP, heap);
+    if (st != MS_OK && reserve != region) {
+        reserve = region;       /* no room for the growth reserve: none, then */
+        st = vm_reserve_internal(&base, region, region, MS_GRANULARITY, heap->prot, VM_USAGE_HEAP, heap);
+    }
+    if (st != MS_OK) {
         *err = MS_ERROR_NOT_ENOUGH_MEMORY;
         return NULL;
     }
@@ -42,7 +56,7 @@ void *heap_large_alloc_locked(struct ms_heap *heap, size_t size, size_t headroom
     large->magic = HEAP_LARGE_MAGIC;
     large->heap = heap;
     large->requested = size;
-    large->region_size = region;
+    large->region_size = reserve;
     large->committed = region;
     large->prev = NULL;
     large->next = heap->large;
@@ -93,4 +107,28 @@ void heap_large_resize_locked(struct heap_large *large, size_t size)
     }
     large->requested = size;
     heap_canary_set(heap_large_data(large), size, large->committed - HEAP_LARGE_HEADER);
+}
+
+/* Make room for `size` bytes by committing more of the block's reservation
+ * (in 64 KiB steps, at least a quarter more at a time); false if it does
+ * not fit there or the heap's maximum forbids it. */
+bool heap_large_grow_locked(struct heap_large *large, size_t size)
+{
+    size_t need = ms_align_up(HEAP_LARGE_HEADER + size, MS_GRANULARITY);
+    if (need <= large->committed)
+        return true;
+    if (need > large->region_size)
+        return false;
+    size_t step = large->committed / 4;
+    size_t target = need - large->committed < step ? ms_align_up(large->committed + step, MS_GRANULARITY) : need;
+    if (target > large->region_size)
+        target = large->region_size;
+    struct ms_heap *heap = large->heap;
+    if (heap->maximum && heap->in_use + (target - large->committed) > heap->maximum)
+        return false;
+    if (vm_commit_internal((uintptr_t)large + large->committed, target - large->committed) != MS_OK)
+        return false;
+    heap->in_use += target - large->committed;
+    large->committed = target;
+    return true;
 }

@@ -68,6 +68,13 @@ ms_status vm_allocate(uintptr_t *addr, size_t size, uint32_t type, uint32_t prot
  * with the region tagged; `align` is a power of two >= 64 KiB. */
 ms_status vm_allocate_internal(uintptr_t *addr, size_t size, size_t align, uint32_t protect,
                                enum vm_usage usage, void *owner);
+/* The same, reserving `reserve` bytes of address space of which only the
+ * first `commit` are committed (room to grow in place). */
+ms_status vm_reserve_internal(uintptr_t *addr, size_t reserve, size_t commit, size_t align, uint32_t protect,
+                              enum vm_usage usage, void *owner);
+/* Commit [base, base+size) (page-aligned) inside a region made by
+ * vm_reserve_internal, with the region's protection. */
+ms_status vm_commit_internal(uintptr_t base, size_t size);
 /* Release a region vm_allocate_internal made (any usage), by its base;
  * MS_ERROR_INVALID_ADDRESS unless base starts such a region. */
 ms_status vm_release_internal(uintptr_t base);

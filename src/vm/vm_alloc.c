@@ -320,28 +320,50 @@ out:
     return st;
 }
 
-ms_status vm_allocate_internal(uintptr_t *addr, size_t size, size_t align, uint32_t protect, enum vm_usage usage,
-                               void *owner)
+ms_status vm_reserve_internal(uintptr_t *addr, size_t reserve, size_t commit, size_t align, uint32_t protect,
+                              enum vm_usage usage, void *owner)
 {
-    if (size == 0 || size > MS_USER_SPACE_LIMIT || !vm_protect_is_valid(protect, false))
+    if (reserve == 0 || reserve > MS_USER_SPACE_LIMIT || commit > reserve || !vm_protect_is_valid(protect, false))
         return MS_ERROR_INVALID_PARAMETER;
     if (align < MS_GRANULARITY)
         align = MS_GRANULARITY;
     vm_init(0);
-    size = ms_align_up(size, MS_PAGE_SIZE);
+    reserve = ms_align_up(reserve, MS_PAGE_SIZE);
+    commit = ms_align_up(commit, MS_PAGE_SIZE);
     ms_mutex_lock(&vm.lock);
     struct vm_arena *arena;
     struct vm_allocation *alloc;
-    ms_status st = vm_reserve_locked(0, size, align, false, protect, VM_MEM_PRIVATE, &arena, &alloc);
+    ms_status st = vm_reserve_locked(0, reserve, align, false, protect, VM_MEM_PRIVATE, &arena, &alloc);
     if (!st) {
         alloc->usage = (uint8_t)usage;
         alloc->owner = owner;
-        st = vm_commit_range(arena, alloc, alloc->base, alloc->base + size, protect);
+        st = commit ? vm_commit_range(arena, alloc, alloc->base, alloc->base + commit, protect) : MS_OK;
         if (st)
             vm_release_locked(arena, alloc);
         else
             *addr = alloc->base;
     }
+    ms_mutex_unlock(&vm.lock);
+    return st;
+}
+
+ms_status vm_allocate_internal(uintptr_t *addr, size_t size, size_t align, uint32_t protect, enum vm_usage usage,
+                               void *owner)
+{
+    return vm_reserve_internal(addr, size, size, align, protect, usage, owner);
+}
+
+ms_status vm_commit_internal(uintptr_t base, size_t size)
+{
+    if (!ms_is_aligned(base, MS_PAGE_SIZE) || !ms_is_aligned(size, MS_PAGE_SIZE) || size == 0)
+        return MS_ERROR_INVALID_PARAMETER;
+    ms_mutex_lock(&vm.lock);
+    ms_status st = MS_ERROR_INVALID_ADDRESS;
+    struct vm_arena *arena = vm_arena_find(base);
+    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, base) : NULL;
+    if (alloc && alloc->usage != VM_USAGE_USER && alloc->type == VM_MEM_PRIVATE && base + size > base &&
+        base + size <= alloc->base + alloc->size)
+        st = vm_commit_range(arena, alloc, base, base + size, alloc->alloc_protect);
     ms_mutex_unlock(&vm.lock);
     return st;
 }

@@ -130,10 +130,15 @@ static void test_realloc(void)
     char *big2 = heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY | MS_HEAP_ZERO_MEMORY, big, 310000, &err);
     CHECK(big2 == big, "large block grows in place inside its region");
     CHECK(all_bytes(big2, 7, 300000) && all_bytes(big2 + 300000, 0, 10000), "large in-place growth zeroed");
+    /* The block reserved room to grow into (at least 4 MiB more): growth
+     * inside it is in place, past it an in-place-only request fails. */
+    char *big3 = heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY, big, 4000000, &err);
+    CHECK(big3 == big && all_bytes(big3, 7, 300000), "large block grows in place into its reserved room");
     err = 0;
-    CHECK(heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY, big, 4000000, &err) == NULL, "large in-place-only overflow fails");
+    CHECK(heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY, big, (size_t)64 << 20, &err) == NULL,
+          "large in-place-only growth past the reserved room fails");
     CHECK_EQ(err, MS_ERROR_NOT_ENOUGH_MEMORY);
-    CHECK_EQ(heap_size(h, 0, big), 310000);
+    CHECK_EQ(heap_size(h, 0, big), 4000000);
     /* Growth by steps from 64 KiB to 4 MiB keeps contents and moves rarely. */
     char *g = heap_alloc(h, 0, 65536, &err);
     for (size_t i = 0; i < 65536; i++)
@@ -162,9 +167,10 @@ static void test_realloc(void)
     uint64_t before = committed_now();
     g2 = heap_realloc(h, 0, g, 300000, &err);
     CHECK(g2 == g && committed_now() + (3u << 20) <= before, "large shrink in place decommits the tail");
-    err = 0;
-    CHECK(heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY, g, 3u << 20, &err) == NULL &&
-          err == MS_ERROR_NOT_ENOUGH_MEMORY, "no in-place growth into a decommitted tail");
+    /* ...and can commit it again to regrow in place. */
+    g2 = heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY | MS_HEAP_ZERO_MEMORY, g, 3u << 20, &err);
+    CHECK(g2 == g && all_bytes(g2 + 300000, 0, (3u << 20) - 300000), "regrowth in place recommits zeroed pages");
+    g2 = heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY, g, 300000, &err);
     CHECK(heap_validate(h, 0, g), "shrunk large block valid");
     /* Large shrinking to small moves to a size class. */
     char *s = heap_realloc(h, 0, g, 1000, &err);
