@@ -6,21 +6,23 @@
  * the same notion in Committed_AS. AvailVirtual is the process's free user
  * address space.
  *
- * What the rest of the system does is sampled at most once a second (it
+ * What the rest of the system does is sampled about once a second (it
  * costs a /proc read, or a walk of the address space), as Wine does; what
  * this process's core does is applied live, so a program that reserves or
  * commits sees the figures move at once, by exactly its own amount.
+ * "About once a second" is 2^30 time-stamp-counter cycles (0.25-1 s on
+ * current CPUs): reading the TSC costs no system call, a clock would.
  */
 #include "mem_status.h"
 #include "../base/ms_lock.h"
 #include "../host/host.h"
 #include "../vm/vm.h"
 
-#define SAMPLE_NS 1000000000ull
+#define SAMPLE_CYCLES (1ull << 30)
 
 static ms_mutex sample_lock = MS_MUTEX_INIT;
 static struct {
-    uint64_t taken_ns;          /* 0 = none yet */
+    uint64_t taken;             /* TSC at the sample; 0 = none yet */
     struct host_memory_facts facts;
     uint64_t others_committed;  /* system commit charge minus the core's own */
     uint64_t outside_used;      /* address space used outside the arenas */
@@ -29,7 +31,7 @@ static struct {
 void mem_status_flush(void)
 {
     ms_mutex_lock(&sample_lock);
-    sample.taken_ns = 0;
+    sample.taken = 0;
     ms_mutex_unlock(&sample_lock);
 }
 
@@ -37,9 +39,9 @@ ms_status mem_status_get(struct mem_status *s, mem_status_outside_fn outside_use
 {
     struct vm_counters c;
     ms_mutex_lock(&sample_lock);
-    uint64_t now = host_clock_ns();
+    uint64_t now = host_cycles();
     vm_get_counters(&c);
-    if (!sample.taken_ns || now - sample.taken_ns >= SAMPLE_NS) {
+    if (!sample.taken || now - sample.taken >= SAMPLE_CYCLES) {
         if (host_memory_facts(&sample.facts) < 0 || sample.facts.total_ram == 0) {
             ms_mutex_unlock(&sample_lock);
             return MS_ERROR_NOT_ENOUGH_MEMORY;
@@ -47,7 +49,7 @@ ms_status mem_status_get(struct mem_status *s, mem_status_outside_fn outside_use
         sample.others_committed =
             sample.facts.committed > c.committed_bytes ? sample.facts.committed - c.committed_bytes : 0;
         sample.outside_used = outside_used ? outside_used() : 0;
-        sample.taken_ns = now;
+        sample.taken = now ? now : 1;
     }
     struct host_memory_facts f = sample.facts;
     uint64_t others_committed = sample.others_committed, outside = sample.outside_used;
