@@ -9,6 +9,20 @@
 #include "private.h"
 #include "../../src/vm/vm.h"
 
+/* Does the core serve MEM_WRITE_WATCH? Decided once per process. */
+static BOOL core_write_watch(void)
+{
+    static LONG decided;        /* 0 unknown, 1 core, 2 Wine */
+    if (!decided) {
+        typedef DWORD(WINAPI * fn_t)(LPCWSTR, LPWSTR, DWORD);
+        WCHAR value[8];
+        DWORD n = WINE_FN(fn_t, GetEnvironmentVariableW)(L"MEMSHIM_WRITE_WATCH", value, 8);
+        BOOL forced_wine = n == 4 && value[0] == 'w' && value[1] == 'i' && value[2] == 'n' && value[3] == 'e';
+        InterlockedExchange(&decided, !forced_wine && vm_write_watch_supported() ? 1 : 2);
+    }
+    return decided == 1;
+}
+
 static void fill_mbi(MEMORY_BASIC_INFORMATION *mbi, const struct vm_region_info *info)
 {
     mbi->BaseAddress = (void *)info->base;
@@ -23,12 +37,14 @@ static void fill_mbi(MEMORY_BASIC_INFORMATION *mbi, const struct vm_region_info 
 LPVOID WINAPI VirtualAllocEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD type, DWORD protect)
 {
     typedef LPVOID(WINAPI * fn_t)(HANDLE, LPVOID, SIZE_T, DWORD, DWORD);
-    /* Write watching is not in the core yet: such regions are Wine's, so
-     * that GetWriteWatch/ResetWriteWatch (passed through) can see them. */
-    if (type & MEM_WRITE_WATCH) {
+    /* Without the kernel's exact write tracking (or with
+     * MEMSHIM_WRITE_WATCH=wine) write-watch regions are Wine's, whose
+     * GetWriteWatch emulation (write-protect + exception handler) serves
+     * them: that is the fallback. */
+    if ((type & MEM_WRITE_WATCH) && !core_write_watch()) {
         static LONG warned;
         if (!InterlockedExchange(&warned, 1))
-            FIXME("MEM_WRITE_WATCH: not in the core yet, the region is Wine's\n");
+            WARN("MEM_WRITE_WATCH: the kernel cannot track writes for us, the region is Wine's\n");
     } else if (is_current_process(process)) {
         uintptr_t base = (uintptr_t)addr;
         ms_status st = vm_allocate(&base, size, type, protect);
@@ -76,7 +92,16 @@ BOOL WINAPI VirtualFreeEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD type)
         }
     }
     TRACE("%p %p %#Ix %#lx: not memshim's, passthrough\n", process, addr, size, type);
-    return WINE_FN(fn_t, VirtualFreeEx)(process, addr, size, type);
+    BOOL ret = WINE_FN(fn_t, VirtualFreeEx)(process, addr, size, type);
+    /* Wine keeps the written state of decommitted pages of its write-watch
+     * regions (the write-watch fallback): Windows starts them over. */
+    if (ret && type == MEM_DECOMMIT && size && process == CURRENT_PROCESS) {
+        typedef UINT(WINAPI * reset_t)(LPVOID, SIZE_T);
+        DWORD err = get_last_error();
+        WINE_FN(reset_t, ResetWriteWatch)(addr, size);
+        set_last_error(err);
+    }
+    return ret;
 }
 
 BOOL WINAPI VirtualFree(LPVOID addr, SIZE_T size, DWORD type)
@@ -172,13 +197,39 @@ BOOL WINAPI VirtualUnlock(LPVOID addr, SIZE_T size)
 
 UINT WINAPI GetWriteWatch(DWORD flags, LPVOID base, SIZE_T size, PVOID *addresses, ULONG_PTR *count, ULONG *granularity)
 {
-    PASSTHROUGH_FIXME(UINT(WINAPI *)(DWORD, LPVOID, SIZE_T, PVOID *, ULONG_PTR *, ULONG *), GetWriteWatch, flags,
-                      base, size, addresses, count, granularity);
+    typedef UINT(WINAPI * fn_t)(DWORD, LPVOID, SIZE_T, PVOID *, ULONG_PTR *, ULONG *);
+    if (!vm_owns((uintptr_t)base))
+        return WINE_FN(fn_t, GetWriteWatch)(flags, base, size, addresses, count, granularity);
+    if ((flags & ~WRITE_WATCH_FLAG_RESET) || !addresses || !count) {
+        set_last_error(ERROR_INVALID_PARAMETER);
+        return ~0u;
+    }
+    size_t n = *count;
+    ms_status st = vm_get_write_watch((uintptr_t)base, size, flags & WRITE_WATCH_FLAG_RESET, (uintptr_t *)addresses,
+                                      &n);
+    TRACE("%#lx %p %#Ix -> %u, %Iu pages\n", flags, base, size, st, n);
+    if (st) {
+        set_last_error(st);
+        return ~0u;
+    }
+    *count = n;
+    if (granularity)
+        *granularity = MS_PAGE_SIZE;
+    return 0;
 }
 
 UINT WINAPI ResetWriteWatch(LPVOID base, SIZE_T size)
 {
-    PASSTHROUGH_FIXME(UINT(WINAPI *)(LPVOID, SIZE_T), ResetWriteWatch, base, size);
+    typedef UINT(WINAPI * fn_t)(LPVOID, SIZE_T);
+    if (!vm_owns((uintptr_t)base))
+        return WINE_FN(fn_t, ResetWriteWatch)(base, size);
+    ms_status st = vm_reset_write_watch((uintptr_t)base, size);
+    TRACE("%p %#Ix -> %u\n", base, size, st);
+    if (st) {
+        set_last_error(st);
+        return ~0u;
+    }
+    return 0;
 }
 
 BOOL WINAPI ReadProcessMemory(HANDLE process, LPCVOID addr, LPVOID buffer, SIZE_T size, SIZE_T *read)

@@ -109,6 +109,20 @@ static inline uint64_t host_cycles(void)
 /* Monotonic clock in nanoseconds (vDSO-free syscall: only for rare use). */
 uint64_t host_clock_ns(void);
 
+/* --- write watch (host_write_watch.c) -------------------------------------- */
+
+/* Can the kernel track writes per page for us (userfaultfd WP_ASYNC and
+ * PAGEMAP_SCAN)? Probed once. The functions below need it. */
+bool host_write_watch_available(void);
+/* Start tracking committed pages (again after they were remapped). */
+int host_write_watch_track(uintptr_t addr, size_t size);
+/* Forget the writes to the pages: they count as unwritten again. */
+int host_write_watch_reset(uintptr_t addr, size_t size);
+/* Store the addresses of up to `max` written pages of the range, in order;
+ * with `reset`, the pages returned count as unwritten afterwards. Returns
+ * how many were stored, or a negative errno. */
+long host_write_watch_collect(uintptr_t addr, size_t size, bool reset, uintptr_t *pages, size_t max);
+
 /* --- fault injection (tests) --------------------------------------------- */
 
 /* From now on every `every`-th call of host_reserve, host_commit,

@@ -89,6 +89,15 @@ ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *ol
  * guard (restoring its protection) and return true - the caller then reports
  * STATUS_GUARD_PAGE_VIOLATION, as Windows does on the first touch. */
 bool vm_guard_page_hit(uintptr_t addr);
+/* Write watch (MEM_WRITE_WATCH allocations): can the host track writes
+ * exactly? If not, vm_allocate refuses MEM_WRITE_WATCH with
+ * MS_ERROR_NOT_SUPPORTED and the caller uses another implementation. */
+bool vm_write_watch_supported(void);
+/* GetWriteWatch: up to *count addresses of written pages of the range, in
+ * order; *count receives how many. `reset` = WRITE_WATCH_FLAG_RESET. */
+ms_status vm_get_write_watch(uintptr_t addr, size_t size, bool reset, uintptr_t *pages, size_t *count);
+/* ResetWriteWatch. */
+ms_status vm_reset_write_watch(uintptr_t addr, size_t size);
 /* VirtualLock / VirtualUnlock of committed pages of one allocation. */
 ms_status vm_lock(uintptr_t addr, size_t size);
 ms_status vm_unlock(uintptr_t addr, size_t size);

@@ -123,6 +123,13 @@ ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, u
         int r = page_byte_state(arena->pages[p]) == PAGE_STATE_COMMITTED
                     ? (arena->pages[p] == byte ? 0 : host_protect(addr, len, host_prot))
                     : host_commit(addr, len, host_prot);
+        /* Fresh pages of a write-watch allocation start unwritten; the new
+         * mapping must be registered with the host's tracking again. */
+        if (r == 0 && alloc->write_watch && page_byte_state(arena->pages[p]) != PAGE_STATE_COMMITTED &&
+            host_write_watch_track(addr, len) < 0) {
+            host_decommit(addr, len);
+            r = -1;
+        }
         if (r < 0) {
             commit_rollback(arena, p0, p, byte);
             if (charged)
@@ -231,6 +238,8 @@ static ms_status check_request(uintptr_t addr, size_t size, uint32_t type, uint3
         return MS_ERROR_INVALID_PARAMETER;
     if ((type & VM_MEM_WRITE_WATCH) && !(type & VM_MEM_RESERVE))
         return MS_ERROR_INVALID_PARAMETER;
+    if ((type & VM_MEM_WRITE_WATCH) && !host_write_watch_available())
+        return MS_ERROR_NOT_SUPPORTED;
     if (!vm_protect_is_valid(protect, false))
         return MS_ERROR_INVALID_PARAMETER;
     if (addr > MS_USER_SPACE_LIMIT || size > MS_USER_SPACE_LIMIT || addr + size > MS_USER_SPACE_LIMIT + 1)
