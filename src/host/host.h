@@ -40,6 +40,12 @@ int host_commit(uintptr_t addr, size_t size, int prot);
 /* Drop the contents of pages and make them inaccessible again; the range
  * stays reserved and its memory goes back to the host. */
 int host_decommit(uintptr_t addr, size_t size);
+/* Decommit cheaply: the pages lose their access now and their memory when
+ * the host needs it (MADV_FREE); their old contents may survive, so they
+ * must be zeroed when committed again. Returns 0 for that, 1 if the pages
+ * were replaced instead (fresh zero pages on the next commit, as after
+ * host_decommit), or a negative errno. */
+int host_decommit_lazy(uintptr_t addr, size_t size);
 /* Change the protection of committed pages. */
 int host_protect(uintptr_t addr, size_t size, int prot);
 /* host_protect for undoing a change a failed call made: never a target of

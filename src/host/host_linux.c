@@ -79,6 +79,17 @@ int host_decommit(uintptr_t addr, size_t size)
                         addr);
 }
 
+int host_decommit_lazy(uintptr_t addr, size_t size)
+{
+    /* Access goes first, so that nothing can write between the two calls. */
+    int r = (int)sys3(SYS_mprotect, addr, size, HOST_PROT_NONE);
+    if (r < 0 || sys3(SYS_madvise, addr, size, L_MADV_FREE) < 0) {
+        r = host_decommit(addr, size);
+        return r < 0 ? r : 1;
+    }
+    return 0;
+}
+
 int host_protect_undo(uintptr_t addr, size_t size, int prot)
 {
     return (int)sys3(SYS_mprotect, addr, size, prot);

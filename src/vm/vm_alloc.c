@@ -84,6 +84,21 @@ void vm_allocation_destroy(struct vm_arena *arena, struct vm_allocation *alloc)
 
 /* --- commit and decommit ------------------------------------------------ */
 
+/* Commit pages decommitted lazily: make them writable, zero them (a page
+ * the host already took back comes in as a fresh zero page), then give
+ * them their protection. No new mapping, and no page fault for pages the
+ * host still had. */
+static int recommit_stale(uintptr_t addr, size_t len, int host_prot)
+{
+    int r = host_protect(addr, len, HOST_PROT_READ | HOST_PROT_WRITE);
+    if (r < 0)
+        return r;
+    memset((void *)addr, 0, len);
+    if (host_prot != (HOST_PROT_READ | HOST_PROT_WRITE) && (r = host_protect(addr, len, host_prot)) < 0)
+        host_decommit(addr, len);
+    return r;
+}
+
 /* Undo what vm_commit_range did to the runs of [p0, p_stop) before a host
  * call failed: the page bytes still hold the state before the call. */
 static void commit_rollback(struct vm_arena *arena, size_t p0, size_t p_stop, uint8_t byte)
@@ -120,9 +135,14 @@ ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, u
         size_t run = vm_pages_run(arena->pages, p, p1);
         uintptr_t addr = arena->base + (p << MS_PAGE_SHIFT);
         size_t len = run << MS_PAGE_SHIFT;
-        int r = page_byte_state(arena->pages[p]) == PAGE_STATE_COMMITTED
-                    ? (arena->pages[p] == byte ? 0 : host_protect(addr, len, host_prot))
-                    : host_commit(addr, len, host_prot);
+        uint8_t was = arena->pages[p];
+        int r;
+        if (page_byte_state(was) == PAGE_STATE_COMMITTED)
+            r = was == byte ? 0 : host_protect(addr, len, host_prot);
+        else if (was == PAGE_STATE_STALE && !alloc->write_watch)
+            r = recommit_stale(addr, len, host_prot);
+        else
+            r = host_commit(addr, len, host_prot);
         /* Fresh pages of a write-watch allocation start unwritten; the new
          * mapping must be registered with the host's tracking again. */
         if (r == 0 && alloc->write_watch && page_byte_state(arena->pages[p]) != PAGE_STATE_COMMITTED &&
@@ -151,15 +171,25 @@ void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uint
     uint64_t dropped = 0;
     for (size_t p = p0; p < p1;) {
         size_t run = vm_pages_run(arena->pages, p, p1);
+        uint8_t state = PAGE_STATE_RESERVED;
         if (page_byte_state(arena->pages[p]) == PAGE_STATE_COMMITTED) {
-            /* Replacing pages with reserved ones cannot fail for lack of
-             * memory; if the host still refuses, the pages stay mapped but
-             * are accounted free, which loses nothing. */
-            host_decommit(arena->base + (p << MS_PAGE_SHIFT), run << MS_PAGE_SHIFT);
+            uintptr_t addr = arena->base + (p << MS_PAGE_SHIFT);
+            size_t len = run << MS_PAGE_SHIFT;
+            /* Small private runs keep their pages for a cheap recommit (the
+             * host frees them when it needs the memory). Replacing pages
+             * with reserved ones cannot fail for lack of memory; if the host
+             * still refuses, the pages stay mapped but are accounted free,
+             * which loses nothing. */
+            if (alloc->type == VM_MEM_PRIVATE && run <= VM_LAZY_DECOMMIT_PAGES)
+                state = host_decommit_lazy(addr, len) == 0 ? PAGE_STATE_STALE : PAGE_STATE_RESERVED;
+            else
+                host_decommit(addr, len);
             vm_lock_bits_clear(arena, alloc, p, p + run);
             dropped += run;
+        } else {
+            state = arena->pages[p];        /* reserved stays, stale stays stale */
         }
-        memset(arena->pages + p, PAGE_STATE_RESERVED, run);
+        memset(arena->pages + p, state, run);
         p += run;
     }
     alloc->committed_pages -= dropped;

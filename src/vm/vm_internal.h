@@ -17,7 +17,9 @@
  *  - arenas are sorted, disjoint, 64 KiB-aligned;
  *  - an allocation lies in one arena, starts on a granule, and every granule
  *    it touches names it; no other granule does;
- *  - a page byte is 0 (RESERVED) unless its page is committed; whether an
+ *  - a page byte is 0 (RESERVED) or 1 (STALE: reserved, old contents kept
+ *    by the host until it needs the memory) unless its page is committed;
+ *    both read as reserved, and free space may hold STALE bytes; whether an
  *    address is free is a question for the granules, not the page bytes, so
  *    fresh (zero) metadata needs no initialising and a reservation touches
  *    no page bytes at all (every first touch of metadata is a page fault,
@@ -43,7 +45,13 @@
  * bits 0-1: state; bits 2-4: base protection (log2 of the PAGE_* value, 0-7);
  * bit 5: PAGE_GUARD; bit 6: PAGE_NOCACHE; bit 7: PAGE_WRITECOMBINE. */
 #define PAGE_STATE_RESERVED  0u
+#define PAGE_STATE_STALE     1u     /* reserved, but still holding old contents
+                                     * (host_decommit_lazy): zero it on commit */
 #define PAGE_STATE_COMMITTED 2u
+/* Runs up to this many pages are decommitted lazily (kept for a cheap
+ * recommit); larger ones go back to the host at once, so that committing
+ * a big range again does not touch every page to zero it. */
+#define VM_LAZY_DECOMMIT_PAGES 64
 #define PAGE_STATE_MASK      3u
 
 struct vm_allocation {
@@ -102,6 +110,8 @@ uint32_t page_byte_protect(uint8_t byte);
 int page_host_prot(uint8_t byte);
 static inline uint32_t page_byte_state(uint8_t b) { return b & PAGE_STATE_MASK; }
 size_t vm_pages_run(const uint8_t *pages, size_t first, size_t limit);
+/* The same, with RESERVED and STALE counted alike (as Windows sees them). */
+size_t vm_pages_region(const uint8_t *pages, size_t first, size_t limit);
 
 /* vm_arena.c */
 struct vm_arena *vm_arena_find(uintptr_t addr);

@@ -78,6 +78,16 @@ int page_host_prot(uint8_t byte)
     }
 }
 
+size_t vm_pages_region(const uint8_t *pages, size_t first, size_t limit)
+{
+    if (pages[first] > PAGE_STATE_STALE)
+        return vm_pages_run(pages, first, limit);
+    size_t i = first + 1;
+    while (i < limit && pages[i] <= PAGE_STATE_STALE)
+        i++;
+    return i - first;
+}
+
 /* Number of pages from `first` (exclusive bound `limit`) whose byte equals
  * pages[first]. Compares eight pages at a time once aligned: VirtualQuery
  * on a large uniform region is a scan of this array. */

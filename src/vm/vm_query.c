@@ -97,7 +97,7 @@ ms_status vm_query(uintptr_t addr, struct vm_region_info *info)
         size_t p = arena_page(arena, page);
         size_t limit = arena_page(arena, alloc->base + alloc->size);
         uint8_t byte = arena->pages[p];
-        size_t run = vm_pages_run(arena->pages, p, limit);
+        size_t run = vm_pages_region(arena->pages, p, limit);
         info->allocation_base = alloc->base;
         info->allocation_protect = alloc->alloc_protect;
         info->state = page_byte_state(byte) == PAGE_STATE_COMMITTED ? VM_MEM_COMMIT : VM_MEM_RESERVE;

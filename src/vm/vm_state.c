@@ -81,8 +81,8 @@ static const char *check_allocation(const struct vm_arena *a, const struct vm_al
     size_t p0 = arena_page(a, al->base), p1 = arena_page(a, al->base + al->size), n = 0;
     for (size_t p = p0; p < p1; p++) {
         uint32_t state = page_byte_state(a->pages[p]);
-        if (state != PAGE_STATE_COMMITTED && a->pages[p] != PAGE_STATE_RESERVED)
-            return "page byte of a reserved page is not 0";
+        if (state != PAGE_STATE_COMMITTED && a->pages[p] > PAGE_STATE_STALE)
+            return "page byte of a reserved page is neither RESERVED nor STALE";
         n += state == PAGE_STATE_COMMITTED;
     }
     if (n != al->committed_pages)
@@ -92,8 +92,8 @@ static const char *check_allocation(const struct vm_arena *a, const struct vm_al
     /* The rest of its last granule is free space: bytes 0. */
     size_t tail = arena_page(a, ms_align_up(al->base + al->size, MS_GRANULARITY));
     for (size_t p = p1; p < tail && p < a->npages; p++)
-        if (a->pages[p])
-            return "page past an allocation's end is not 0";
+        if (a->pages[p] > PAGE_STATE_STALE)
+            return "page past an allocation's end is not free";
     return NULL;
 }
 
@@ -127,8 +127,8 @@ const char *vm_check_invariants(void)
             uintptr_t gaddr = a->base + (g << MS_GRANULE_SHIFT);
             if (!slot) {
                 for (size_t p = g * 16; p < g * 16 + 16; p++)
-                    if (a->pages[p])
-                        err = "page of a free granule is not 0";
+                    if (a->pages[p] > PAGE_STATE_STALE)
+                        err = "page of a free granule is not free";
                 continue;
             }
             if (slot > vm.alloc_high) {
