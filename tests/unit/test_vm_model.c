@@ -10,6 +10,10 @@
  * and protection, and a region size equal to the model's maximal run), and
  * readable pages must hold the model's byte. The map's own invariants are
  * checked too. Any seed is reproducible: MEMSHIM_SEED=N runs that one.
+ *
+ * Built with -DMEMSHIM_FUZZ (and clang's -fsanitize=fuzzer) the same model
+ * becomes a libFuzzer target: the operations are drawn from the fuzzer's
+ * input instead of a seed (`ninja -C build fuzz_vm`, see the README).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,8 +43,21 @@ static unsigned long long current_seed;
 static int injecting;           /* host faults on: a call may fail with NOT_ENOUGH_MEMORY, changing nothing */
 static int failed_seed;
 
+#ifdef MEMSHIM_FUZZ
+static const uint8_t *fuzz_data;
+static size_t fuzz_left;
+#endif
+
 static uint32_t rnd(uint32_t n)
 {
+#ifdef MEMSHIM_FUZZ
+    if (fuzz_left >= 2) {
+        uint32_t v = (uint32_t)fuzz_data[0] | (uint32_t)fuzz_data[1] << 8;
+        fuzz_data += 2;
+        fuzz_left -= 2;
+        return v % n;
+    }
+#endif
     rng ^= rng << 13;
     rng ^= rng >> 7;
     rng ^= rng << 17;
@@ -293,6 +310,27 @@ static void run_seed(unsigned long long seed, int ops)
     }
 }
 
+#ifdef MEMSHIM_FUZZ
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int ready;
+    if (!ready) {
+        vm_init(0);
+        ready = 1;
+    }
+    fuzz_data = data;
+    fuzz_left = size;
+    /* The first byte picks whether host calls fail now and then. */
+    injecting = size && (data[0] & 1);
+    host_inject_faults(injecting ? 3u + (data[0] >> 1) % 29u : 0u);
+    run_seed(size, (int)(size / 4) + 1);
+    host_inject_faults(0);
+    if (failed_seed)
+        __builtin_trap();           /* the model and the core disagree */
+    return 0;
+}
+#else
 int main(void)
 {
     CHECK_EQ(vm_init(0), MS_OK);
@@ -327,3 +365,4 @@ int main(void)
     CHECK(vm_check_invariants() == NULL, "invariants at the end");
     return unit_done();
 }
+#endif
