@@ -7,6 +7,7 @@ glibc, mimalloc, and memshim's core natively).
 Prints a table (min-median-max over the runs of each side's per-run median)
 and writes results.json, table.md and ratios.svg into --out.
 Usage: run_bench.py --build BUILD [--quick] [--runs N] [--out DIR]
+       run_bench.py --build BUILD --replot DIR/results.json
 """
 import argparse
 import json
@@ -56,6 +57,12 @@ def fmt_ns(v):
     return "%.1f ns" % v
 
 
+def fmt_ratio(r):
+    if r is None:
+        return "-"
+    return "%.2fx" % r if r >= 0.1 else "%.2gx" % r
+
+
 def fmt_spread(s):
     if not s:
         return "-"
@@ -67,14 +74,14 @@ def svg_chart(results, path):
     cases = [c for c in results["cases"] if results["cases"][c].get("ratio_builtin")]
     w, row, left, top = 760, 22, 230, 40
     h = top + row * len(cases) + 40
-    lo, hi = math.log10(0.01), math.log10(100)
-    scale = lambda r: left + (math.log10(max(min(r, 100), 0.01)) - lo) / (hi - lo) * (w - left - 20)
+    lo, hi = math.log10(0.001), math.log10(100)
+    scale = lambda r: left + 40 + (math.log10(max(min(r, 100), 0.001)) - lo) / (hi - lo) * (w - left - 60)
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" '
            'font-size="12">' % (w, h),
            '<rect width="100%" height="100%" fill="white"/>',
            '<text x="10" y="20" font-size="14">memshim time / Wine builtin time per operation '
            '(log scale; left of 1 = memshim faster)</text>']
-    for tick in (0.01, 0.1, 1, 10, 100):
+    for tick in (0.001, 0.01, 0.1, 1, 10, 100):
         x = scale(tick)
         out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s"/>' %
                    (x, top - 5, x, h - 30, "#000" if tick == 1 else "#ccc"))
@@ -87,8 +94,8 @@ def svg_chart(results, path):
         out.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (left - 6, y + 14, c))
         out.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>' %
                    (min(x0, x1), y + 3, max(abs(x1 - x0), 1), row - 6, color))
-        out.append('<text x="%.1f" y="%d" %s>%.2fx</text>' %
-                   (x1 + (4 if r >= 1 else -4), y + 14, 'text-anchor="end"' if r < 1 else "", r))
+        out.append('<text x="%.1f" y="%d" %s>%s</text>' %
+                   (x1 + (4 if r >= 1 else -4), y + 14, 'text-anchor="end"' if r < 1 else "", fmt_ratio(r)))
     out.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(out) + "\n")
@@ -100,7 +107,13 @@ def main():
     ap.add_argument("--quick", action="store_true", help="smoke run: every case once, small counts")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--replot", metavar="RESULTS_JSON",
+                    help="only rewrite table.md and ratios.svg next to an earlier results.json")
     args = ap.parse_args()
+    if args.replot:
+        with open(args.replot) as f:
+            write_reports(json.load(f), os.path.dirname(os.path.abspath(args.replot)))
+        return 0
     build = os.path.abspath(args.build)
     src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = os.path.abspath(args.out or os.path.join(build, "bench-results"))
@@ -139,7 +152,13 @@ def main():
         results["cases"][case] = entry
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
+    write_reports(results, out)
+    return 0
 
+
+def write_reports(results, out):
+    """table.md and ratios.svg from the results; prints the table."""
+    cases = list(results["cases"])
     lines = ["| case | builtin | memshim | native ref | memshim/builtin | memshim/native | core (native) |",
              "|---|---|---|---|---|---|---|"]
     for case in cases:
@@ -147,8 +166,7 @@ def main():
         lines.append("| %s | %s | %s | %s: %s | %s | %s | %s |" % (
             case, fmt_spread(e.get("builtin")), fmt_spread(e.get("memshim")), e["native_ref"],
             fmt_ns(e.get("native-" + e["native_ref"], {}).get("median")),
-            "%.2fx" % e["ratio_builtin"] if e["ratio_builtin"] else "-",
-            "%.2fx" % e["ratio_native"] if e["ratio_native"] else "-",
+            fmt_ratio(e["ratio_builtin"]), fmt_ratio(e["ratio_native"]),
             fmt_ns(e.get("native-core", {}).get("median"))))
     table = "\n".join(lines) + "\n"
     with open(os.path.join(out, "table.md"), "w") as f:
@@ -157,9 +175,8 @@ def main():
     print(table)
     print("machine: %s, %d cores, Linux %s, Wine %s; %d run(s)%s, %.0f s" % (
         results["machine"]["cpu"], results["machine"]["cores"], results["machine"]["kernel"],
-        results["machine"]["wine"], args.runs, " (quick)" if args.quick else "", results["seconds"]))
+        results["machine"]["wine"], results["runs"], " (quick)" if results["quick"] else "", results["seconds"]))
     print("written: %s/{results.json,table.md,ratios.svg}" % out)
-    return 0
 
 
 def cpu_name():
