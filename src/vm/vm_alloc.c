@@ -226,6 +226,12 @@ ms_status vm_reserve_locked(uintptr_t base, size_t size, size_t align, bool top_
         size_t arena_size = large ? ms_align_up(size, MS_GRANULARITY) + (align > MS_GRANULARITY ? align : 0)
                                   : VM_ARENA_SIZE;
         ms_status st = vm_arena_create(0, arena_size, top_down, large, &arena);
+        if (st && !large) {
+            /* No room for a whole arena (a 2 GiB limit, a fragmented address
+             * space): an arena of just this allocation's size may still fit. */
+            large = true;
+            st = vm_arena_create(0, ms_align_up(size, MS_GRANULARITY), top_down, true, &arena);
+        }
         if (st)
             return st;
         base = top_down ? ms_align_down(arena->end - ms_align_up(size, MS_GRANULARITY), align)

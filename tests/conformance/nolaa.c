@@ -8,9 +8,10 @@
 
 #define LIMIT ((ULONG_PTR)0x80000000)
 
-static void check(const char *what, const void *p, SIZE_T size)
+static void check(const char *what, const void *p, SIZE_T size, int wine_deviates)
 {
-    ok(p != NULL, "%s: error %lu", what, GetLastError());
+    ok(p != NULL, "%s: allocated", what);
+    todo_wine_if(wine_deviates)
     ok((ULONG_PTR)p + size <= LIMIT, "%s at %p..%p stays below 2 GiB", what, p, (const char *)p + size);
 }
 
@@ -29,12 +30,12 @@ int main(void)
         void *big = HeapAlloc(GetProcessHeap(), 0, 3 << 20);
         HANDLE s = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x10000, NULL);
         void *v = s ? MapViewOfFile(s, FILE_MAP_ALL_ACCESS, 0, 0, 0) : NULL;
-        check("VirtualAlloc", a, 0x10000);
-        check("VirtualAlloc(MEM_TOP_DOWN)", b, 0x10000);
-        check("VirtualAlloc 256 MiB", c, 256 << 20);
-        check("HeapAlloc", h, 100);
-        check("HeapAlloc 3 MiB", big, 3 << 20);
-        check("MapViewOfFile", v, 0x10000);
+        check("VirtualAlloc", a, 0x10000, 0);
+        check("VirtualAlloc(MEM_TOP_DOWN)", b, 0x10000, 1);    /* Wine 8.0 places it at the top */
+        check("VirtualAlloc 256 MiB", c, 256 << 20, 0);
+        check("HeapAlloc", h, 100, 0);
+        check("HeapAlloc 3 MiB", big, 3 << 20, 0);
+        check("MapViewOfFile", v, 0x10000, 0);
         if (v) UnmapViewOfFile(v);
         if (s) CloseHandle(s);
         HeapFree(GetProcessHeap(), 0, big);
