@@ -232,41 +232,125 @@ UINT WINAPI ResetWriteWatch(LPVOID base, SIZE_T size)
     return 0;
 }
 
+/* The debugger APIs on memshim's memory in this process: copied from the
+ * page map's view (partial copies stop at the first page that does not
+ * allow it, with ERROR_PARTIAL_COPY). Other processes and other memory:
+ * Wine. */
+static BOOL copy_memory(HANDLE process, const void *addr, void *buffer, SIZE_T size, SIZE_T *done, BOOL write)
+{
+    size_t copied = 0;
+    if (!is_current_process(process))
+        return -1;
+    ms_status st = vm_copy_memory((uintptr_t)addr, buffer, size, write, &copied);
+    if (st == VM_NOT_OWNED)
+        return -1;
+    TRACE("%s %p %#Ix -> %u (%Iu bytes)\n", write ? "write" : "read", addr, size, st, copied);
+    if (done)
+        *done = copied;
+    if (st) {
+        set_last_error(st);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 BOOL WINAPI ReadProcessMemory(HANDLE process, LPCVOID addr, LPVOID buffer, SIZE_T size, SIZE_T *read)
 {
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, LPCVOID, LPVOID, SIZE_T, SIZE_T *), ReadProcessMemory, process, addr,
-                      buffer, size, read);
+    typedef BOOL(WINAPI * fn_t)(HANDLE, LPCVOID, LPVOID, SIZE_T, SIZE_T *);
+    BOOL ret = copy_memory(process, addr, buffer, size, read, FALSE);
+    return ret >= 0 ? ret : WINE_FN(fn_t, ReadProcessMemory)(process, addr, buffer, size, read);
 }
 
 BOOL WINAPI WriteProcessMemory(HANDLE process, LPVOID addr, LPCVOID buffer, SIZE_T size, SIZE_T *written)
 {
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, LPVOID, LPCVOID, SIZE_T, SIZE_T *), WriteProcessMemory, process, addr,
-                      buffer, size, written);
+    typedef BOOL(WINAPI * fn_t)(HANDLE, LPVOID, LPCVOID, SIZE_T, SIZE_T *);
+    BOOL ret = copy_memory(process, addr, (void *)buffer, size, written, TRUE);
+    return ret >= 0 ? ret : WINE_FN(fn_t, WriteProcessMemory)(process, addr, buffer, size, written);
+}
+
+/* IsBad*Ptr on memshim's memory: answered from the page map, as Windows
+ * answers them by probing (a guard page counts as bad and loses its guard).
+ * Wine's probes do not catch guard-page exceptions: the program would die.
+ * Other memory is Wine's to probe. */
+static BOOL bad_range(const void *ptr, UINT_PTR size, BOOL write, BOOL *owned)
+{
+    ms_status st = vm_check_access((uintptr_t)ptr, size, write);
+    *owned = st != VM_NOT_OWNED;
+    return st != MS_OK;
 }
 
 BOOL WINAPI IsBadReadPtr(LPCVOID ptr, UINT_PTR size)
 {
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(LPCVOID, UINT_PTR), IsBadReadPtr, ptr, size);
+    typedef BOOL(WINAPI * fn_t)(LPCVOID, UINT_PTR);
+    BOOL owned, bad;
+    if (!size)
+        return FALSE;
+    if (!ptr)
+        return TRUE;
+    bad = bad_range(ptr, size, FALSE, &owned);
+    return owned ? bad : WINE_FN(fn_t, IsBadReadPtr)(ptr, size);
 }
 
 BOOL WINAPI IsBadWritePtr(LPVOID ptr, UINT_PTR size)
 {
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(LPVOID, UINT_PTR), IsBadWritePtr, ptr, size);
+    typedef BOOL(WINAPI * fn_t)(LPVOID, UINT_PTR);
+    BOOL owned, bad;
+    if (!size)
+        return FALSE;
+    if (!ptr)
+        return TRUE;
+    bad = bad_range(ptr, size, TRUE, &owned);
+    return owned ? bad : WINE_FN(fn_t, IsBadWritePtr)(ptr, size);
 }
 
 BOOL WINAPI IsBadCodePtr(FARPROC ptr)
 {
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(FARPROC), IsBadCodePtr, ptr);
+    typedef BOOL(WINAPI * fn_t)(FARPROC);
+    BOOL owned, bad;
+    if (!ptr)
+        return TRUE;
+    bad = bad_range((const void *)ptr, 1, FALSE, &owned);
+    return owned ? bad : WINE_FN(fn_t, IsBadCodePtr)(ptr);
+}
+
+/* A string of `width`-byte characters: readable up to its terminator or
+ * `max` characters, checked a page at a time. -1 = not memshim's memory. */
+static int bad_string(const char *s, UINT_PTR max, size_t width)
+{
+    if (!vm_owns((uintptr_t)s))
+        return -1;
+    for (UINT_PTR i = 0; i < max; i++) {
+        const char *c = s + i * width;
+        /* Check each page when first entered (and a character across two). */
+        if ((i == 0 || ((uintptr_t)c & (MS_PAGE_SIZE - 1)) < width) &&
+            vm_check_access((uintptr_t)c, width, false) != MS_OK)
+            return 1;
+        if (width == 1 ? !*c : !*(const WCHAR *)c)
+            return 0;
+    }
+    return 0;
 }
 
 BOOL WINAPI IsBadStringPtrA(LPCSTR str, UINT_PTR max)
 {
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(LPCSTR, UINT_PTR), IsBadStringPtrA, str, max);
+    typedef BOOL(WINAPI * fn_t)(LPCSTR, UINT_PTR);
+    if (!max)
+        return FALSE;
+    if (!str)
+        return TRUE;
+    int bad = bad_string(str, max, 1);
+    return bad >= 0 ? bad : WINE_FN(fn_t, IsBadStringPtrA)(str, max);
 }
 
 BOOL WINAPI IsBadStringPtrW(LPCWSTR str, UINT_PTR max)
 {
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(LPCWSTR, UINT_PTR), IsBadStringPtrW, str, max);
+    typedef BOOL(WINAPI * fn_t)(LPCWSTR, UINT_PTR);
+    if (!max)
+        return FALSE;
+    if (!str)
+        return TRUE;
+    int bad = bad_string((const char *)str, max, 2);
+    return bad >= 0 ? bad : WINE_FN(fn_t, IsBadStringPtrW)(str, max);
 }
 
 BOOL WINAPI PrefetchVirtualMemory(HANDLE process, ULONG_PTR count, PWIN32_MEMORY_RANGE_ENTRY ranges, ULONG flags)

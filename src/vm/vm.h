@@ -101,6 +101,19 @@ ms_status vm_reset_write_watch(uintptr_t addr, size_t size);
 /* VirtualLock / VirtualUnlock of committed pages of one allocation. */
 ms_status vm_lock(uintptr_t addr, size_t size);
 ms_status vm_unlock(uintptr_t addr, size_t size);
+/* IsBadReadPtr/IsBadWritePtr: MS_OK if every byte of [addr, addr+size) is
+ * readable (writable), MS_ERROR_NOACCESS if not, VM_NOT_OWNED if the range
+ * is not all inside the core's arenas. A guard page in the range counts as
+ * bad and is tripped (its guard cleared), as the probe's access would on
+ * Windows. */
+ms_status vm_check_access(uintptr_t addr, size_t size, bool write);
+/* ReadProcessMemory/WriteProcessMemory on the current process: copy between
+ * owned memory at `addr` and a buffer, page by page as long as the pages
+ * allow it (WriteProcessMemory may write read-only pages, as on Windows,
+ * which lifts the protection for the copy). *done receives the bytes
+ * copied; MS_ERROR_PARTIAL_COPY if a page stopped it, VM_NOT_OWNED if the
+ * range is not all in the core's arenas (nothing copied then). */
+ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, size_t *done);
 /* VirtualQuery. */
 ms_status vm_query(uintptr_t addr, struct vm_region_info *info);
 /* Reserve address space for a view and map a host file descriptor there. */

@@ -110,3 +110,95 @@ ms_status vm_query(uintptr_t addr, struct vm_region_info *info)
     ms_mutex_unlock(&vm.lock);
     return MS_OK;
 }
+
+ms_status vm_check_access(uintptr_t addr, size_t size, bool write)
+{
+    if (!vm.initialised)
+        return VM_NOT_OWNED;
+    uintptr_t start = ms_align_down(addr, MS_PAGE_SIZE);
+    uintptr_t end = ms_align_up(addr + size, MS_PAGE_SIZE);
+    if (size == 0 || end <= start)
+        return size ? MS_ERROR_NOACCESS : MS_OK;
+    uintptr_t guard = 0;
+    ms_status st = MS_OK;
+    ms_mutex_lock(&vm.lock);
+    struct vm_arena *arena = vm_arena_find(start);
+    if (!arena || end > arena->end) {
+        st = VM_NOT_OWNED;
+    } else {
+        for (uintptr_t page = start; page < end && st == MS_OK; page += MS_PAGE_SIZE) {
+            uint8_t byte = vm_allocation_at(arena, page) ? arena->pages[arena_page(arena, page)] : 0;
+            uint32_t protect = page_byte_protect(byte);
+            if (page_byte_state(byte) != PAGE_STATE_COMMITTED)
+                st = MS_ERROR_NOACCESS;
+            else if (protect & VM_PAGE_GUARD) {
+                guard = page;
+                st = MS_ERROR_NOACCESS;
+            } else if (page_host_prot(byte) == HOST_PROT_NONE ||
+                       (write && !(page_host_prot(byte) & HOST_PROT_WRITE)))
+                st = MS_ERROR_NOACCESS;
+        }
+    }
+    ms_mutex_unlock(&vm.lock);
+    if (guard)
+        vm_guard_page_hit(guard);
+    return st;
+}
+
+/* Can the page at addr be copied from (write: to)? Guard pages stop a copy
+ * without being tripped; read-only pages can be written by the debugger
+ * APIs. With vm.lock held. */
+static bool copyable_locked(struct vm_arena *arena, uintptr_t page, bool write, bool *readonly)
+{
+    uint8_t byte = vm_allocation_at(arena, page) ? arena->pages[arena_page(arena, page)] : 0;
+    int prot = page_host_prot(byte);
+    *readonly = write && !(prot & HOST_PROT_WRITE);
+    return page_byte_state(byte) == PAGE_STATE_COMMITTED && prot != HOST_PROT_NONE;
+}
+
+ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, size_t *done)
+{
+    *done = 0;
+    if (!vm.initialised)
+        return VM_NOT_OWNED;
+    if (size == 0)
+        return MS_OK;
+    if (addr + size < addr)
+        return MS_ERROR_PARTIAL_COPY;
+    ms_mutex_lock(&vm.lock);
+    struct vm_arena *arena = vm_arena_find(addr);
+    if (!arena || addr + size > arena->end) {
+        ms_mutex_unlock(&vm.lock);
+        return VM_NOT_OWNED;
+    }
+    ms_status st = MS_OK;
+    char *buf = buffer;
+    while (*done < size) {
+        uintptr_t at = addr + *done, page = ms_align_down(at, MS_PAGE_SIZE);
+        size_t chunk = page + MS_PAGE_SIZE - at;
+        if (chunk > size - *done)
+            chunk = size - *done;
+        bool readonly;
+        if (!copyable_locked(arena, page, write, &readonly)) {
+            st = MS_ERROR_PARTIAL_COPY;
+            break;
+        }
+        if (!write) {
+            memcpy(buf + *done, (const void *)at, chunk);
+        } else if (!readonly) {
+            memcpy((void *)at, buf + *done, chunk);
+        } else {
+            /* Lift the page's protection for the copy only. */
+            int prot = page_host_prot(arena->pages[arena_page(arena, page)]);
+            if (host_protect(page, MS_PAGE_SIZE, prot | HOST_PROT_WRITE) < 0) {
+                st = MS_ERROR_PARTIAL_COPY;
+                break;
+            }
+            memcpy((void *)at, buf + *done, chunk);
+            host_protect_undo(page, MS_PAGE_SIZE, prot);
+        }
+        *done += chunk;
+    }
+    ms_mutex_unlock(&vm.lock);
+    return st;
+}
