@@ -82,24 +82,38 @@ HANDLE WINAPI CreateFileMappingW(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWORD pr
     return section;
 }
 
+/* An ANSI object name as UTF-16 (free with RtlFreeUnicodeString); FALSE
+ * with the last error set when it cannot be converted. */
+static BOOL name_to_unicode(LPCSTR name, UNICODE_STRING *wide)
+{
+    ANSI_STRING ansi;
+    RtlInitAnsiString(&ansi, name);
+    NTSTATUS status = RtlAnsiStringToUnicodeString(wide, &ansi, TRUE);
+    if (status)
+        set_last_error(status == STATUS_BUFFER_OVERFLOW ? ERROR_FILENAME_EXCED_RANGE : status_to_error(status));
+    return !status;
+}
+
+/* Call an ANSI entry's wide twin, keeping the twin's last error. */
+#define CALL_WITH_WIDE_NAME(name, call)                                       \
+    do {                                                                      \
+        UNICODE_STRING wide_;                                                 \
+        if (!name_to_unicode(name, &wide_))                                   \
+            return NULL;                                                      \
+        LPCWSTR wide_name = wide_.Buffer;                                     \
+        HANDLE ret_ = (call);                                                 \
+        DWORD err_ = get_last_error();                                        \
+        RtlFreeUnicodeString(&wide_);                                         \
+        set_last_error(err_);                                                 \
+        return ret_;                                                          \
+    } while (0)
+
 HANDLE WINAPI CreateFileMappingA(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWORD protect, DWORD size_high,
                                  DWORD size_low, LPCSTR name)
 {
     if (!name)
         return CreateFileMappingW(file, sa, protect, size_high, size_low, NULL);
-    UNICODE_STRING wide;
-    ANSI_STRING ansi;
-    RtlInitAnsiString(&ansi, name);
-    NTSTATUS status = RtlAnsiStringToUnicodeString(&wide, &ansi, TRUE);
-    if (status) {
-        set_last_error(status == STATUS_BUFFER_OVERFLOW ? ERROR_FILENAME_EXCED_RANGE : status_to_error(status));
-        return NULL;
-    }
-    HANDLE ret = CreateFileMappingW(file, sa, protect, size_high, size_low, wide.Buffer);
-    DWORD err = get_last_error();
-    RtlFreeUnicodeString(&wide);
-    set_last_error(err);
-    return ret;
+    CALL_WITH_WIDE_NAME(name, CreateFileMappingW(file, sa, protect, size_high, size_low, wide_name));
 }
 
 HANDLE WINAPI CreateFileMappingNumaW(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWORD protect, DWORD size_high,
@@ -241,12 +255,34 @@ BOOL WINAPI FlushViewOfFile(LPCVOID addr, SIZE_T size)
 
 HANDLE WINAPI OpenFileMappingW(DWORD access, BOOL inherit, LPCWSTR name)
 {
-    PASSTHROUGH_FIXME(HANDLE(WINAPI *)(DWORD, BOOL, LPCWSTR), OpenFileMappingW, access, inherit, name);
+    typedef NTSTATUS(WINAPI * named_dir_fn)(HANDLE *);
+    if (!name) {
+        set_last_error(ERROR_INVALID_PARAMETER);
+        return NULL;
+    }
+    /* Opening for a copy-on-write view needs only read access. */
+    if (access == FILE_MAP_COPY)
+        access = SECTION_MAP_READ;
+    OBJECT_ATTRIBUTES attr;
+    UNICODE_STRING name_str;
+    RtlInitUnicodeString(&name_str, name);
+    InitializeObjectAttributes(&attr, &name_str, inherit ? OBJ_INHERIT : 0, NULL, NULL);
+    WINE_FN(named_dir_fn, BaseGetNamedObjectDirectory)(&attr.RootDirectory);
+    HANDLE section = NULL;
+    NTSTATUS status = NtOpenSection(&section, access, &attr);
+    TRACE("%#lx %d %S -> %p (status %#lx)\n", access, inherit, (const WCHAR *)name, section, (DWORD)status);
+    if (status) {
+        set_last_error(status_to_error(status));
+        return NULL;
+    }
+    return section;
 }
 
 HANDLE WINAPI OpenFileMappingA(DWORD access, BOOL inherit, LPCSTR name)
 {
-    PASSTHROUGH_FIXME(HANDLE(WINAPI *)(DWORD, BOOL, LPCSTR), OpenFileMappingA, access, inherit, name);
+    if (!name)
+        return OpenFileMappingW(access, inherit, NULL);
+    CALL_WITH_WIDE_NAME(name, OpenFileMappingW(access, inherit, wide_name));
 }
 
 /* Handles are Wine's; a section handle closes the Wine way and the core's
