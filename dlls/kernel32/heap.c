@@ -12,6 +12,7 @@
  * directly) is freed, sized and reallocated by ntdll.
  */
 #include "private.h"
+#include "stats.h"
 #include "../../src/heap/heap.h"
 
 /* The core heap behind a handle, or NULL when the handle is Wine's. */
@@ -33,7 +34,7 @@ HANDLE WINAPI GetProcessHeap(void)
     return peb_process_heap();
 }
 
-HANDLE WINAPI HeapCreate(DWORD flags, SIZE_T initial, SIZE_T maximum)
+static HANDLE HeapCreate_impl(DWORD flags, SIZE_T initial, SIZE_T maximum)
 {
     ms_status err = MS_OK;
     struct ms_heap *heap = heap_create(flags, initial, maximum, &err);
@@ -44,7 +45,14 @@ HANDLE WINAPI HeapCreate(DWORD flags, SIZE_T initial, SIZE_T maximum)
     return handle;
 }
 
-BOOL WINAPI HeapDestroy(HANDLE handle)
+HANDLE WINAPI HeapCreate(DWORD flags, SIZE_T initial, SIZE_T maximum)
+{
+    HANDLE ret = HeapCreate_impl(flags, initial, maximum);
+    STAT_COUNT(STAT_HEAPCREATE, !ret);
+    return ret;
+}
+
+static BOOL HeapDestroy_impl(HANDLE handle)
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE);
     if (handle == peb_process_heap()) {
@@ -66,7 +74,14 @@ BOOL WINAPI HeapDestroy(HANDLE handle)
     return TRUE;
 }
 
-LPVOID WINAPI HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
+BOOL WINAPI HeapDestroy(HANDLE handle)
+{
+    BOOL ret = HeapDestroy_impl(handle);
+    STAT_COUNT(STAT_HEAPDESTROY, !ret);
+    return ret;
+}
+
+static LPVOID HeapAlloc_impl(HANDLE handle, DWORD flags, SIZE_T size)
 {
     struct ms_heap *heap = core_heap(handle);
     if (MS_UNLIKELY(!heap)) {
@@ -83,7 +98,14 @@ LPVOID WINAPI HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
     return block;
 }
 
-BOOL WINAPI HeapFree(HANDLE handle, DWORD flags, LPVOID block)
+LPVOID WINAPI HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
+{
+    LPVOID ret = HeapAlloc_impl(handle, flags, size);
+    STAT_COUNT(STAT_HEAPALLOC, !ret);
+    return ret;
+}
+
+static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block)
 {
     if (!block)
         return TRUE;
@@ -102,7 +124,14 @@ BOOL WINAPI HeapFree(HANDLE handle, DWORD flags, LPVOID block)
     return TRUE;
 }
 
-LPVOID WINAPI HeapReAlloc(HANDLE handle, DWORD flags, LPVOID block, SIZE_T size)
+BOOL WINAPI HeapFree(HANDLE handle, DWORD flags, LPVOID block)
+{
+    BOOL ret = HeapFree_impl(handle, flags, block);
+    STAT_COUNT(STAT_HEAPFREE, !ret);
+    return ret;
+}
+
+static LPVOID HeapReAlloc_impl(HANDLE handle, DWORD flags, LPVOID block, SIZE_T size)
 {
     if (!block) {
         /* Windows fails without an error code here. */
@@ -124,7 +153,14 @@ LPVOID WINAPI HeapReAlloc(HANDLE handle, DWORD flags, LPVOID block, SIZE_T size)
     return result;
 }
 
-SIZE_T WINAPI HeapSize(HANDLE handle, DWORD flags, LPCVOID block)
+LPVOID WINAPI HeapReAlloc(HANDLE handle, DWORD flags, LPVOID block, SIZE_T size)
+{
+    LPVOID ret = HeapReAlloc_impl(handle, flags, block, size);
+    STAT_COUNT(STAT_HEAPREALLOC, !ret);
+    return ret;
+}
+
+static SIZE_T HeapSize_impl(HANDLE handle, DWORD flags, LPCVOID block)
 {
     struct ms_heap *owner = heap_owner_of(block);
     if (!owner) {
@@ -135,6 +171,13 @@ SIZE_T WINAPI HeapSize(HANDLE handle, DWORD flags, LPCVOID block)
     if (size == (size_t)-1)
         set_last_error(ERROR_INVALID_PARAMETER);
     return size;
+}
+
+SIZE_T WINAPI HeapSize(HANDLE handle, DWORD flags, LPCVOID block)
+{
+    SIZE_T ret = HeapSize_impl(handle, flags, block);
+    STAT_COUNT(STAT_HEAPSIZE, ret == (SIZE_T)-1);
+    return ret;
 }
 
 BOOL WINAPI HeapValidate(HANDLE handle, DWORD flags, LPCVOID block)

@@ -10,6 +10,7 @@
  */
 #include "private.h"
 #include "../../src/vm/vm.h"
+#include "stats.h"
 
 #define IMAGE_FILE_LARGE_ADDRESS_AWARE_FLAG 0x0020
 
@@ -80,6 +81,8 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
 {
     (void)instance;
     (void)reserved;
+    if (reason == DLL_PROCESS_DETACH)
+        memshim_stats_report();
     if (reason != DLL_PROCESS_ATTACH)
         return TRUE;
     memshim_dbg_init();
@@ -92,6 +95,7 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
         ERR("the virtual memory core could not start\n");
         return FALSE;
     }
+    memshim_stats_init();
     memshim_install_exception_handler();
     memshim_install_vm_hooks();
     memshim_install_heap_hooks();

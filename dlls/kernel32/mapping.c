@@ -10,6 +10,7 @@
  * cannot inspect go to Wine's implementation.
  */
 #include "private.h"
+#include "stats.h"
 #include "../../src/vm/vm.h"
 #include "../../src/host/host.h"
 
@@ -25,7 +26,7 @@ static handle_to_fd_fn handle_to_fd(void)
     return fn;
 }
 
-HANDLE WINAPI CreateFileMappingW(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWORD protect, DWORD size_high,
+static HANDLE CreateFileMappingW_impl(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWORD protect, DWORD size_high,
                                  DWORD size_low, LPCWSTR name)
 {
     typedef NTSTATUS(WINAPI * named_dir_fn)(HANDLE *);
@@ -80,6 +81,14 @@ HANDLE WINAPI CreateFileMappingW(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWORD pr
     /* Success on an existing name still tells the program so. */
     set_last_error(status == STATUS_OBJECT_NAME_EXISTS ? ERROR_ALREADY_EXISTS : status_to_error(status));
     return section;
+}
+
+HANDLE WINAPI CreateFileMappingW(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWORD protect, DWORD size_high,
+                                 DWORD size_low, LPCWSTR name)
+{
+    HANDLE ret = CreateFileMappingW_impl(file, sa, protect, size_high, size_low, name);
+    STAT_COUNT(STAT_CREATEFILEMAPPINGW, !ret);
+    return ret;
 }
 
 /* An ANSI object name as UTF-16 (free with RtlFreeUnicodeString); FALSE
@@ -145,7 +154,7 @@ static BOOL view_protection(DWORD access, DWORD *protect, unsigned int *rights, 
     return TRUE;
 }
 
-LPVOID WINAPI MapViewOfFileEx(HANDLE section, DWORD access, DWORD offset_high, DWORD offset_low, SIZE_T count,
+static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_high, DWORD offset_low, SIZE_T count,
                               LPVOID addr)
 {
     typedef LPVOID(WINAPI * fn_t)(HANDLE, DWORD, DWORD, DWORD, SIZE_T, LPVOID);
@@ -197,6 +206,14 @@ LPVOID WINAPI MapViewOfFileEx(HANDLE section, DWORD access, DWORD offset_high, D
     return (void *)base;
 }
 
+LPVOID WINAPI MapViewOfFileEx(HANDLE section, DWORD access, DWORD offset_high, DWORD offset_low, SIZE_T count,
+                              LPVOID addr)
+{
+    LPVOID ret = MapViewOfFileEx_impl(section, access, offset_high, offset_low, count, addr);
+    STAT_COUNT(STAT_MAPVIEWOFFILEEX, !ret);
+    return ret;
+}
+
 LPVOID WINAPI MapViewOfFile(HANDLE section, DWORD access, DWORD offset_high, DWORD offset_low, SIZE_T count)
 {
     return MapViewOfFileEx(section, access, offset_high, offset_low, count, NULL);
@@ -209,7 +226,7 @@ LPVOID WINAPI MapViewOfFileExNuma(HANDLE section, DWORD access, DWORD offset_hig
     return MapViewOfFileEx(section, access, offset_high, offset_low, count, addr);
 }
 
-BOOL WINAPI UnmapViewOfFile(LPCVOID addr)
+static BOOL UnmapViewOfFile_impl(LPCVOID addr)
 {
     typedef BOOL(WINAPI * fn_t)(LPCVOID);
     ms_status st = vm_unmap_view((uintptr_t)addr, NULL);
@@ -223,6 +240,13 @@ BOOL WINAPI UnmapViewOfFile(LPCVOID addr)
         return FALSE;
     }
     return TRUE;
+}
+
+BOOL WINAPI UnmapViewOfFile(LPCVOID addr)
+{
+    BOOL ret = UnmapViewOfFile_impl(addr);
+    STAT_COUNT(STAT_UNMAPVIEWOFFILE, !ret);
+    return ret;
 }
 
 BOOL WINAPI UnmapViewOfFileEx(PVOID addr, ULONG flags)
@@ -239,7 +263,7 @@ BOOL WINAPI UnmapViewOfFileEx(PVOID addr, ULONG flags)
     return UnmapViewOfFile(addr);
 }
 
-BOOL WINAPI FlushViewOfFile(LPCVOID addr, SIZE_T size)
+static BOOL FlushViewOfFile_impl(LPCVOID addr, SIZE_T size)
 {
     typedef BOOL(WINAPI * fn_t)(LPCVOID, SIZE_T);
     ms_status st = vm_sync_view((uintptr_t)addr, size);
@@ -253,7 +277,14 @@ BOOL WINAPI FlushViewOfFile(LPCVOID addr, SIZE_T size)
     return TRUE;
 }
 
-HANDLE WINAPI OpenFileMappingW(DWORD access, BOOL inherit, LPCWSTR name)
+BOOL WINAPI FlushViewOfFile(LPCVOID addr, SIZE_T size)
+{
+    BOOL ret = FlushViewOfFile_impl(addr, size);
+    STAT_COUNT(STAT_FLUSHVIEWOFFILE, !ret);
+    return ret;
+}
+
+static HANDLE OpenFileMappingW_impl(DWORD access, BOOL inherit, LPCWSTR name)
 {
     typedef NTSTATUS(WINAPI * named_dir_fn)(HANDLE *);
     if (!name) {
@@ -276,6 +307,13 @@ HANDLE WINAPI OpenFileMappingW(DWORD access, BOOL inherit, LPCWSTR name)
         return NULL;
     }
     return section;
+}
+
+HANDLE WINAPI OpenFileMappingW(DWORD access, BOOL inherit, LPCWSTR name)
+{
+    HANDLE ret = OpenFileMappingW_impl(access, inherit, name);
+    STAT_COUNT(STAT_OPENFILEMAPPINGW, !ret);
+    return ret;
 }
 
 HANDLE WINAPI OpenFileMappingA(DWORD access, BOOL inherit, LPCSTR name)

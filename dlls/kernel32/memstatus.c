@@ -3,6 +3,7 @@
  * the core (src/status), in Windows' structures.
  */
 #include "private.h"
+#include "stats.h"
 #include "../../src/status/mem_status.h"
 #include "../../src/vm/vm.h"
 
@@ -27,7 +28,7 @@ static uint64_t used_outside_arenas(void)
     return used;
 }
 
-BOOL WINAPI GlobalMemoryStatusEx(LPMEMORYSTATUSEX status)
+static BOOL GlobalMemoryStatusEx_impl(LPMEMORYSTATUSEX status)
 {
     if (status->dwLength != sizeof(*status)) {
         set_last_error(ERROR_INVALID_PARAMETER);
@@ -49,6 +50,13 @@ BOOL WINAPI GlobalMemoryStatusEx(LPMEMORYSTATUSEX status)
     TRACE("load %lu%%, phys %I64u/%I64u, commit %I64u/%I64u\n", status->dwMemoryLoad, status->ullAvailPhys,
           status->ullTotalPhys, status->ullAvailPageFile, status->ullTotalPageFile);
     return TRUE;
+}
+
+BOOL WINAPI GlobalMemoryStatusEx(LPMEMORYSTATUSEX status)
+{
+    BOOL ret = GlobalMemoryStatusEx_impl(status);
+    STAT_COUNT(STAT_GLOBALMEMORYSTATUSEX, !ret);
+    return ret;
 }
 
 /* The 32-bit-era form: figures above 4 GiB are clamped as Windows does

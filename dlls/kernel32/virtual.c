@@ -7,6 +7,7 @@
  * the core's. *Ex calls on another process go to Wine.
  */
 #include "private.h"
+#include "stats.h"
 #include "../../src/vm/vm.h"
 
 /* Does the core serve MEM_WRITE_WATCH? Decided once per process. */
@@ -34,7 +35,7 @@ static void fill_mbi(MEMORY_BASIC_INFORMATION *mbi, const struct vm_region_info 
     mbi->Type = info->type;
 }
 
-LPVOID WINAPI VirtualAllocEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD type, DWORD protect)
+static LPVOID VirtualAllocEx_impl(HANDLE process, LPVOID addr, SIZE_T size, DWORD type, DWORD protect)
 {
     typedef LPVOID(WINAPI * fn_t)(HANDLE, LPVOID, SIZE_T, DWORD, DWORD);
     /* Without the kernel's exact write tracking (or with
@@ -62,6 +63,13 @@ LPVOID WINAPI VirtualAllocEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD typ
     return WINE_FN(fn_t, VirtualAllocEx)(process, addr, size, type, protect);
 }
 
+LPVOID WINAPI VirtualAllocEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD type, DWORD protect)
+{
+    LPVOID ret = VirtualAllocEx_impl(process, addr, size, type, protect);
+    STAT_COUNT(STAT_VIRTUALALLOCEX, !ret);
+    return ret;
+}
+
 LPVOID WINAPI VirtualAlloc(LPVOID addr, SIZE_T size, DWORD type, DWORD protect)
 {
     return VirtualAllocEx(CURRENT_PROCESS, addr, size, type, protect);
@@ -74,7 +82,7 @@ LPVOID WINAPI VirtualAllocExNuma(HANDLE process, LPVOID addr, SIZE_T size, DWORD
     return VirtualAllocEx(process, addr, size, type, protect);
 }
 
-BOOL WINAPI VirtualFreeEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD type)
+static BOOL VirtualFreeEx_impl(HANDLE process, LPVOID addr, SIZE_T size, DWORD type)
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE, LPVOID, SIZE_T, DWORD);
     if (is_current_process(process)) {
@@ -104,12 +112,19 @@ BOOL WINAPI VirtualFreeEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD type)
     return ret;
 }
 
+BOOL WINAPI VirtualFreeEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD type)
+{
+    BOOL ret = VirtualFreeEx_impl(process, addr, size, type);
+    STAT_COUNT(STAT_VIRTUALFREEEX, !ret);
+    return ret;
+}
+
 BOOL WINAPI VirtualFree(LPVOID addr, SIZE_T size, DWORD type)
 {
     return VirtualFreeEx(CURRENT_PROCESS, addr, size, type);
 }
 
-BOOL WINAPI VirtualProtectEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD protect, PDWORD old)
+static BOOL VirtualProtectEx_impl(HANDLE process, LPVOID addr, SIZE_T size, DWORD protect, PDWORD old)
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE, LPVOID, SIZE_T, DWORD, PDWORD);
     if (is_current_process(process)) {
@@ -135,12 +150,19 @@ BOOL WINAPI VirtualProtectEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD pro
     return WINE_FN(fn_t, VirtualProtectEx)(process, addr, size, protect, old);
 }
 
+BOOL WINAPI VirtualProtectEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD protect, PDWORD old)
+{
+    BOOL ret = VirtualProtectEx_impl(process, addr, size, protect, old);
+    STAT_COUNT(STAT_VIRTUALPROTECTEX, !ret);
+    return ret;
+}
+
 BOOL WINAPI VirtualProtect(LPVOID addr, SIZE_T size, DWORD protect, PDWORD old)
 {
     return VirtualProtectEx(CURRENT_PROCESS, addr, size, protect, old);
 }
 
-SIZE_T WINAPI VirtualQueryEx(HANDLE process, LPCVOID addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T len)
+static SIZE_T VirtualQueryEx_impl(HANDLE process, LPCVOID addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T len)
 {
     typedef SIZE_T(WINAPI * fn_t)(HANDLE, LPCVOID, PMEMORY_BASIC_INFORMATION, SIZE_T);
     if (is_current_process(process)) {
@@ -158,6 +180,13 @@ SIZE_T WINAPI VirtualQueryEx(HANDLE process, LPCVOID addr, PMEMORY_BASIC_INFORMA
     }
     TRACE("%p %p: not memshim's, passthrough\n", process, addr);
     return WINE_FN(fn_t, VirtualQueryEx)(process, addr, mbi, len);
+}
+
+SIZE_T WINAPI VirtualQueryEx(HANDLE process, LPCVOID addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T len)
+{
+    SIZE_T ret = VirtualQueryEx_impl(process, addr, mbi, len);
+    STAT_COUNT(STAT_VIRTUALQUERYEX, !ret);
+    return ret;
 }
 
 SIZE_T WINAPI VirtualQuery(LPCVOID addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T len)
@@ -179,23 +208,37 @@ static BOOL lock_call(ms_status (*core)(uintptr_t, size_t), const char *what, LP
     return TRUE;
 }
 
-BOOL WINAPI VirtualLock(LPVOID addr, SIZE_T size)
+static BOOL VirtualLock_impl(LPVOID addr, SIZE_T size)
 {
     typedef BOOL(WINAPI * fn_t)(LPVOID, SIZE_T);
     BOOL ret = lock_call(vm_lock, "lock", addr, size);
     return ret >= 0 ? ret : WINE_FN(fn_t, VirtualLock)(addr, size);
 }
 
-BOOL WINAPI VirtualUnlock(LPVOID addr, SIZE_T size)
+BOOL WINAPI VirtualLock(LPVOID addr, SIZE_T size)
+{
+    BOOL ret = VirtualLock_impl(addr, size);
+    STAT_COUNT(STAT_VIRTUALLOCK, !ret);
+    return ret;
+}
+
+static BOOL VirtualUnlock_impl(LPVOID addr, SIZE_T size)
 {
     typedef BOOL(WINAPI * fn_t)(LPVOID, SIZE_T);
     BOOL ret = lock_call(vm_unlock, "unlock", addr, size);
     return ret >= 0 ? ret : WINE_FN(fn_t, VirtualUnlock)(addr, size);
 }
 
+BOOL WINAPI VirtualUnlock(LPVOID addr, SIZE_T size)
+{
+    BOOL ret = VirtualUnlock_impl(addr, size);
+    STAT_COUNT(STAT_VIRTUALUNLOCK, !ret);
+    return ret;
+}
+
 /* --- not yet served by the core: Wine's implementation, loudly ----------- */
 
-UINT WINAPI GetWriteWatch(DWORD flags, LPVOID base, SIZE_T size, PVOID *addresses, ULONG_PTR *count, ULONG *granularity)
+static UINT GetWriteWatch_impl(DWORD flags, LPVOID base, SIZE_T size, PVOID *addresses, ULONG_PTR *count, ULONG *granularity)
 {
     typedef UINT(WINAPI * fn_t)(DWORD, LPVOID, SIZE_T, PVOID *, ULONG_PTR *, ULONG *);
     if (!vm_owns((uintptr_t)base))
@@ -218,7 +261,14 @@ UINT WINAPI GetWriteWatch(DWORD flags, LPVOID base, SIZE_T size, PVOID *addresse
     return 0;
 }
 
-UINT WINAPI ResetWriteWatch(LPVOID base, SIZE_T size)
+UINT WINAPI GetWriteWatch(DWORD flags, LPVOID base, SIZE_T size, PVOID *addresses, ULONG_PTR *count, ULONG *granularity)
+{
+    UINT ret = GetWriteWatch_impl(flags, base, size, addresses, count, granularity);
+    STAT_COUNT(STAT_GETWRITEWATCH, ret != 0);
+    return ret;
+}
+
+static UINT ResetWriteWatch_impl(LPVOID base, SIZE_T size)
 {
     typedef UINT(WINAPI * fn_t)(LPVOID, SIZE_T);
     if (!vm_owns((uintptr_t)base))
@@ -230,6 +280,13 @@ UINT WINAPI ResetWriteWatch(LPVOID base, SIZE_T size)
         return ~0u;
     }
     return 0;
+}
+
+UINT WINAPI ResetWriteWatch(LPVOID base, SIZE_T size)
+{
+    UINT ret = ResetWriteWatch_impl(base, size);
+    STAT_COUNT(STAT_RESETWRITEWATCH, ret != 0);
+    return ret;
 }
 
 /* The debugger APIs on memshim's memory in this process: copied from the
@@ -254,18 +311,32 @@ static BOOL copy_memory(HANDLE process, const void *addr, void *buffer, SIZE_T s
     return TRUE;
 }
 
-BOOL WINAPI ReadProcessMemory(HANDLE process, LPCVOID addr, LPVOID buffer, SIZE_T size, SIZE_T *read)
+static BOOL ReadProcessMemory_impl(HANDLE process, LPCVOID addr, LPVOID buffer, SIZE_T size, SIZE_T *read)
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE, LPCVOID, LPVOID, SIZE_T, SIZE_T *);
     BOOL ret = copy_memory(process, addr, buffer, size, read, FALSE);
     return ret >= 0 ? ret : WINE_FN(fn_t, ReadProcessMemory)(process, addr, buffer, size, read);
 }
 
-BOOL WINAPI WriteProcessMemory(HANDLE process, LPVOID addr, LPCVOID buffer, SIZE_T size, SIZE_T *written)
+BOOL WINAPI ReadProcessMemory(HANDLE process, LPCVOID addr, LPVOID buffer, SIZE_T size, SIZE_T *read)
+{
+    BOOL ret = ReadProcessMemory_impl(process, addr, buffer, size, read);
+    STAT_COUNT(STAT_READPROCESSMEMORY, !ret);
+    return ret;
+}
+
+static BOOL WriteProcessMemory_impl(HANDLE process, LPVOID addr, LPCVOID buffer, SIZE_T size, SIZE_T *written)
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE, LPVOID, LPCVOID, SIZE_T, SIZE_T *);
     BOOL ret = copy_memory(process, addr, (void *)buffer, size, written, TRUE);
     return ret >= 0 ? ret : WINE_FN(fn_t, WriteProcessMemory)(process, addr, buffer, size, written);
+}
+
+BOOL WINAPI WriteProcessMemory(HANDLE process, LPVOID addr, LPCVOID buffer, SIZE_T size, SIZE_T *written)
+{
+    BOOL ret = WriteProcessMemory_impl(process, addr, buffer, size, written);
+    STAT_COUNT(STAT_WRITEPROCESSMEMORY, !ret);
+    return ret;
 }
 
 /* IsBad*Ptr on memshim's memory: answered from the page map, as Windows

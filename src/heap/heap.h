@@ -62,6 +62,14 @@ size_t heap_enumerate(void **handles, size_t max);
  * internal shards (the process heap is), whose blocks report the shard. */
 struct ms_heap *heap_parent(struct ms_heap *heap);
 
+/* Figures for the statistics report. */
+struct heap_totals {
+    uint64_t private_heaps;             /* live heaps made by heap_create */
+    uint64_t in_use;                    /* bytes of live blocks, all heaps */
+    uint64_t process_in_use;            /* of which the process heap's */
+};
+void heap_totals(struct heap_totals *totals);
+
 /* The heap that owns `ptr` (any address inside one of its regions), or NULL. */
 struct ms_heap *heap_owner_of(const void *ptr);
 

@@ -294,3 +294,32 @@ struct ms_heap *heap_owner_of(const void *ptr)
         return NULL;
     return (struct ms_heap *)info.owner;    /* a large block's heap; NULL for the segment map */
 }
+
+static uint64_t in_use_of(struct ms_heap *heap)
+{
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < HEAP_SHARDS; i++) {
+        struct ms_heap *s = heap->sharded ? atomic_load(&heap->shards[i]) : (i ? NULL : heap);
+        if (!s)
+            continue;
+        bool locked = heap_lock(s, 0);
+        sum += s->in_use;
+        heap_unlock(s, locked);
+    }
+    return sum;
+}
+
+void heap_totals(struct heap_totals *totals)
+{
+    totals->private_heaps = 0;
+    totals->in_use = 0;
+    ms_mutex_lock(&heap_list_lock);
+    for (struct ms_heap *h = heap_list; h; h = h->next_heap) {
+        totals->private_heaps++;
+        totals->in_use += in_use_of(h);
+    }
+    ms_mutex_unlock(&heap_list_lock);
+    struct ms_heap *process = atomic_load_explicit(&process_heap, memory_order_acquire);
+    totals->process_in_use = process ? in_use_of(process) : 0;
+    totals->in_use += totals->process_in_use;
+}

@@ -112,6 +112,10 @@ static inline uint64_t host_cycles(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* How many mappings the process has now (lines of /proc/self/maps), or a
+ * negative errno. Linux allows vm.max_map_count of them. */
+long host_count_mappings(void);
+
 /* Monotonic clock in nanoseconds (vDSO-free syscall: only for rare use). */
 uint64_t host_clock_ns(void);
 

@@ -211,6 +211,26 @@ long host_read_small_file(const char *path, char *buf, size_t size)
     return (long)len;
 }
 
+long host_count_mappings(void)
+{
+    int64_t fd = sys3(SYS_open, "/proc/self/maps", L_O_RDONLY | L_O_CLOEXEC, 0);
+    if (fd < 0)
+        return (long)fd;
+    char buf[4096];
+    long lines = 0;
+    for (;;) {
+        int64_t n = sys3(SYS_read, fd, buf, sizeof buf);
+        if (n == -L_EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        for (int64_t i = 0; i < n; i++)
+            lines += buf[i] == '\n';
+    }
+    sys3(SYS_close, fd, 0, 0);
+    return lines;
+}
+
 int host_close(int fd)
 {
     return (int)sys3(SYS_close, fd, 0, 0);

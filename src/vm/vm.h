@@ -55,6 +55,7 @@ struct vm_counters {
     uint64_t reserved_bytes;            /* address space in allocations */
     uint64_t arena_bytes;               /* address space the core holds */
     uint64_t commit_limit;              /* refused beyond this */
+    uint64_t views, view_bytes;         /* section views mapped now */
 };
 
 /* Initialise the core; `max_address` is the highest usable address

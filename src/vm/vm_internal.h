@@ -96,6 +96,7 @@ struct vm_state {
     uint64_t reserved_bytes;
     uint64_t arena_bytes;
     uint64_t commit_limit;      /* bytes; 0 = not yet read from the host */
+    uint64_t views, view_bytes;
 };
 
 extern struct vm_state vm;

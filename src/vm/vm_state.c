@@ -72,6 +72,8 @@ void vm_get_counters(struct vm_counters *c)
     c->reserved_bytes = vm.reserved_bytes;
     c->arena_bytes = vm.arena_bytes;
     c->commit_limit = vm.commit_limit;
+    c->views = vm.views;
+    c->view_bytes = vm.view_bytes;
     ms_mutex_unlock(&vm.lock);
 }
 

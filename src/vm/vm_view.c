@@ -32,6 +32,8 @@ ms_status vm_map_view(uintptr_t *addr, size_t size, uint32_t protect, int fd, ui
         } else {
             memset(arena->pages + arena_page(arena, alloc->base), byte, size >> MS_PAGE_SHIFT);
             alloc->committed_pages = size >> MS_PAGE_SHIFT;
+            vm.views++;
+            vm.view_bytes += size;
             *addr = alloc->base;
         }
     }
@@ -68,6 +70,8 @@ ms_status vm_unmap_view(uintptr_t addr, void **owner)
     if (alloc) {
         if (owner)
             *owner = alloc->owner;
+        vm.views--;
+        vm.view_bytes -= alloc->size;
         vm_release_locked(arena, alloc);
     }
     ms_mutex_unlock(&vm.lock);

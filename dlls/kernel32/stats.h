@@ -1,0 +1,49 @@
+/*
+ * stats.h - call statistics of the memory API (MEMSHIM_STATS=1, or
+ * `memshim run --stats`): per function the calls and the failures, and the
+ * process's memory figures, printed to stderr when the process exits.
+ *
+ * Off by default at the cost of one predictable branch per call; on, one
+ * relaxed atomic increment (two for a failure).
+ */
+#ifndef MEMSHIM_STATS_H
+#define MEMSHIM_STATS_H
+
+enum memshim_stat {
+    STAT_VIRTUALALLOCEX,
+    STAT_VIRTUALFREEEX,
+    STAT_VIRTUALPROTECTEX,
+    STAT_VIRTUALQUERYEX,
+    STAT_VIRTUALLOCK,
+    STAT_VIRTUALUNLOCK,
+    STAT_GETWRITEWATCH,
+    STAT_RESETWRITEWATCH,
+    STAT_READPROCESSMEMORY,
+    STAT_WRITEPROCESSMEMORY,
+    STAT_HEAPCREATE,
+    STAT_HEAPDESTROY,
+    STAT_HEAPALLOC,
+    STAT_HEAPFREE,
+    STAT_HEAPREALLOC,
+    STAT_HEAPSIZE,
+    STAT_CREATEFILEMAPPINGW,
+    STAT_OPENFILEMAPPINGW,
+    STAT_MAPVIEWOFFILEEX,
+    STAT_UNMAPVIEWOFFILE,
+    STAT_FLUSHVIEWOFFILE,
+    STAT_GLOBALMEMORYSTATUSEX,
+    STAT_COUNT_OF
+};
+
+extern unsigned char memshim_stats_on;
+void memshim_stats_count(enum memshim_stat which, int failed);
+void memshim_stats_init(void);
+void memshim_stats_report(void);
+
+#define STAT_COUNT(which, failed)                                   \
+    do {                                                            \
+        if (__builtin_expect(memshim_stats_on, 0))                  \
+            memshim_stats_count(which, (failed) ? 1 : 0);           \
+    } while (0)
+
+#endif
