@@ -128,13 +128,17 @@ void heap_unlock_heap(struct ms_heap *heap)
 static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, ms_status *err)
 {
     uintptr_t base = 0;
-    if (vm_allocate_internal(&base, HEAP_SEG_SIZE, HEAP_SEG_SIZE, prot, VM_USAGE_HEAP, owner) != MS_OK) {
+    /* Reserve the whole segment, commit its metadata; data slices are
+     * committed as spans need them (heap_small.c). */
+    if (vm_reserve_internal(&base, HEAP_SEG_SIZE, (size_t)HEAP_META_SLICES << HEAP_SLICE_SHIFT, HEAP_SEG_SIZE, prot,
+                            VM_USAGE_HEAP, owner) != MS_OK) {
         *err = MS_ERROR_NOT_ENOUGH_MEMORY;
         return NULL;
     }
     struct heap_segment *seg = (struct heap_segment *)base;
     seg->magic = HEAP_SEG_MAGIC;
     seg->free_slices = ~0ull << HEAP_META_SLICES;
+    seg->committed_slices = ~(~0ull << HEAP_META_SLICES);
     seg->nspans = 0;
     return seg;
 }

@@ -89,6 +89,9 @@ struct heap_segment {
     struct ms_heap *heap;
     struct heap_segment *next, *prev;
     uint64_t free_slices;              /* bit s set: data slice s is in no span */
+    uint64_t committed_slices;         /* bit s set: slice s is committed (all
+                                        * slices are reserved; commit follows use,
+                                        * so the commit charge is what the heap uses) */
     uint32_t nspans;
     struct heap_span spans[HEAP_DATA_SLICES];   /* record of slice s at [s - HEAP_META_SLICES] */
 };

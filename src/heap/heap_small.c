@@ -78,6 +78,22 @@ static int find_run(uint64_t mask, unsigned k)
     return r ? __builtin_ctzll(r) : -1;
 }
 
+/* Commit the slices in `need`, rounding up to groups of eight (512 KiB)
+ * so that a growing heap makes one host call per group, not per span. */
+static bool commit_slices(struct heap_segment *seg, uint64_t need)
+{
+    unsigned lo = (unsigned)__builtin_ctzll(need);
+    unsigned hi = 64u - (unsigned)__builtin_clzll(need);
+    hi = (hi + 7u) & ~7u;
+    if (hi > HEAP_SLICES)
+        hi = HEAP_SLICES;
+    if (vm_commit_internal((uintptr_t)seg + ((size_t)lo << HEAP_SLICE_SHIFT),
+                           (size_t)(hi - lo) << HEAP_SLICE_SHIFT) != MS_OK)
+        return false;
+    seg->committed_slices |= (hi - lo == 64 ? ~0ull : (((uint64_t)1 << (hi - lo)) - 1)) << lo;
+    return true;
+}
+
 static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_status *err)
 {
     uint32_t bs = heap_class_size[cls];
@@ -94,6 +110,10 @@ static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_stat
         s = find_run(seg->free_slices, k);
     }
     uint64_t run = (k == 64 ? ~0ull : (((uint64_t)1 << k) - 1)) << s;
+    if (run & ~seg->committed_slices && !commit_slices(seg, run & ~seg->committed_slices)) {
+        *err = MS_ERROR_NOT_ENOUGH_MEMORY;
+        return NULL;
+    }
     seg->free_slices &= ~run;
     seg->nspans++;
     for (unsigned i = 1; i < k; i++)
