@@ -426,18 +426,42 @@ BOOL WINAPI IsBadStringPtrW(LPCWSTR str, UINT_PTR max)
 
 BOOL WINAPI PrefetchVirtualMemory(HANDLE process, ULONG_PTR count, PWIN32_MEMORY_RANGE_ENTRY ranges, ULONG flags)
 {
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, ULONG_PTR, PWIN32_MEMORY_RANGE_ENTRY, ULONG), PrefetchVirtualMemory,
-                      process, count, ranges, flags);
+    typedef BOOL(WINAPI * fn_t)(HANDLE, ULONG_PTR, PWIN32_MEMORY_RANGE_ENTRY, ULONG);
+    ULONG_PTR i;
+    if (!is_current_process(process) || flags || !count || !ranges)
+        return WINE_FN(fn_t, PrefetchVirtualMemory)(process, count, ranges, flags);
+    for (i = 0; i < count && vm_owns((uintptr_t)ranges[i].VirtualAddress); i++)
+        ;
+    if (i < count)      /* some of it is Wine's memory: Wine's hint, for all */
+        return WINE_FN(fn_t, PrefetchVirtualMemory)(process, count, ranges, flags);
+    for (i = 0; i < count; i++)
+        vm_prefetch((uintptr_t)ranges[i].VirtualAddress, ranges[i].NumberOfBytes);
+    TRACE("%Iu ranges\n", count);
+    return TRUE;
+}
+
+/* Wine's figures (page size, granularity, processors) are the host's; the
+ * address range is the core's: programs that are not large-address aware
+ * get 2 GiB, as on Windows. */
+static void clamp_address_range(LPSYSTEM_INFO info)
+{
+    uintptr_t limit = vm_max_address();
+    if (limit <= MS_USER_SPACE_LIMIT && (uintptr_t)info->lpMaximumApplicationAddress >= limit)
+        info->lpMaximumApplicationAddress = (void *)(limit - MS_GRANULARITY - 1);
 }
 
 void WINAPI GetSystemInfo(LPSYSTEM_INFO info)
 {
-    PASSTHROUGH_FIXME(void(WINAPI *)(LPSYSTEM_INFO), GetSystemInfo, info);
+    typedef void(WINAPI * fn_t)(LPSYSTEM_INFO);
+    WINE_FN(fn_t, GetSystemInfo)(info);
+    clamp_address_range(info);
 }
 
 void WINAPI GetNativeSystemInfo(LPSYSTEM_INFO info)
 {
-    PASSTHROUGH_FIXME(void(WINAPI *)(LPSYSTEM_INFO), GetNativeSystemInfo, info);
+    typedef void(WINAPI * fn_t)(LPSYSTEM_INFO);
+    WINE_FN(fn_t, GetNativeSystemInfo)(info);
+    clamp_address_range(info);
 }
 
 SIZE_T WINAPI GetLargePageMinimum(void)

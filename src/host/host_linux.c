@@ -150,6 +150,13 @@ int host_pages_copied(uintptr_t addr, size_t count, uint8_t *out)
     return r;
 }
 
+#define L_MADV_WILLNEED 3
+
+int host_prefetch(uintptr_t addr, size_t size)
+{
+    return (int)sys3(SYS_madvise, addr, size, L_MADV_WILLNEED);
+}
+
 int host_sync(uintptr_t addr, size_t size)
 {
     return (int)sys3(SYS_msync, addr, size, L_MS_SYNC);

@@ -126,6 +126,12 @@ ms_status vm_unmap_view(uintptr_t addr, void **owner);
 /* Write back dirty pages of the view containing addr (size 0: to its end). */
 ms_status vm_sync_view(uintptr_t addr, size_t size);
 
+/* The highest address the core gives out + 1 (2 GiB for programs that are
+ * not large-address aware). */
+uintptr_t vm_max_address(void);
+/* PrefetchVirtualMemory of owned memory: a hint to the host. */
+ms_status vm_prefetch(uintptr_t addr, size_t size);
+
 /* Is addr inside an allocation of the core? Fills *info when it is. */
 bool vm_lookup(uintptr_t addr, struct vm_allocation_info *info);
 /* Is addr inside an arena of the core (allocated or not)? */

@@ -202,3 +202,20 @@ ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, 
     ms_mutex_unlock(&vm.lock);
     return st;
 }
+
+uintptr_t vm_max_address(void)
+{
+    return vm.initialised ? vm.max_address : MS_USER_SPACE_LIMIT + 1;
+}
+
+ms_status vm_prefetch(uintptr_t addr, size_t size)
+{
+    if (!vm_owns(addr))
+        return VM_NOT_OWNED;
+    uintptr_t start = ms_align_down(addr, MS_PAGE_SIZE), end = ms_align_up(addr + size, MS_PAGE_SIZE);
+    if (end <= start)
+        return MS_ERROR_INVALID_PARAMETER;
+    /* Only a hint: reserved pages in the range are simply not read in. */
+    host_prefetch(start, end - start);
+    return MS_OK;
+}

@@ -21,6 +21,12 @@ int main(void)
     BYTE *image = (BYTE *)GetModuleHandleA(NULL);
     harness_init();
     nt = (IMAGE_NT_HEADERS *)(image + ((IMAGE_DOS_HEADER *)image)->e_lfanew);
+    {
+        SYSTEM_INFO si;
+        GetSystemInfo(&si);
+        todo_wine ok((ULONG_PTR)si.lpMaximumApplicationAddress == 0x7FFEFFFF,
+                     "lpMaximumApplicationAddress %p, expected 0x7ffeffff", si.lpMaximumApplicationAddress);
+    }
     ok(!(nt->FileHeader.Characteristics & IMAGE_FILE_LARGE_ADDRESS_AWARE), "built without LARGE_ADDRESS_AWARE");
     {
         void *a = VirtualAlloc(NULL, 0x10000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);

@@ -71,6 +71,12 @@ static void test_probes(void)
     todo_wine ok(!ReadProcessMemory(GetCurrentProcess(), a + 5 * PAGE, buf, 16, &done), "RPM of a reserved page fails");
     todo_wine ok(GetLastError() == ERROR_PARTIAL_COPY || GetLastError() == ERROR_NOACCESS,
        "RPM of a reserved page: error %lu, expected 299 or 998", GetLastError());
+    {
+        WIN32_MEMORY_RANGE_ENTRY range = { a, 2 * PAGE };
+        ok(PrefetchVirtualMemory(GetCurrentProcess(), 1, &range, 0), "PrefetchVirtualMemory: error %lu",
+           GetLastError());
+        ok(a[0] == 'h', "prefetched memory keeps its contents");
+    }
     ok(VirtualFree(a, 0, MEM_RELEASE), "release");
 }
 
