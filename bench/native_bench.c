@@ -79,6 +79,7 @@ static void *thread_entry(void *p)
     struct thread_start s = *(struct thread_start *)p;
     free(p);
     s.fn(s.arg);
+    heap_thread_detach();           /* what DLL_THREAD_DETACH does under Wine */
     return NULL;
 }
 static bench_thread bench_thread_run(void (*fn)(void *), void *arg)

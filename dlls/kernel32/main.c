@@ -9,6 +9,8 @@
  * that serves guard pages is installed first in the chain.
  */
 #include "private.h"
+#include "../../src/heap/heap.h"
+#include "../../src/host/host.h"
 #include "../../src/vm/vm.h"
 #include "stats.h"
 
@@ -83,6 +85,8 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
     (void)reserved;
     if (reason == DLL_PROCESS_DETACH)
         memshim_stats_report();
+    if (reason == DLL_THREAD_DETACH)
+        heap_thread_detach();          /* its process-heap shard can serve the next thread */
     if (reason != DLL_PROCESS_ATTACH)
         return TRUE;
     memshim_dbg_init();
@@ -95,6 +99,12 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
         ERR("the virtual memory core could not start\n");
         return FALSE;
     }
+    /* A TEB TLS slot for the heap's per-thread shard (the first 64 slots
+     * live in the TEB itself at TlsSlots, offset 0x1480 on x86-64). */
+    typedef DWORD(WINAPI * tls_alloc_fn)(void);
+    DWORD tls_index = WINE_FN(tls_alloc_fn, TlsAlloc)();
+    if (tls_index < 64)
+        host_thread_slot_setup(0x1480 + tls_index * 8);
     memshim_stats_init();
     memshim_install_exception_handler();
     memshim_install_vm_hooks();

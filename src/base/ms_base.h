@@ -24,6 +24,7 @@
 #define MS_USER_SPACE_MIN   ((uintptr_t)0x10000ull)
 
 #define MS_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define MS_NOINLINE    __attribute__((noinline))
 #define MS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define MS_UNUSED(x)   ((void)(x))
 

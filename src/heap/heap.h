@@ -58,8 +58,8 @@ void heap_unlock_heap(struct ms_heap *heap);
  * and returns how many there are. */
 size_t heap_enumerate(void **handles, size_t max);
 
-/* The heap a heap_owner_of() result belongs to: heaps may be made of
- * internal shards (the process heap is), whose blocks report the shard. */
+/* The heap a shard belongs to (itself for a heap that is no shard): heaps
+ * may be made of internal shards (the process heap is). */
 struct ms_heap *heap_parent(struct ms_heap *heap);
 
 /* Figures for the statistics report. */
@@ -70,8 +70,13 @@ struct heap_totals {
 };
 void heap_totals(struct heap_totals *totals);
 
-/* The heap that owns `ptr` (any address inside one of its regions), or NULL. */
+/* The heap that owns `ptr` (any address inside one of its regions; for the
+ * process heap, the heap itself, not one of its shards), or NULL. */
 struct ms_heap *heap_owner_of(const void *ptr);
+
+/* The calling thread is exiting: give back the process-heap shard it owns
+ * (DLL_THREAD_DETACH), so a later thread can own it. Its blocks stay valid. */
+void heap_thread_detach(void);
 
 /* The process heap of the core (created on first use). */
 struct ms_heap *heap_process(void);

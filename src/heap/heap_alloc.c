@@ -13,8 +13,13 @@
  *  - a failed realloc leaves the old block valid.
  * Realloc keeps a block in place while the new size fits its class or
  * region and wastes no more than half of it; otherwise it moves.
+ *
+ * Routing in the sharded process heap (heap_bias.c): small blocks come from
+ * the calling thread's own shard, large ones from shard 0 (the heap
+ * itself, locked); a block goes back to the shard that made it, directly
+ * when the caller owns that shard, as a remote free otherwise.
  */
-#include "heap_internal.h"
+#include "heap_fast.h"
 
 static void *alloc_locked(struct ms_heap *heap, size_t size, size_t headroom, ms_status *err)
 {
@@ -23,7 +28,28 @@ static void *alloc_locked(struct ms_heap *heap, size_t size, size_t headroom, ms
     return heap_large_alloc_locked(heap, size, headroom, err);
 }
 
+static void *alloc_routed(struct ms_heap *heap, uint32_t flags, size_t size, size_t headroom, ms_status *err);
+
+static MS_NOINLINE void *alloc_general(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *err);
+static MS_NOINLINE ms_status free_general(struct ms_heap *heap, uint32_t flags, void *block);
+
+/* The fast paths first, the rest out of line so that they stay lean. */
 void *heap_alloc(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *err)
+{
+    void *fast = heap_fast_alloc(heap, flags, size);
+    if (MS_LIKELY(fast))
+        return fast;
+    return alloc_general(heap, flags, size, err);
+}
+
+ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block)
+{
+    if (MS_LIKELY(heap_fast_free(heap, block)))
+        return MS_OK;
+    return free_general(heap, flags, block);
+}
+
+static void *alloc_general(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *err)
 {
     ms_status dummy;
     if (!err)
@@ -32,35 +58,82 @@ void *heap_alloc(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *e
         *err = MS_ERROR_NOT_ENOUGH_MEMORY;
         return NULL;
     }
-    if (heap->sharded)
+    return alloc_routed(heap, flags, size, 0, err);
+}
+
+static void *alloc_routed(struct ms_heap *heap, uint32_t flags, size_t size, size_t headroom, ms_status *err)
+{
+    void *p;
+    if (heap->sharded && size <= HEAP_SMALL_MAX) {
         heap = heap_shard_for_thread(heap);
+        if (heap->biasable && MS_LIKELY(heap_owner_enter(heap))) {
+            p = heap_small_alloc_locked(heap, size, err);
+            heap_owner_leave(heap);
+            goto done;
+        }
+    }
     bool locked = heap_lock(heap, flags);
-    void *p = alloc_locked(heap, size, 0, err);
+    p = alloc_locked(heap, size, headroom, err);
     heap_unlock(heap, locked);
+done:
     /* Large blocks are fresh pages from the vm core: zero already. */
     if (p && (flags & MS_HEAP_ZERO_MEMORY) && size <= HEAP_SMALL_MAX)
         memset(p, 0, size);
     return p;
 }
 
-ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block)
+static ms_status free_locked(struct ms_heap *heap, void *block)
 {
-    if (!block)
-        return MS_OK;
-    heap = heap_shard_of_block(heap, block);
-    ms_status st = MS_OK;
-    bool locked = heap_lock(heap, flags);
     uint32_t index;
     struct heap_span *span = heap_small_resolve(heap, (uintptr_t)block, &index);
     if (MS_LIKELY(span)) {
         heap_small_free_locked(heap, span, index);
-    } else {
-        struct heap_large *large = heap_large_resolve(heap, (uintptr_t)block);
-        if (large)
-            heap_large_free_locked(heap, large);
-        else
-            st = MS_ERROR_INVALID_PARAMETER;
+        return MS_OK;
     }
+    struct heap_large *large = heap_large_resolve(heap, (uintptr_t)block);
+    if (!large)
+        return MS_ERROR_INVALID_PARAMETER;
+    heap_large_free_locked(heap, large);
+    return MS_OK;
+}
+
+static ms_status free_general(struct ms_heap *heap, uint32_t flags, void *block)
+{
+    if (!block)
+        return MS_OK;
+    uintptr_t base = (uintptr_t)block & ~(HEAP_SEG_SIZE - 1);
+    if (heap->sharded && MS_LIKELY(heap_segmap_contains(base))) {
+        /* The common case, a small block of the calling thread's own shard:
+         * one segment-map lookup for routing and validation together. */
+        struct heap_segment *seg = (struct heap_segment *)base;
+        struct ms_heap *shard = seg->heap;
+        if (shard && shard->parent == heap && shard->biasable) {
+            enum heap_access access = heap_access_begin(shard);
+            ms_status st = MS_OK;
+            if (access == HEAP_ACCESS_META) {
+                st = heap_remote_free_meta(shard, block);
+            } else {
+                uint32_t index;
+                struct heap_span *span = heap_small_resolve_in(seg, shard, (uintptr_t)block, &index);
+                if (span)
+                    heap_small_free_locked(shard, span, index);
+                else
+                    st = MS_ERROR_INVALID_PARAMETER;
+            }
+            heap_access_end(shard, access);
+            return st;
+        }
+    }
+    heap = heap_shard_of_block(heap, block);
+    ms_status st;
+    if (heap->biasable) {
+        enum heap_access access = heap_access_begin(heap);
+        st = access == HEAP_ACCESS_META ? heap_remote_free_meta(heap, block) : free_locked(heap, block);
+        heap_access_end(heap, access);
+        return st;
+    }
+    bool locked = heap_lock(heap, flags);
+    st = free_locked(heap, block);
     heap_unlock(heap, locked);
     return st;
 }
@@ -83,6 +156,52 @@ static void *move_locked(struct ms_heap *heap, void *block, size_t old, size_t s
     return p;
 }
 
+/* Realloc of a block in a thread-owned shard: resize in place with the
+ * block's span read consistently (as its owner, or under meta_lock), else
+ * allocate in the caller's own shard, copy, and free the old block. */
+static void *realloc_owned_shard(struct ms_heap *whole, struct ms_heap *shard, uint32_t flags, void *block,
+                                 size_t size, ms_status *err)
+{
+    enum heap_access access = heap_access_begin(shard);
+    uint32_t index;
+    struct heap_span *span = heap_small_resolve(shard, (uintptr_t)block, &index);
+    size_t old = 0, cap = 0;
+    bool resized = false;
+    ms_status st = MS_OK;
+    if (!span) {
+        st = MS_ERROR_INVALID_PARAMETER;
+    } else if (size > HEAP_MAX_REQUEST) {
+        st = MS_ERROR_NOT_ENOUGH_MEMORY;
+    } else {
+        cap = span->block_size;
+        old = heap_small_requested(span, index);
+        if (size <= cap && ((flags & MS_HEAP_REALLOC_IN_PLACE_ONLY) || size >= cap / 2 || cap <= 128)) {
+            heap_small_set_requested(span, index, size);
+            heap_canary_set((uintptr_t)block, size, cap);
+            resized = true;
+        } else if (flags & MS_HEAP_REALLOC_IN_PLACE_ONLY) {
+            st = MS_ERROR_NOT_ENOUGH_MEMORY;
+        }
+    }
+    heap_access_end(shard, access);
+    if (st) {
+        *err = st;
+        return NULL;
+    }
+    void *result = block;
+    if (!resized) {
+        /* Growing past a small class: leave room to grow in place next time. */
+        result = alloc_routed(whole, flags & ~MS_HEAP_ZERO_MEMORY, size, size > old ? size / 2 : 0, err);
+        if (!result)
+            return NULL;
+        memcpy(result, block, old < size ? old : size);
+        heap_free(whole, flags, block);
+    }
+    if ((flags & MS_HEAP_ZERO_MEMORY) && size > old)
+        memset((char *)result + old, 0, size - old);
+    return result;
+}
+
 void *heap_realloc(struct ms_heap *heap, uint32_t flags, void *block, size_t size, ms_status *err)
 {
     ms_status dummy;
@@ -93,7 +212,10 @@ void *heap_realloc(struct ms_heap *heap, uint32_t flags, void *block, size_t siz
         return NULL;
     }
     bool in_place = flags & MS_HEAP_REALLOC_IN_PLACE_ONLY;
+    struct ms_heap *whole = heap;
     heap = heap_shard_of_block(heap, block);
+    if (heap->biasable)
+        return realloc_owned_shard(whole, heap, flags, block, size, err);
     bool locked = heap_lock(heap, flags);
     void *result = NULL;
     size_t old;

@@ -14,22 +14,6 @@
  */
 #include "heap_internal.h"
 
-void heap_canary_set(uintptr_t block, size_t requested, size_t capacity)
-{
-    size_t n = capacity - requested;
-    uint8_t *p = (uint8_t *)block + requested;
-    if (n >= HEAP_CANARY_MAX) {
-        static const uint8_t pattern[HEAP_CANARY_MAX] = {
-            HEAP_CANARY, HEAP_CANARY, HEAP_CANARY, HEAP_CANARY, HEAP_CANARY, HEAP_CANARY, HEAP_CANARY, HEAP_CANARY,
-            HEAP_CANARY, HEAP_CANARY, HEAP_CANARY, HEAP_CANARY, HEAP_CANARY, HEAP_CANARY, HEAP_CANARY, HEAP_CANARY,
-        };
-        memcpy(p, pattern, HEAP_CANARY_MAX);
-        return;
-    }
-    for (size_t i = 0; i < n; i++)
-        p[i] = HEAP_CANARY;
-}
-
 bool heap_canary_ok(uintptr_t block, size_t requested, size_t capacity)
 {
     size_t n = capacity - requested;
@@ -46,8 +30,16 @@ size_t heap_size(struct ms_heap *heap, uint32_t flags, const void *block)
 {
     size_t size = (size_t)-1;
     heap = heap_shard_of_block(heap, block);
-    bool locked = heap_lock(heap, flags);
     uint32_t index;
+    if (heap->biasable) {
+        enum heap_access access = heap_access_begin(heap);
+        struct heap_span *span = heap_small_resolve(heap, (uintptr_t)block, &index);
+        if (span)
+            size = heap_small_requested(span, index);
+        heap_access_end(heap, access);
+        return size;
+    }
+    bool locked = heap_lock(heap, flags);
     struct heap_span *span = heap_small_resolve(heap, (uintptr_t)block, &index);
     if (span) {
         size = heap_small_requested(span, index);
@@ -138,6 +130,12 @@ bool heap_validate(struct ms_heap *heap, uint32_t flags, const void *block)
         return false;
     if (block) {
         heap = heap_shard_of_block(heap, block);
+        if (heap->biasable) {
+            enum heap_access access = heap_access_begin(heap);
+            bool ok = validate_block(heap, (uintptr_t)block);
+            heap_access_end(heap, access);
+            return ok;
+        }
         bool locked = heap_lock(heap, flags);
         bool ok = validate_block(heap, (uintptr_t)block);
         heap_unlock(heap, locked);

@@ -72,12 +72,8 @@ struct ms_heap *heap_from_handle(const void *handle)
 
 static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, ms_status *err);
 
-struct ms_heap *heap_shard_for_thread(struct ms_heap *heap)
+struct ms_heap *heap_shard_get(struct ms_heap *heap, unsigned i)
 {
-    /* Thread pointers are at least page-aligned and spaced by stacks: mix
-     * the bits above the page before picking. */
-    uint64_t h = (uint64_t)(host_thread_key() >> 12) * 0x9E3779B97F4A7C15ull;
-    unsigned i = (unsigned)(h >> 61);
     struct ms_heap *shard = atomic_load_explicit(&heap->shards[i], memory_order_acquire);
     if (MS_LIKELY(shard))
         return shard;
@@ -86,6 +82,7 @@ struct ms_heap *heap_shard_for_thread(struct ms_heap *heap)
     if (!fresh)
         return heap;                    /* share the heap itself rather than fail */
     fresh->parent = heap;
+    fresh->biasable = heap_bias_enabled;
     struct ms_heap *expected = NULL;
     if (atomic_compare_exchange_strong(&heap->shards[i], &expected, fresh))
         return fresh;
@@ -93,11 +90,12 @@ struct ms_heap *heap_shard_for_thread(struct ms_heap *heap)
     return expected;
 }
 
-struct ms_heap *heap_shard_of_block(struct ms_heap *heap, const void *block)
+/* Large blocks: not in a segment, found through the vm core's records. */
+static struct ms_heap *shard_owner_of(const void *ptr);
+
+struct ms_heap *heap_shard_of_block_slow(struct ms_heap *heap, const void *block)
 {
-    if (!heap->sharded)
-        return heap;
-    struct ms_heap *owner = heap_owner_of(block);
+    struct ms_heap *owner = shard_owner_of(block);
     return owner && owner->parent == heap ? owner : heap;
 }
 
@@ -106,27 +104,90 @@ struct ms_heap *heap_parent(struct ms_heap *heap)
     return heap && heap->parent ? heap->parent : heap;
 }
 
-/* Shards in index order: every HeapLock takes them the same way round. */
+/* Shards in index order: every HeapLock takes them the same way round,
+ * shard 0 (the heap itself) first. Shards are created and claimed under
+ * shard 0's lock (heap_bias.c), so the set locked here stays the set that
+ * exists until HeapUnlock; it is remembered for the unlock. */
 void heap_lock_heap(struct ms_heap *heap)
 {
-    for (unsigned i = 0; i < HEAP_SHARDS; i++) {
-        struct ms_heap *s = heap->sharded ? atomic_load(&heap->shards[i]) : (i ? NULL : heap);
-        if (s)
-            heap_lock(s, 0);
+    if (!heap->sharded) {
+        heap_lock(heap, 0);
+        return;
     }
+    heap_lock(heap, 0);
+    if (heap->depth == 1) {
+        uint32_t mask = 0;
+        for (unsigned i = 1; i < HEAP_SHARDS; i++)
+            if (atomic_load_explicit(&heap->shards[i], memory_order_acquire))
+                mask |= 1u << i;
+        heap->locked_shards = mask;
+    }
+    for (uint32_t mask = heap->locked_shards; mask; mask &= mask - 1)
+        heap_lock(atomic_load(&heap->shards[__builtin_ctz(mask)]), 0);
 }
 
 void heap_unlock_heap(struct ms_heap *heap)
 {
-    for (unsigned i = HEAP_SHARDS; i-- > 0;) {
-        struct ms_heap *s = heap->sharded ? atomic_load(&heap->shards[i]) : (i ? NULL : heap);
-        if (s)
-            heap_unlock(s, !(s->flags & MS_HEAP_NO_SERIALIZE));
+    if (!heap->sharded) {
+        heap_unlock(heap, !(heap->flags & MS_HEAP_NO_SERIALIZE));
+        return;
     }
+    for (unsigned i = HEAP_SHARDS; i-- > 1;)
+        if (heap->locked_shards & (1u << i))
+            heap_unlock(atomic_load(&heap->shards[i]), true);
+    heap_unlock(heap, true);
+}
+
+/* Segments a live heap empties are kept for reuse, a few of them: a heap
+ * that breathes around a segment boundary, or the next HeapCreate, then
+ * finds metadata and data pages already committed and faulted in instead
+ * of paying a page fault per page touched again (~2 us each under Wine).
+ * Bounded: HEAP_SEG_CACHE segments, at most 16 MiB of commit kept. Only
+ * read-write segments. HeapDestroy does not feed the cache: on Windows the
+ * memory of a destroyed heap is free address space afterwards (VirtualQuery
+ * says MEM_FREE, VirtualAlloc may take it), and so it is here. */
+#define HEAP_SEG_CACHE 4
+static struct heap_segment *seg_cache[HEAP_SEG_CACHE];
+static unsigned seg_cache_count;
+static ms_mutex seg_cache_lock = MS_MUTEX_INIT;
+
+/* Give back a segment that is out of the segment map: to the cache, or to
+ * the vm core. Its span records are reset to "free slice" (zero used/back)
+ * where spans were, so it reads like a fresh one. */
+static void segment_free(struct heap_segment *seg, uint32_t prot, bool may_cache)
+{
+    seg->magic = 0;
+    if (may_cache && prot == VM_PAGE_READWRITE) {
+        ms_mutex_lock(&seg_cache_lock);
+        if (seg_cache_count < HEAP_SEG_CACHE) {
+            for (uint64_t spans = ~seg->free_slices & (~0ull << HEAP_META_SLICES); spans; spans &= spans - 1) {
+                struct heap_span *rec = &seg->spans[__builtin_ctzll(spans) - HEAP_META_SLICES];
+                rec->used = 0;
+                rec->back = 0;
+                atomic_store_explicit(&rec->remote_listed, 0, memory_order_relaxed);
+            }
+            seg_cache[seg_cache_count++] = seg;
+            ms_mutex_unlock(&seg_cache_lock);
+            return;
+        }
+        ms_mutex_unlock(&seg_cache_lock);
+    }
+    vm_release_internal((uintptr_t)seg);
 }
 
 static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, ms_status *err)
 {
+    if (prot == VM_PAGE_READWRITE) {
+        ms_mutex_lock(&seg_cache_lock);
+        struct heap_segment *seg = seg_cache_count ? seg_cache[--seg_cache_count] : NULL;
+        ms_mutex_unlock(&seg_cache_lock);
+        if (seg) {
+            seg->magic = HEAP_SEG_MAGIC;
+            seg->free_slices = ~0ull << HEAP_META_SLICES;
+            seg->nspans = 0;            /* committed_slices stay: that is the point */
+            return seg;
+        }
+    }
     uintptr_t base = 0;
     /* Reserve the whole segment, commit its metadata; data slices are
      * committed as spans need them (heap_small.c). */
@@ -165,7 +226,7 @@ struct heap_segment *heap_segment_new_locked(struct ms_heap *heap, ms_status *er
         heap->segments = seg->next;
         if (seg->next)
             seg->next->prev = NULL;
-        vm_release_internal((uintptr_t)seg);
+        segment_free(seg, heap->prot, true);
         *err = st;
         return NULL;
     }
@@ -181,8 +242,7 @@ void heap_segment_release_locked(struct ms_heap *heap, struct heap_segment *seg)
     if (seg->next)
         seg->next->prev = seg->prev;
     heap_segmap_set((uintptr_t)seg, false);
-    seg->magic = 0;
-    vm_release_internal((uintptr_t)seg);
+    segment_free(seg, heap->prot, heap->magic == HEAP_MAGIC);   /* not while destroying */
 }
 
 static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, ms_status *err)
@@ -224,11 +284,22 @@ static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, 
         return NULL;
     }
     heap->next_heap = heap->prev_heap = NULL;
+    atomic_init(&heap->holder, 0);
+    heap->depth = 0;
+    heap->biasable = false;
+    heap->meta_held = false;
+    atomic_init(&heap->owner, 0);
+    atomic_init(&heap->active, 0);
+    atomic_init(&heap->revoked, 0);
+    atomic_init(&heap->meta_lock.state, 0);
+    atomic_init(&heap->remote_pending, 0);
+    heap->remote_spans = NULL;
     heap->sharded = false;
     heap->listed = false;
     heap->parent = NULL;
     for (unsigned i = 0; i < HEAP_SHARDS; i++)
         atomic_init(&heap->shards[i], NULL);
+    heap->locked_shards = 0;
     return heap;
 }
 
@@ -261,8 +332,7 @@ ms_status heap_destroy(struct ms_heap *heap)
     /* The heap itself lives in the home segment: nothing of it is touched
      * after this. */
     heap_segmap_set((uintptr_t)home, false);
-    home->magic = 0;
-    vm_release_internal((uintptr_t)home);
+    segment_free(home, heap->prot, false);
     return MS_OK;
 }
 
@@ -275,6 +345,7 @@ struct ms_heap *heap_process(void)
     heap = atomic_load_explicit(&process_heap, memory_order_relaxed);
     if (!heap) {
         ms_status err;
+        heap_bias_init();
         heap = heap_new(MS_HEAP_GROWABLE, 0, 0, &err);
         if (heap) {
             /* Every thread of the program allocates here: spread them. */
@@ -287,7 +358,13 @@ struct ms_heap *heap_process(void)
     return heap;
 }
 
-struct ms_heap *heap_owner_of(const void *ptr)
+struct ms_heap *heap_process_if_created(void)
+{
+    return atomic_load_explicit(&process_heap, memory_order_acquire);
+}
+
+/* The heap or shard whose memory holds ptr. */
+static struct ms_heap *shard_owner_of(const void *ptr)
 {
     uintptr_t p = (uintptr_t)ptr;
     uintptr_t base = p & ~(HEAP_SEG_SIZE - 1);
@@ -297,6 +374,11 @@ struct ms_heap *heap_owner_of(const void *ptr)
     if (!vm_lookup(p, &info) || info.usage != VM_USAGE_HEAP)
         return NULL;
     return (struct ms_heap *)info.owner;    /* a large block's heap; NULL for the segment map */
+}
+
+struct ms_heap *heap_owner_of(const void *ptr)
+{
+    return heap_parent(shard_owner_of(ptr));
 }
 
 static uint64_t in_use_of(struct ms_heap *heap)

@@ -21,11 +21,23 @@
  * are live segments, so resolving a pointer never dereferences memory that
  * may not be mapped.
  *
- * Locking: one mutex per heap guards everything of that heap (skipped under
- * HEAP_NO_SERIALIZE). Lock order: heap lock, then segment-map lock, then the
- * vm lock. Thread caches can later sit in front of the bins: a cache owns
- * whole spans taken from a bin, and frees from other threads go to the
- * owning span under the heap lock (or a future atomic remote-free bitmap).
+ * Locking. A private heap has one mutex guarding everything of it (skipped
+ * under HEAP_NO_SERIALIZE); HeapLock holds it across calls and is
+ * recursive for its holder, as a Windows heap's critical section is.
+ * The process heap is sharded (heap_bias.c): shard 0 is the heap itself,
+ * locked by its mutex, and holds every large block; shards 1.. are each
+ * owned by one thread at a time, which allocates and frees its own blocks
+ * there without a lock or atomic read-modify-write. Other threads reach an
+ * owned shard only:
+ *  - to free one of its blocks: under the shard's meta_lock they set the
+ *    block's bit in the span's remote bitmap, which the owner merges later;
+ *  - to look at a block (HeapSize, in-place HeapReAlloc): under meta_lock;
+ *  - for anything else (HeapLock, HeapValidate, HeapWalk, totals): by
+ *    heap_lock, which takes the mutex, revokes the owner's fast path (the
+ *    owner's next call waits for the mutex) and takes meta_lock.
+ * The owner changes span and segment records only under meta_lock, so
+ * whoever holds it reads them consistently; free bitmaps are atomics read
+ * relaxed by others. Lock order: mutex, meta_lock, segment-map lock, vm lock.
  */
 #ifndef MS_HEAP_INTERNAL_H
 #define MS_HEAP_INTERNAL_H
@@ -47,7 +59,7 @@
 #define HEAP_SPAN_MAX_BLOCKS 4096      /* a 64 KiB slice of 16-byte blocks */
 
 #define HEAP_CLASSES        52
-#define HEAP_SHARDS         8          /* internal heaps of a sharded heap */
+#define HEAP_SHARDS         16         /* internal heaps of a sharded heap: 0 locked, 1.. thread-owned */
 #define HEAP_SMALL_MAX      ((size_t)262144)   /* largest size class */
 #define HEAP_SIZE16_MAX     2048u      /* classes up to here keep sizes in 16 bits */
 
@@ -76,7 +88,15 @@ struct heap_span {
     uint64_t recip;                    /* ceil(2^32 / (block_size / 16)): index by multiply */
     uint32_t nblocks, nfree;
     uintptr_t start;                   /* address of block 0 */
-    uint64_t freebits[HEAP_SPAN_MAX_BLOCKS / 64];   /* 1 = free */
+    struct heap_span *remote_next;     /* in heap->remote_spans (under meta_lock) */
+    _Atomic uint8_t remote_listed;     /* has remote bits (set and cleared under meta_lock) */
+    /* 1 = free. Written by whoever allocates from the span (the shard's
+     * owner or mutex holder); read by others, so atomic (relaxed: plain
+     * moves on x86). */
+    _Atomic uint64_t freebits[HEAP_SPAN_MAX_BLOCKS / 64];
+    /* 1 = freed by a thread that does not own the shard, not yet merged
+     * into freebits (under meta_lock; read relaxed by the owner). */
+    _Atomic uint64_t remote[HEAP_SPAN_MAX_BLOCKS / 64];
     union {                            /* what each block was asked for, in 4 KiB whatever the class */
         uint8_t slack[HEAP_SPAN_MAX_BLOCKS];        /* 16-byte class (4096 blocks): 16 - asked */
         uint16_t size16[HEAP_SPAN_MAX_BLOCKS / 2];  /* 32..2048 bytes (<= 2048 blocks): asked */
@@ -106,29 +126,53 @@ struct heap_large {
 };
 
 struct ms_heap {
+    /* What every allocation and free reads, in the first cache line. */
     uint64_t magic;
     uint32_t flags;
     uint32_t prot;                     /* VM_PAGE_* of its memory */
-    ms_mutex lock;
+    struct ms_heap *parent;            /* a shard's heap (NULL: itself) */
+    _Atomic uintptr_t owner;           /* thread key of the owning thread, 0: none (heap_bias.c) */
+    _Atomic uint32_t active;           /* owner is inside a call (nesting depth) */
+    _Atomic uint32_t revoked;          /* owner must take the mutex */
+    bool sharded;                      /* made of shards (the process heap) */
+    bool biasable;                     /* may be owned: shards 1.. of the process heap */
+    bool meta_held;                    /* the mutex holder also holds meta_lock */
+    bool listed;                       /* on the private-heap list */
     size_t maximum;                    /* 0 = growable */
     size_t in_use;                     /* bytes of live blocks (class sizes, large regions) */
+    struct heap_span *bins[HEAP_CLASSES];
+    ms_mutex lock;
+    ms_mutex meta_lock;
+    /* HeapLock: the thread holding `lock` through heap_lock (0: none) and
+     * how many times, so its own calls inside HeapLock do not deadlock. */
+    _Atomic uintptr_t holder;
+    uint32_t depth;
+    _Atomic uint32_t remote_pending;   /* remote_spans is not empty */
+    struct heap_span *remote_spans;
     struct heap_segment *home;         /* holds this struct; released last */
     struct heap_segment *segments;     /* all segments, home included */
     struct heap_large *large;
-    struct heap_span *bins[HEAP_CLASSES];
     struct ms_heap *next_heap, *prev_heap;  /* all private heaps (heap_enumerate) */
     /* Sharding (the process heap): threads allocate from one of several
-     * internal heaps, each with its own lock and segments, chosen by thread;
-     * a block is freed into the shard that owns it. shards[0] is the heap
-     * itself; a shard's parent is the heap it belongs to (NULL: itself). */
-    bool sharded;
-    bool listed;                       /* on the private-heap list */
-    struct ms_heap *parent;
+     * internal heaps, each with its own segments, chosen by thread; a
+     * block is freed into the shard that owns it. shards[0] is the heap
+     * itself, locked; the others are owned by one thread each. */
     _Atomic(struct ms_heap *) shards[HEAP_SHARDS];
+    uint32_t locked_shards;            /* shards HeapLock took (bit i: shards[i]), under shard 0's lock */
 };
 
 _Static_assert(sizeof(struct heap_segment) + 64 + sizeof(struct ms_heap) <= HEAP_META_SLICES * HEAP_SLICE_SIZE,
                "segment metadata must fit in the metadata slices");
+
+static inline uint64_t heap_bits_get(const _Atomic uint64_t *word)
+{
+    return atomic_load_explicit(word, memory_order_relaxed);
+}
+
+static inline void heap_bits_put(_Atomic uint64_t *word, uint64_t value)
+{
+    atomic_store_explicit(word, value, memory_order_relaxed);
+}
 
 /* heap_small.c: size classes and spans. All *_locked functions run with the
  * heap lock held (or under HEAP_NO_SERIALIZE). */
@@ -142,10 +186,43 @@ static inline unsigned heap_size_class(size_t size)
     return 8 + (b - 7) * 4 + (unsigned)((s >> (b - 2)) & 3);
 }
 void *heap_small_alloc_locked(struct ms_heap *heap, size_t size, ms_status *err);
-void heap_small_free_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index);
-size_t heap_small_requested(const struct heap_span *span, uint32_t index);
-void heap_small_set_requested(struct heap_span *span, uint32_t index, size_t size);
-struct heap_span *heap_small_resolve(struct ms_heap *heap, uintptr_t p, uint32_t *index);
+/* An allocation took the span's last free block: out of its bin. */
+void heap_small_span_full(struct ms_heap *heap, struct heap_span *span);
+/* A free made its span leave the full state or become empty: rebin it. */
+void heap_small_span_changed(struct ms_heap *heap, struct heap_span *span);
+
+static inline void heap_small_free_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index)
+{
+    uint32_t w = index / 64;
+    heap_bits_put(&span->freebits[w], heap_bits_get(&span->freebits[w]) | (uint64_t)1 << (index % 64));
+    if (w < span->cursor)
+        span->cursor = (uint16_t)w;
+    heap->in_use -= span->block_size;
+    uint32_t nfree = ++span->nfree;
+    if (MS_UNLIKELY(nfree == 1 || nfree == span->nblocks))
+        heap_small_span_changed(heap, span);
+}
+static inline size_t heap_small_requested(const struct heap_span *span, uint32_t index)
+{
+    if (span->block_size == 16)
+        return 16u - span->req.slack[index];
+    if (span->block_size <= HEAP_SIZE16_MAX)
+        return span->req.size16[index];
+    return span->req.size32[index];
+}
+
+/* A slack byte for the 16-byte class, as zero-filled memory then reads as
+ * full blocks; sizes elsewhere (a block may shrink in place to far below
+ * its class). */
+static inline void heap_small_set_requested(struct heap_span *span, uint32_t index, size_t size)
+{
+    if (span->block_size == 16)
+        span->req.slack[index] = (uint8_t)(16u - size);
+    else if (span->block_size <= HEAP_SIZE16_MAX)
+        span->req.size16[index] = (uint16_t)size;
+    else
+        span->req.size32[index] = (uint32_t)size;
+}
 bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span);
 
 /* heap_large.c */
@@ -185,25 +262,203 @@ static inline bool heap_segmap_contains(uintptr_t seg_base)
 
 /* heap_create.c: the shard the calling thread allocates from, and the
  * shard of a sharded heap that owns a block (the heap itself otherwise). */
-struct ms_heap *heap_shard_for_thread(struct ms_heap *heap);
-struct ms_heap *heap_shard_of_block(struct ms_heap *heap, const void *block);
+extern bool heap_bias_enabled;                                     /* heap_bias.c */
+struct ms_heap *heap_shard_for_thread_slow(struct ms_heap *heap);   /* heap_bias.c */
+/* Shard i of a sharded heap, created on first use (the heap itself if that fails). */
+struct ms_heap *heap_shard_get(struct ms_heap *heap, unsigned i);
+/* The process heap, or NULL before anything used it. */
+struct ms_heap *heap_process_if_created(void);
+struct ms_heap *heap_shard_of_block_slow(struct ms_heap *heap, const void *block);
+
+/* Thread pointers are page-aligned and spaced by stacks: mix the bits
+ * above the page before picking the thread's first-choice shard. */
+static inline unsigned heap_shard_hint(uintptr_t key)
+{
+    uint64_t h = (uint64_t)(key >> 12) * 0x9E3779B97F4A7C15ull;
+    return 1 + (unsigned)((h >> 32) % (HEAP_SHARDS - 1));
+}
+
+static inline struct ms_heap *heap_shard_for_thread(struct ms_heap *heap)
+{
+    /* The shard this thread owns, remembered in its thread slot (only the
+     * owner itself claims and gives back, so the slot cannot go stale). */
+    struct ms_heap *mine = host_thread_slot_get();
+    if (MS_LIKELY(mine && mine->parent == heap))
+        return mine;
+    uintptr_t key = host_thread_key();
+    struct ms_heap *shard = atomic_load_explicit(&heap->shards[heap_shard_hint(key)], memory_order_acquire);
+    if (MS_LIKELY(shard && (atomic_load_explicit(&shard->owner, memory_order_relaxed) == key || !heap_bias_enabled)))
+        return shard;
+    return heap_shard_for_thread_slow(heap);
+}
+
+static inline struct ms_heap *heap_shard_of_block(struct ms_heap *heap, const void *block)
+{
+    if (!heap->sharded)
+        return heap;
+    uintptr_t base = (uintptr_t)block & ~(HEAP_SEG_SIZE - 1);
+    if (MS_LIKELY(heap_segmap_contains(base))) {
+        struct ms_heap *owner = ((struct heap_segment *)base)->heap;
+        return owner && owner->parent == heap ? owner : heap;
+    }
+    return heap_shard_of_block_slow(heap, block);
+}
 
 /* heap_block.c: canaries in the slack after a block. */
-void heap_canary_set(uintptr_t block, size_t requested, size_t capacity);
+static inline void heap_canary_set(uintptr_t block, size_t requested, size_t capacity)
+{
+    /* Overlapping fixed-size stores instead of a byte loop: the compiler
+     * would turn the loop into a memset call, a third of an allocation. */
+    const uint64_t pattern = 0x0101010101010101ull * HEAP_CANARY;
+    size_t n = capacity - requested;
+    uint8_t *p = (uint8_t *)block + requested;
+    if (n >= 8) {
+        size_t tail = n < HEAP_CANARY_MAX ? n - 8 : 8;
+        memcpy(p, &pattern, 8);
+        memcpy(p + tail, &pattern, 8);
+    } else if (n >= 4) {
+        memcpy(p, &pattern, 4);
+        memcpy(p + n - 4, &pattern, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            p[i] = HEAP_CANARY;
+    }
+}
+
 bool heap_canary_ok(uintptr_t block, size_t requested, size_t capacity);
+
+/* The span and index of the live block at exactly p in this heap, or NULL.
+ * Reads only memory known to be mapped: the segment map first, then the
+ * segment's own metadata. */
+static inline struct heap_span *heap_small_resolve_in(struct heap_segment *seg, struct ms_heap *heap, uintptr_t p,
+                                                      uint32_t *index)
+{
+    if ((p & 15) || seg->heap != heap)
+        return NULL;
+    size_t slice = (p - (uintptr_t)seg) >> HEAP_SLICE_SHIFT;
+    if (slice < HEAP_META_SLICES)
+        return NULL;
+    struct heap_span *rec = &seg->spans[slice - HEAP_META_SLICES];
+    struct heap_span *span = rec - rec->back;
+    if (!span->used)
+        return NULL;
+    uintptr_t off = p - span->start;
+    uint32_t i = (uint32_t)(((uint64_t)(off >> 4) * span->recip) >> 32);
+    if (i >= span->nblocks || (uintptr_t)i * span->block_size != off)
+        return NULL;                    /* interior pointer or past the last block */
+    uint64_t free = heap_bits_get(&span->freebits[i / 64]);
+    /* The remote bitmap is a cache line further: read only when in use. */
+    if (atomic_load_explicit(&span->remote_listed, memory_order_relaxed))
+        free |= heap_bits_get(&span->remote[i / 64]);
+    if ((free >> (i % 64)) & 1)
+        return NULL;                    /* already free (or freed by another thread, not yet merged) */
+    *index = i;
+    return span;
+}
+
+static inline struct heap_span *heap_small_resolve(struct ms_heap *heap, uintptr_t p, uint32_t *index)
+{
+    uintptr_t base = p & ~(HEAP_SEG_SIZE - 1);
+    if (!heap_segmap_contains(base))
+        return NULL;
+    return heap_small_resolve_in((struct heap_segment *)base, heap, p, index);
+}
+
+/* heap_bias.c: thread-owned shards. */
+void heap_exclusive_enter(struct ms_heap *shard);
+void heap_exclusive_leave(struct ms_heap *shard);
+void heap_collect_remote(struct ms_heap *shard);
+/* Free a block of a shard the caller has no allocation rights on; meta_lock held. */
+ms_status heap_remote_free_meta(struct ms_heap *shard, void *block);
+bool heap_bias_init(void);
+
+/* The owner's side of the fast path: no atomic read-modify-write. The
+ * compiler barrier between the store of `active` and the load of `revoked`
+ * suffices because a revoker runs host_membarrier() in between its own
+ * store and load (heap_bias.c). */
+static inline bool heap_owner_enter(struct ms_heap *shard)
+{
+    uint32_t a = atomic_load_explicit(&shard->active, memory_order_relaxed);
+    atomic_store_explicit(&shard->active, a + 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+    if (MS_LIKELY(!atomic_load_explicit(&shard->revoked, memory_order_acquire)))
+        return true;
+    atomic_store_explicit(&shard->active, a, memory_order_release);
+    return false;
+}
+
+static inline void heap_owner_leave(struct ms_heap *shard)
+{
+    uint32_t a = atomic_load_explicit(&shard->active, memory_order_relaxed);
+    atomic_store_explicit(&shard->active, a - 1, memory_order_release);
+}
+
+/* meta_lock around changes of span and segment records (and reads of them
+ * by threads that are not the owner); nothing to take when the caller
+ * already holds it or the heap has no owner to race with. */
+static inline bool heap_meta_lock(struct ms_heap *heap)
+{
+    if (!heap->biasable || heap->meta_held)
+        return false;
+    ms_mutex_lock(&heap->meta_lock);
+    return true;
+}
+
+static inline void heap_meta_unlock(struct ms_heap *heap, bool locked)
+{
+    if (locked)
+        ms_mutex_unlock(&heap->meta_lock);
+}
+
+/* How a call reaches a block of a thread-owned shard: as its owner, as
+ * the holder of heap_lock (both may do anything), or under meta_lock
+ * (look at blocks, free them remotely). */
+enum heap_access { HEAP_ACCESS_OWNER, HEAP_ACCESS_HELD, HEAP_ACCESS_META };
+
+static inline enum heap_access heap_access_begin(struct ms_heap *shard)
+{
+    uintptr_t me = host_thread_key();
+    if (atomic_load_explicit(&shard->owner, memory_order_relaxed) == me && MS_LIKELY(heap_owner_enter(shard)))
+        return HEAP_ACCESS_OWNER;
+    if (atomic_load_explicit(&shard->holder, memory_order_relaxed) == me)
+        return HEAP_ACCESS_HELD;
+    ms_mutex_lock(&shard->meta_lock);
+    return HEAP_ACCESS_META;
+}
+
+static inline void heap_access_end(struct ms_heap *shard, enum heap_access access)
+{
+    if (access == HEAP_ACCESS_OWNER)
+        heap_owner_leave(shard);
+    else if (access == HEAP_ACCESS_META)
+        ms_mutex_unlock(&shard->meta_lock);
+}
 
 static inline bool heap_lock(struct ms_heap *heap, uint32_t flags)
 {
-    if ((flags | heap->flags) & MS_HEAP_NO_SERIALIZE)
+    if (!heap->biasable && ((flags | heap->flags) & MS_HEAP_NO_SERIALIZE))
         return false;
+    uintptr_t me = host_thread_key();
+    if (atomic_load_explicit(&heap->holder, memory_order_relaxed) == me) {
+        heap->depth++;
+        return true;
+    }
     ms_mutex_lock(&heap->lock);
+    atomic_store_explicit(&heap->holder, me, memory_order_relaxed);
+    heap->depth = 1;
+    if (heap->biasable)
+        heap_exclusive_enter(heap);
     return true;
 }
 
 static inline void heap_unlock(struct ms_heap *heap, bool locked)
 {
-    if (locked)
-        ms_mutex_unlock(&heap->lock);
+    if (!locked || --heap->depth)
+        return;
+    if (heap->biasable)
+        heap_exclusive_leave(heap);
+    atomic_store_explicit(&heap->holder, 0, memory_order_relaxed);
+    ms_mutex_unlock(&heap->lock);
 }
 
 #endif

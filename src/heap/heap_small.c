@@ -42,6 +42,16 @@ static inline struct heap_segment *span_segment(const struct heap_span *span)
     return (struct heap_segment *)((uintptr_t)span & ~(HEAP_SEG_SIZE - 1));
 }
 
+static unsigned popcount64(uint64_t v)
+{
+    /* No __builtin_popcountll: without -mpopcnt it calls libgcc, which the
+     * PE build does not link. */
+    unsigned n = 0;
+    for (; v; v &= v - 1)
+        n++;
+    return n;
+}
+
 /* --- bins ------------------------------------------------------------------ */
 
 static void bin_push(struct ms_heap *heap, struct heap_span *span)
@@ -94,7 +104,17 @@ static bool commit_slices(struct heap_segment *seg, uint64_t need)
     return true;
 }
 
+static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms_status *err);
+
 static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_status *err)
+{
+    bool meta = heap_meta_lock(heap);
+    struct heap_span *span = span_create_meta(heap, cls, err);
+    heap_meta_unlock(heap, meta);
+    return span;
+}
+
+static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms_status *err)
 {
     uint32_t bs = heap_class_size[cls];
     unsigned k = span_slices(bs);
@@ -129,16 +149,22 @@ static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_stat
     span->cursor = 0;
     span->start = (uintptr_t)seg + ((size_t)s << HEAP_SLICE_SHIFT);
     uint32_t full = span->nblocks / 64, rest = span->nblocks % 64;
+    /* A reused segment (heap_create.c's cache) may hold old remote bits. */
+    for (uint32_t w = 0; w < (span->nblocks + 63) / 64; w++)
+        heap_bits_put(&span->remote[w], 0);
+    atomic_store_explicit(&span->remote_listed, 0, memory_order_relaxed);
+    span->remote_next = NULL;
     for (uint32_t w = 0; w < full; w++)
-        span->freebits[w] = ~0ull;
+        heap_bits_put(&span->freebits[w], ~0ull);
     if (rest)
-        span->freebits[full] = ((uint64_t)1 << rest) - 1;
+        heap_bits_put(&span->freebits[full], ((uint64_t)1 << rest) - 1);
     bin_push(heap, span);
     return span;
 }
 
 static void span_release(struct ms_heap *heap, struct heap_span *span)
 {
+    bool meta = heap_meta_lock(heap);
     struct heap_segment *seg = span_segment(span);
     unsigned s = (unsigned)(span - seg->spans) + HEAP_META_SLICES, k = span->nslices;
     if (span->in_bin)
@@ -149,31 +175,10 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
     seg->free_slices |= (k == 64 ? ~0ull : (((uint64_t)1 << k) - 1)) << s;
     if (--seg->nspans == 0 && seg != heap->home)
         heap_segment_release_locked(heap, seg);
+    heap_meta_unlock(heap, meta);
 }
 
 /* --- blocks ---------------------------------------------------------------- */
-
-size_t heap_small_requested(const struct heap_span *span, uint32_t index)
-{
-    if (span->block_size == 16)
-        return 16u - span->req.slack[index];
-    if (span->block_size <= HEAP_SIZE16_MAX)
-        return span->req.size16[index];
-    return span->req.size32[index];
-}
-
-void heap_small_set_requested(struct heap_span *span, uint32_t index, size_t size)
-{
-    /* A slack byte for the 16-byte class, as zero-filled memory then reads
-     * as full blocks; sizes elsewhere (a block may shrink in place to far
-     * below its class). */
-    if (span->block_size == 16)
-        span->req.slack[index] = (uint8_t)(16u - size);
-    else if (span->block_size <= HEAP_SIZE16_MAX)
-        span->req.size16[index] = (uint16_t)size;
-    else
-        span->req.size32[index] = (uint32_t)size;
-}
 
 void *heap_small_alloc_locked(struct ms_heap *heap, size_t size, ms_status *err)
 {
@@ -185,15 +190,21 @@ void *heap_small_alloc_locked(struct ms_heap *heap, size_t size, ms_status *err)
     }
     struct heap_span *span = heap->bins[cls];
     if (MS_UNLIKELY(!span)) {
-        span = span_create(heap, cls, err);
+        /* Blocks other threads gave back come first: they may refill the bin. */
+        if (atomic_load_explicit(&heap->remote_pending, memory_order_relaxed)) {
+            heap_collect_remote(heap);
+            span = heap->bins[cls];
+        }
+        if (!span)
+            span = span_create(heap, cls, err);
         if (!span)
             return NULL;
     }
     uint32_t w = span->cursor;
-    while (!span->freebits[w])          /* terminates: nfree > 0 for a span in a bin */
+    while (!heap_bits_get(&span->freebits[w]))  /* terminates: nfree > 0 for a span in a bin */
         w++;
-    uint64_t bits = span->freebits[w];
-    span->freebits[w] = bits & (bits - 1);
+    uint64_t bits = heap_bits_get(&span->freebits[w]);
+    heap_bits_put(&span->freebits[w], bits & (bits - 1));
     span->cursor = (uint16_t)w;
     uint32_t index = w * 64 + (uint32_t)__builtin_ctzll(bits);
     if (--span->nfree == 0)
@@ -205,55 +216,17 @@ void *heap_small_alloc_locked(struct ms_heap *heap, size_t size, ms_status *err)
     return (void *)block;
 }
 
-void heap_small_free_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index)
+void heap_small_span_full(struct ms_heap *heap, struct heap_span *span)
 {
-    uint32_t w = index / 64;
-    span->freebits[w] |= (uint64_t)1 << (index % 64);
-    if (w < span->cursor)
-        span->cursor = (uint16_t)w;
-    heap->in_use -= span->block_size;
-    if (++span->nfree == 1)
+    bin_remove(heap, span);
+}
+
+void heap_small_span_changed(struct ms_heap *heap, struct heap_span *span)
+{
+    if (span->nfree == 1)
         bin_push(heap, span);
     else if (span->nfree == span->nblocks && (span->next || span->prev))
         span_release(heap, span);
-}
-
-/* The span and index of the live block at exactly p in this heap, or NULL.
- * Reads only memory known to be mapped: the segment map first, then the
- * segment's own metadata. */
-struct heap_span *heap_small_resolve(struct ms_heap *heap, uintptr_t p, uint32_t *index)
-{
-    uintptr_t base = p & ~(HEAP_SEG_SIZE - 1);
-    if ((p & 15) || !heap_segmap_contains(base))
-        return NULL;
-    struct heap_segment *seg = (struct heap_segment *)base;
-    if (seg->heap != heap)
-        return NULL;
-    size_t slice = (p - base) >> HEAP_SLICE_SHIFT;
-    if (slice < HEAP_META_SLICES)
-        return NULL;
-    struct heap_span *rec = &seg->spans[slice - HEAP_META_SLICES];
-    struct heap_span *span = rec - rec->back;
-    if (!span->used)
-        return NULL;
-    uintptr_t off = p - span->start;
-    uint32_t i = (uint32_t)(((uint64_t)(off >> 4) * span->recip) >> 32);
-    if (i >= span->nblocks || (uintptr_t)i * span->block_size != off)
-        return NULL;                    /* interior pointer or past the last block */
-    if ((span->freebits[i / 64] >> (i % 64)) & 1)
-        return NULL;                    /* already free */
-    *index = i;
-    return span;
-}
-
-static unsigned popcount64(uint64_t v)
-{
-    /* No __builtin_popcountll: without -mpopcnt it calls libgcc, which the
-     * PE build does not link. */
-    unsigned n = 0;
-    for (; v; v &= v - 1)
-        n++;
-    return n;
 }
 
 bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span)
@@ -269,7 +242,9 @@ bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span)
             return false;
     uint32_t words = (span->nblocks + 63) / 64, nfree = 0;
     for (uint32_t w = 0; w < words; w++) {
-        uint64_t bits = span->freebits[w];
+        uint64_t bits = heap_bits_get(&span->freebits[w]);
+        if (heap_bits_get(&span->remote[w]))
+            return false;               /* the caller merges remote frees first */
         if (w == words - 1 && span->nblocks % 64 && (bits >> (span->nblocks % 64)))
             return false;               /* a free bit beyond the last block */
         if (w < span->cursor && bits)
@@ -288,4 +263,46 @@ bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span)
     if (nfree != span->nfree || (span->in_bin != 0) != (nfree != 0))
         return false;
     return true;
+}
+
+/* Merge the blocks other threads freed into the free bitmaps. Runs with the
+ * shard's allocation rights (owner inside a call, or heap_lock held). */
+void heap_collect_remote(struct ms_heap *heap)
+{
+    bool meta = heap_meta_lock(heap);
+    bool held = heap->meta_held;
+    heap->meta_held = true;             /* span_release below must not take it again */
+    struct heap_span *span = heap->remote_spans;
+    heap->remote_spans = NULL;
+    atomic_store_explicit(&heap->remote_pending, 0, memory_order_relaxed);
+    while (span) {
+        struct heap_span *next = span->remote_next;
+        span->remote_next = NULL;
+        atomic_store_explicit(&span->remote_listed, 0, memory_order_relaxed);
+        uint32_t words = (span->nblocks + 63) / 64, added = 0;
+        for (uint32_t w = 0; w < words; w++) {
+            uint64_t r = heap_bits_get(&span->remote[w]);
+            if (!r)
+                continue;
+            heap_bits_put(&span->remote[w], 0);
+            uint64_t free = heap_bits_get(&span->freebits[w]);
+            uint64_t add = r & ~free;   /* a block freed twice counts once */
+            heap_bits_put(&span->freebits[w], free | add);
+            added += popcount64(add);
+            if (add && w < span->cursor)
+                span->cursor = (uint16_t)w;
+        }
+        if (added) {
+            heap->in_use -= (size_t)added * span->block_size;
+            bool was_full = span->nfree == 0;
+            span->nfree += added;
+            if (was_full)
+                bin_push(heap, span);
+            if (span->nfree == span->nblocks && (span->next || span->prev))
+                span_release(heap, span);
+        }
+        span = next;
+    }
+    heap->meta_held = held;
+    heap_meta_unlock(heap, meta);
 }

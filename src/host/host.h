@@ -74,6 +74,15 @@ int host_unlock_pages(uintptr_t addr, size_t size);
 void host_futex_wait(volatile uint32_t *word, uint32_t expected);
 void host_futex_wake(volatile uint32_t *word, int count);
 void host_yield(void);
+/* Process-wide memory barrier (membarrier(2), private expedited): when it
+ * returns, every other thread of the process has passed a full memory
+ * barrier, so a fast path elsewhere may order its store->load pair with a
+ * compiler barrier only (asymmetric Dekker; used by the heap's thread-owned
+ * shards). host_membarrier_init registers the process once and says
+ * whether the kernel offers it; host_membarrier must not be called when it
+ * said no. Costs an IPI per CPU running this process: a rare-path tool. */
+bool host_membarrier_init(void);
+void host_membarrier(void);
 /* A value unique to the calling thread, read without a system call (the
  * Linux thread pointer; under Wine that is the host thread's, which Wine
  * leaves in place). For spreading threads over locks, not for identity
@@ -86,6 +95,41 @@ static inline uintptr_t host_thread_key(void)
 }
 int host_gettid(void);
 int host_getpid(void);
+
+/* One pointer of storage private to each thread, read with a single load:
+ * the heap keeps the calling thread's shard there. Natively a C11
+ * thread-local; in the PE DLL a TLS slot of the TEB, whose offset the DLL
+ * sets once at load (host_thread_slot_setup; 0: no slot, get returns NULL
+ * and set does nothing). A thread's slot starts out NULL. */
+#ifdef _WIN32
+extern uint32_t host_thread_slot_offset;
+static inline void host_thread_slot_setup(uint32_t teb_offset)
+{
+    host_thread_slot_offset = teb_offset;
+}
+static inline void *host_thread_slot_get(void)
+{
+    void *value = NULL;
+    if (host_thread_slot_offset)
+        __asm__("movq %%gs:(%1), %0" : "=r"(value) : "r"((uintptr_t)host_thread_slot_offset));
+    return value;
+}
+static inline void host_thread_slot_set(void *value)
+{
+    if (host_thread_slot_offset)
+        __asm__ volatile("movq %0, %%gs:(%1)" : : "r"(value), "r"((uintptr_t)host_thread_slot_offset) : "memory");
+}
+#else
+extern _Thread_local void *host_thread_slot_value;
+static inline void *host_thread_slot_get(void)
+{
+    return host_thread_slot_value;
+}
+static inline void host_thread_slot_set(void *value)
+{
+    host_thread_slot_value = value;
+}
+#endif
 
 /* --- files and system facts --------------------------------------------- */
 

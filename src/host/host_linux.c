@@ -27,6 +27,7 @@
 #define SYS_gettid      186
 #define SYS_futex       202
 #define SYS_clock_gettime 228
+#define SYS_membarrier  324
 
 #define L_MAP_SHARED     0x01
 #define L_MAP_PRIVATE    0x02
@@ -186,6 +187,29 @@ void host_yield(void)
 {
     sys3(SYS_sched_yield, 0, 0, 0);
 }
+
+#define L_MEMBARRIER_CMD_QUERY                      0
+#define L_MEMBARRIER_CMD_PRIVATE_EXPEDITED          8
+#define L_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED 16
+
+bool host_membarrier_init(void)
+{
+    int64_t cmds = sys3(SYS_membarrier, L_MEMBARRIER_CMD_QUERY, 0, 0);
+    if (cmds < 0 || !(cmds & L_MEMBARRIER_CMD_PRIVATE_EXPEDITED))
+        return false;
+    return sys3(SYS_membarrier, L_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+void host_membarrier(void)
+{
+    sys3(SYS_membarrier, L_MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+}
+
+#ifdef _WIN32
+uint32_t host_thread_slot_offset;
+#else
+_Thread_local void *host_thread_slot_value;
+#endif
 
 int host_gettid(void)
 {
