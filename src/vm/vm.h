@@ -141,6 +141,12 @@ void vm_get_counters(struct vm_counters *counters);
 /* Override the commit limit (tests; 0 = back to the host's). */
 void vm_set_commit_limit(uint64_t bytes);
 
+/* Host mapping budget (vm_maps.c): pretend vm.max_map_count is this
+ * (tests; 0 = the host's again), and the core's estimate of the process's
+ * mappings now. */
+void vm_set_map_limit(long max_map_count);
+long vm_map_estimate(void);
+
 /* Check every invariant of the map; returns a description of the first
  * broken one or NULL. For tests. */
 const char *vm_check_invariants(void);

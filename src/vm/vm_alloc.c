@@ -128,6 +128,13 @@ ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, u
     bool charged = alloc->type == VM_MEM_PRIVATE;
     if (fresh && charged && !vm_charge_commit(fresh))
         return MS_ERROR_COMMITMENT_LIMIT;
+    /* New mappings must leave the process room for Wine's own (vm_maps.c). */
+    long maps = vm_maps_delta(arena, p0, p1, byte);
+    if (!vm_maps_take(maps, VM_MAP_MARGIN_COMMIT)) {
+        if (fresh && charged)
+            vm_uncharge_commit(fresh);
+        return MS_ERROR_NOT_ENOUGH_MEMORY;
+    }
     /* Reserved runs get fresh zero pages; committed runs keep their contents
      * and only change protection. The page bytes change only once every host
      * call succeeded: a commit is all or nothing, as on Windows. */
@@ -152,6 +159,8 @@ ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, u
         }
         if (r < 0) {
             commit_rollback(arena, p0, p, byte);
+            vm_maps_note(-maps);
+            vm_maps_recount_soon();
             if (charged)
                 vm_uncharge_commit(fresh);
             return MS_ERROR_NOT_ENOUGH_MEMORY;
@@ -185,6 +194,7 @@ void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uint
             else
                 host_decommit(addr, len);
             vm_lock_bits_clear(arena, alloc, p, p + run);
+            vm_maps_note(vm_maps_delta(arena, p, p + run, state));
             dropped += run;
         } else {
             state = arena->pages[p];        /* reserved stays, stale stays stale */

@@ -97,6 +97,11 @@ struct vm_state {
     uint64_t arena_bytes;
     uint64_t commit_limit;      /* bytes; 0 = not yet read from the host */
     uint64_t views, view_bytes;
+    /* host mapping budget (vm_maps.c) */
+    long map_max;               /* vm.max_map_count; 0 = not read yet */
+    long map_estimate;          /* process mappings: last count + the core's changes since */
+    long map_next_count;        /* read the real count when the estimate reaches this */
+    uint64_t map_counted_ns;    /* when it was last read; 0 = never */
 };
 
 extern struct vm_state vm;
@@ -137,6 +142,20 @@ ms_status vm_reserve_locked(uintptr_t base, size_t size, size_t align, bool top_
 void vm_lock_bits_clear(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1);
 /* Decommit and forget a whole allocation (and its arena, if dedicated). */
 void vm_release_locked(struct vm_arena *arena, struct vm_allocation *alloc);
+
+/* vm_maps.c: the host mapping budget. Margins kept free below
+ * vm.max_map_count for the rest of the process (Wine's stacks, DLLs). */
+#define VM_MAP_MARGIN_PROTECT 1000
+#define VM_MAP_MARGIN_COMMIT  500
+/* Mappings the change of pages [p0, p1) to `byte` adds (< 0: removes). */
+long vm_maps_delta(const struct vm_arena *arena, size_t p0, size_t p1, uint8_t byte);
+/* Account a change of `delta` mappings about to be made; false (nothing
+ * accounted) if it would leave fewer than `margin` below the limit. */
+bool vm_maps_take(long delta, long margin);
+/* Account a change made that cannot be refused (decommit, undo). */
+void vm_maps_note(long delta);
+/* The host refused a change: read the real count before the next one. */
+void vm_maps_recount_soon(void);
 
 /* vm_commit.c */
 bool vm_charge_commit(uint64_t pages);

@@ -2,6 +2,7 @@
  * test_vm.c - the vm core against Windows' rules, natively.
  */
 #include <signal.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -344,6 +345,88 @@ static void test_lock(void)
     CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
 }
 
+/* Lines of /proc/self/maps: the process's mappings. */
+static long count_maps(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    long lines = 0;
+    int c;
+    if (!f)
+        return -1;
+    while ((c = fgetc(f)) != EOF)
+        lines += c == '\n';
+    fclose(f);
+    return lines;
+}
+
+/* The mapping budget with a small injected vm.max_map_count: protection
+ * changes stop 1000 mappings short of it, commits 500 short, with
+ * ERROR_NOT_ENOUGH_MEMORY and nothing changed; freeing gives room back. */
+static void test_map_budget(void)
+{
+    enum { NPAGES = 2000 };
+    uintptr_t a = 0, b = 0;
+    size_t size;
+    uint32_t old;
+    long now = count_maps();
+    CHECK(now > 0, "read /proc/self/maps: %ld lines", now);
+    long limit = now + 1000 + 300;      /* room for about 300 more mappings */
+    vm_set_map_limit(limit);
+    CHECK_EQ(vm_allocate(&a, NPAGES * 4096, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    long refused = 0, first = -1;
+    ms_status first_status = MS_OK;
+    for (long i = 1; i < NPAGES; i += 2) {
+        ms_status st = vm_protect(a + (uintptr_t)i * 4096, 4096, VM_PAGE_READONLY, &old);
+        if (st != MS_OK && !refused++) {
+            first = i;
+            first_status = st;
+        }
+    }
+    long after = count_maps();
+    printf("# budget: %ld mappings before, limit %ld, %ld after; %ld changes refused from page %ld\n", now, limit,
+           after, refused, first);
+    CHECK(refused > 0 && first > 0, "changes past the budget refused: %ld", refused);
+    CHECK_EQ(first_status, MS_ERROR_NOT_ENOUGH_MEMORY);
+    CHECK(after <= limit - 1000 + 16, "the process keeps 1000 mappings free: %ld of %ld", after, limit);
+    CHECK(after >= limit - 1000 - 64, "the budget is used: %ld of %ld", after, limit);
+    long estimate = vm_map_estimate();
+    CHECK(estimate >= after - 16 && estimate <= after + 16, "estimate %ld, real %ld", estimate, after);
+    /* A refused page: the map and the host still say read-write. */
+    struct vm_region_info info;
+    CHECK_EQ(vm_query(a + (uintptr_t)first * 4096, &info), MS_OK);
+    CHECK_EQ(info.protect, VM_PAGE_READWRITE);
+    CHECK(!faults((char *)a + first * 4096, 1), "a refused page is still writable");
+    CHECK(faults((char *)a + (first - 2) * 4096, 1), "the last page changed is read-only");
+    /* Turning a page back merges mappings: always allowed. */
+    CHECK_EQ(vm_protect(a + (uintptr_t)(first - 2) * 4096, 4096, VM_PAGE_READWRITE, &old), MS_OK);
+    CHECK_EQ(old, VM_PAGE_READONLY);
+    /* Commits still have the 500 between the two margins. */
+    CHECK_EQ(vm_allocate(&b, 65536, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    ((char *)b)[10] = 1;
+    size = 0;
+    CHECK_EQ(vm_free(&b, &size, VM_MEM_RELEASE), MS_OK);
+    /* ...but not past theirs. */
+    vm_set_map_limit(count_maps() + 500);
+    b = 0;
+    CHECK_EQ(vm_allocate(&b, 65536, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_OK);
+    CHECK_EQ(vm_allocate(&b, 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_ERROR_NOT_ENOUGH_MEMORY);
+    CHECK_EQ(vm_query(b, &info), MS_OK);
+    CHECK_EQ(info.state, VM_MEM_RESERVE);
+    size = 0;
+    CHECK_EQ(vm_free(&b, &size, VM_MEM_RELEASE), MS_OK);
+    size = 0;
+    CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
+    vm_set_map_limit(0);
+    long freed = count_maps();
+    CHECK(freed <= now + 16, "release gives the mappings back: %ld (before %ld)", freed, now);
+    uintptr_t c = 0;
+    CHECK_EQ(vm_allocate(&c, 4 * 4096, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    CHECK_EQ(vm_protect(c + 4096, 4096, VM_PAGE_READONLY, &old), MS_OK);
+    size = 0;
+    CHECK_EQ(vm_free(&c, &size, VM_MEM_RELEASE), MS_OK);
+    CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
+}
+
 int main(void)
 {
     CHECK_EQ(vm_init(0), MS_OK);
@@ -357,5 +440,6 @@ int main(void)
     test_decommit_past_end_and_guard();
     test_views();
     test_lock();
+    test_map_budget();
     return unit_done();
 }
