@@ -427,6 +427,56 @@ static void test_map_budget(void)
     CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UNDER_SANITIZER 1
+#else
+#define UNDER_SANITIZER 0
+#endif
+
+/* With the budget out of the way, the host's own limit: mprotect fails with
+ * ENOMEM, the call fails with ERROR_NOT_ENOUGH_MEMORY, the page keeps its
+ * protection in the map and on the host, and the process can go on. */
+static void test_host_refusal(void)
+{
+    enum { NPAGES = 140000 };   /* more than 65530 mappings' worth */
+    if (UNDER_SANITIZER) {
+        printf("# host mapping limit: not under a sanitizer (its runtime needs mappings too)\n");
+        return;
+    }
+    uintptr_t a = 0;
+    size_t size;
+    uint32_t old;
+    vm_set_map_limit(1L << 40);         /* no budget: let the host refuse */
+    CHECK_EQ(vm_allocate(&a, (size_t)NPAGES * 4096, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    long failed = -1;
+    ms_status st = MS_OK;
+    for (long i = 1; i < NPAGES && failed < 0; i += 2) {
+        st = vm_protect(a + (uintptr_t)i * 4096, 4096, VM_PAGE_READONLY, &old);
+        if (st != MS_OK)
+            failed = i;
+    }
+    long at_limit = count_maps();
+    printf("# host refused page %ld with %ld mappings\n", failed, at_limit);
+    CHECK(failed > 0, "the host refused a change: page %ld", failed);
+    CHECK_EQ(st, MS_ERROR_NOT_ENOUGH_MEMORY);
+    struct vm_region_info info;
+    CHECK_EQ(vm_query(a + (uintptr_t)failed * 4096, &info), MS_OK);
+    CHECK_EQ(info.protect, VM_PAGE_READWRITE);
+    /* Nothing from it on was changed: one read-write region to the end. */
+    CHECK_EQ(info.region_size, (size_t)(NPAGES - failed) * 4096);
+    CHECK(!faults((char *)a + failed * 4096, 1), "the refused page is still writable");
+    CHECK(faults((char *)a + (failed - 2) * 4096, 1), "the page before it is read-only");
+    CHECK_EQ(vm_protect(a + (uintptr_t)(failed + 2) * 4096, 4096, VM_PAGE_READONLY, &old), MS_ERROR_NOT_ENOUGH_MEMORY);
+    /* Merging is still possible, and gives room back. */
+    CHECK_EQ(vm_protect(a + (uintptr_t)(failed - 2) * 4096, 4096, VM_PAGE_READWRITE, &old), MS_OK);
+    CHECK_EQ(old, VM_PAGE_READONLY);
+    size = 0;
+    CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
+    vm_set_map_limit(0);
+    CHECK(count_maps() < 1000, "released: %ld mappings", count_maps());
+    CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
+}
+
 int main(void)
 {
     CHECK_EQ(vm_init(0), MS_OK);
@@ -441,5 +491,6 @@ int main(void)
     test_views();
     test_lock();
     test_map_budget();
+    test_host_refusal();
     return unit_done();
 }
