@@ -129,6 +129,10 @@ ms_status vm_sync_view(uintptr_t addr, size_t size);
 /* The highest address the core gives out + 1 (2 GiB for programs that are
  * not large-address aware). */
 uintptr_t vm_max_address(void);
+/* GetLargePageMinimum: the large-page size of x86-64, 2 MiB. (Allocations
+ * with MEM_LARGE_PAGES are refused: no Wine process holds
+ * SeLockMemoryPrivilege.) */
+size_t vm_large_page_minimum(void);
 /* PrefetchVirtualMemory of owned memory: a hint to the host. */
 ms_status vm_prefetch(uintptr_t addr, size_t size);
 

@@ -563,6 +563,24 @@ static void test_system_info(void)
        si.lpMaximumApplicationAddress);
 }
 
+/* GetLargePageMinimum: 2 MiB on x86-64, with or without the privilege to
+ * use large pages; without it (no Wine process has SeLockMemoryPrivilege)
+ * MEM_LARGE_PAGES fails. */
+static void test_large_pages(void)
+{
+    SIZE_T large;
+    void *p;
+    SetLastError(0xdeadbeef);
+    large = GetLargePageMinimum();
+    ok(large == 0x200000, "GetLargePageMinimum %#zx, expected 0x200000", (size_t)large);
+    ok(GetLastError() == 0xdeadbeef, "GetLargePageMinimum leaves the last error: %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    p = VirtualAlloc(NULL, large, MEM_RESERVE | MEM_COMMIT | MEM_LARGE_PAGES, PAGE_READWRITE);
+    /* Wine 8.0 answers ERROR_INVALID_PARAMETER. */
+    todo_wine CHECK_FAIL(p, ERROR_PRIVILEGE_NOT_HELD, "MEM_LARGE_PAGES without the privilege");
+    if (p) VirtualFree(p, 0, MEM_RELEASE);
+}
+
 int main(void)
 {
     harness_init();
@@ -579,5 +597,6 @@ int main(void)
     test_write_watch();
     test_ex_current_process();
     test_system_info();
+    test_large_pages();
     return harness_done();
 }
