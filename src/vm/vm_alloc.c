@@ -194,6 +194,7 @@ void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uint
             else
                 host_decommit(addr, len);
             vm_lock_bits_clear(arena, alloc, p, p + run);
+            vm_reset_bits_clear(arena, alloc, p, p + run);
             vm_maps_note(vm_maps_delta(arena, p, p + run, state));
             dropped += run;
         } else {
@@ -295,25 +296,6 @@ static ms_status check_request(uintptr_t addr, size_t size, uint32_t type, uint3
     return MS_OK;
 }
 
-static ms_status reset_locked(uintptr_t addr, size_t size, bool undo)
-{
-    uintptr_t start = ms_align_down(addr, MS_PAGE_SIZE), end = ms_align_up(addr + size, MS_PAGE_SIZE);
-    struct vm_arena *arena = vm_arena_find(start);
-    if (!arena)
-        return VM_NOT_OWNED;
-    struct vm_allocation *alloc = vm_allocation_at(arena, start);
-    if (!alloc || end > alloc->base + alloc->size)
-        return MS_ERROR_INVALID_ADDRESS;
-    for (size_t p = arena_page(arena, start); p < arena_page(arena, end); p++)
-        if (page_byte_state(arena->pages[p]) != PAGE_STATE_COMMITTED)
-            return MS_ERROR_INVALID_ADDRESS;
-    /* MEM_RESET_UNDO can only promise contents the host kept; MADV_FREE
-     * pages that were not reclaimed are kept, so undo succeeds. */
-    if (!undo)
-        host_discard(start, end - start);
-    return MS_OK;
-}
-
 ms_status vm_allocate(uintptr_t *addr_inout, size_t size, uint32_t type, uint32_t protect)
 {
     uintptr_t addr = *addr_inout;
@@ -323,7 +305,7 @@ ms_status vm_allocate(uintptr_t *addr_inout, size_t size, uint32_t type, uint32_
     vm_init(0);
     ms_mutex_lock(&vm.lock);
     if (type & (VM_MEM_RESET | VM_MEM_RESET_UNDO)) {
-        st = reset_locked(addr, size, type & VM_MEM_RESET_UNDO);
+        st = vm_reset_locked(addr, size, type & VM_MEM_RESET_UNDO);
         ms_mutex_unlock(&vm.lock);
         if (!st)
             *addr_inout = ms_align_down(addr, MS_PAGE_SIZE);

@@ -64,6 +64,7 @@ struct vm_allocation {
     uint32_t next_free;         /* free-list link (index+1) while unused */
     size_t committed_pages;
     size_t locked_pages;        /* VirtualLock'ed pages (vm_lock.c) */
+    size_t reset_pages;         /* pages with a reset bit (vm_reset.c) */
     void *owner;
 };
 
@@ -74,6 +75,7 @@ struct vm_arena {
     uint32_t *granules;         /* allocation index + 1, or 0; NULL if dedicated */
     uint32_t only_alloc;        /* dedicated: its allocation's index + 1 */
     uint8_t *locked;            /* VirtualLock: one bit per page */
+    uint8_t *reset;             /* MEM_RESET: one bit per page whose contents the host may discard */
     size_t free_hint;           /* every granule below it is taken */
     bool dedicated;             /* reserved for one allocation; goes with it */
     bool top_down;              /* serves MEM_TOP_DOWN requests (placed high) */
@@ -140,6 +142,10 @@ ms_status vm_reserve_locked(uintptr_t base, size_t size, size_t align, bool top_
 /* vm_lock.c: forget the lock bits of pages being decommitted (the host's
  * lock goes with the pages). */
 void vm_lock_bits_clear(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1);
+/* vm_reset.c: forget the reset bits of pages being decommitted. */
+void vm_reset_bits_clear(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1);
+/* MEM_RESET / MEM_RESET_UNDO of [addr, addr+size), vm.lock held. */
+ms_status vm_reset_locked(uintptr_t addr, size_t size, bool undo);
 /* Decommit and forget a whole allocation (and its arena, if dedicated). */
 void vm_release_locked(struct vm_arena *arena, struct vm_allocation *alloc);
 

@@ -477,6 +477,98 @@ static void test_host_refusal(void)
     CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
 }
 
+/* Is the page backed by memory or swap (pagemap bits 63, 62)? */
+static int page_resident(const void *p)
+{
+    FILE *f = fopen("/proc/self/pagemap", "rb");
+    uint64_t e = 0;
+    if (!f)
+        return -1;
+    fseek(f, (long)((uintptr_t)p / 4096 * 8), SEEK_SET);
+    size_t got = fread(&e, 8, 1, f);
+    fclose(f);
+    return got == 1 && (e >> 62) != 0;
+}
+
+/* The host takes a reset page back, as it would under memory pressure. */
+static void host_reclaims(char *page)
+{
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+    madvise(page, 4096, MADV_PAGEOUT);
+    if (page_resident(page) != 0)
+        madvise(page, 4096, MADV_DONTNEED);
+}
+
+/* MEM_RESET_UNDO succeeds only if every page reset with contents still has
+ * them; a page the host took back makes it fail, with nothing changed. */
+static void test_reset_undo(void)
+{
+    uintptr_t a = 0, at;
+    size_t size;
+    char *p;
+    CHECK_EQ(vm_allocate(&a, 5 * 4096, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    p = (char *)a;
+    memset(p, 0x11, 4096);
+    memset(p + 4096, 0x22, 4096);
+    /* page 2 never touched */
+    memset(p + 3 * 4096, 0x33, 4096);
+    at = a;
+    CHECK_EQ(vm_allocate(&at, 4 * 4096, VM_MEM_RESET, VM_PAGE_READWRITE), MS_OK);
+    host_reclaims(p + 4096);
+    CHECK(page_resident(p + 4096) == 0, "page 1 taken back by the host");
+
+    at = a;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET_UNDO, VM_PAGE_READWRITE), MS_OK);
+    CHECK(p[0] == 0x11 && p[4095] == 0x11, "page 0 intact");
+    at = a + 2 * 4096;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET_UNDO, VM_PAGE_READWRITE), MS_OK);
+    at = a;
+    CHECK_EQ(vm_allocate(&at, 4 * 4096, VM_MEM_RESET_UNDO, VM_PAGE_READWRITE), MS_ERROR_INVALID_ADDRESS);
+    CHECK(p[4096] == 0, "page 1 lost its contents");
+    at = a + 3 * 4096;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET_UNDO, VM_PAGE_READWRITE), MS_OK);
+    CHECK(p[3 * 4096] == 0x33, "page 3 intact");
+    /* Written again after the reset: the contents are the program's. */
+    p[4096] = 0x44;
+    at = a;
+    CHECK_EQ(vm_allocate(&at, 4 * 4096, VM_MEM_RESET_UNDO, VM_PAGE_READWRITE), MS_OK);
+    /* A read-only page is kept too, and stays read-only. */
+    uint32_t old;
+    CHECK_EQ(vm_protect(a, 4096, VM_PAGE_READONLY, &old), MS_OK);
+    at = a;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET, VM_PAGE_READONLY), MS_OK);
+    at = a;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET_UNDO, VM_PAGE_READONLY), MS_OK);
+    CHECK(p[0] == 0x11, "read-only page intact");
+    CHECK(faults(p, 1), "and still read-only");
+    /* Decommit forgets the reset: a recommitted page is fresh, undo has
+     * nothing to check. */
+    at = a + 4096;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET, VM_PAGE_READWRITE), MS_OK);
+    size = 4096;
+    at = a + 4096;
+    CHECK_EQ(vm_free(&at, &size, VM_MEM_DECOMMIT), MS_OK);
+    at = a + 4096;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    at = a;
+    CHECK_EQ(vm_allocate(&at, 5 * 4096, VM_MEM_RESET_UNDO, VM_PAGE_READWRITE), MS_OK);
+    /* Reserved pages are skipped; not past the allocation. */
+    size = 4096;
+    at = a + 4 * 4096;
+    CHECK_EQ(vm_free(&at, &size, VM_MEM_DECOMMIT), MS_OK);
+    at = a + 4 * 4096;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET, VM_PAGE_READWRITE), MS_OK);
+    at = a + 4 * 4096;      /* the allocation is 5 pages: the rest of the granule is free */
+    CHECK_EQ(vm_allocate(&at, 2 * 4096, VM_MEM_RESET, VM_PAGE_READWRITE), MS_ERROR_INVALID_ADDRESS);
+    at = a + 4 * 4096;
+    CHECK_EQ(vm_allocate(&at, 2 * 4096, VM_MEM_RESET_UNDO, VM_PAGE_READWRITE), MS_ERROR_INVALID_ADDRESS);
+    size = 0;
+    CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
+    CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
+}
+
 int main(void)
 {
     CHECK_EQ(vm_init(0), MS_OK);
@@ -490,6 +582,7 @@ int main(void)
     test_decommit_past_end_and_guard();
     test_views();
     test_lock();
+    test_reset_undo();
     test_map_budget();
     test_host_refusal();
     return unit_done();
