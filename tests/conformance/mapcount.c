@@ -13,8 +13,15 @@
  *    with ERROR_NOT_ENOUGH_MEMORY, the page keeps its protection (VirtualQuery
  *    and the host agree), and the process keeps working (heap, threads,
  *    VirtualAlloc, a clean exit);
- *  - Wine's builtin: the numbers are only reported (its NtProtectVirtualMemory
- *    ignores mprotect's ENOMEM: the call succeeds, the page is not protected).
+ *  - Wine's builtin (Wine 8.0): it goes up to the limit itself; there
+ *    mprotect's ENOMEM becomes ERROR_ACCESS_DENIED with the page unchanged
+ *    (checked), but the process may die next (a thread that exits needs a
+ *    mapping for libgcc_s), so the "still working" checks run on builtin
+ *    only with --everywhere (see README: it died in 2 of 3 runs).
+ * Why ERROR_NOT_ENOUGH_MEMORY: Windows reports kernel resources it cannot
+ * get for a memory operation as STATUS_NO_MEMORY / ERROR_NOT_ENOUGH_MEMORY;
+ * ERROR_COMMITMENT_LIMIT means the commit charge, which is not what runs
+ * out here, and the same refusal reaches ntdll callers as STATUS_NO_MEMORY.
  *
  * Reading the maps: Wine opens files in the wineserver, so Z:\proc\self\maps
  * is the wineserver's; the program asks Linux for its own pid (a raw getpid
