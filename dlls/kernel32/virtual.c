@@ -466,5 +466,7 @@ void WINAPI GetNativeSystemInfo(LPSYSTEM_INFO info)
 
 SIZE_T WINAPI GetLargePageMinimum(void)
 {
-    PASSTHROUGH_FIXME(SIZE_T(WINAPI *)(void), GetLargePageMinimum);
+    SIZE_T size = vm_large_page_minimum();
+    TRACE("-> %#Ix\n", size);
+    return size;
 }

@@ -61,6 +61,10 @@ int host_map_file(uintptr_t addr, size_t size, int prot, int fd, uint64_t offset
  * page holds a private copy (it was written: copy-on-write happened), 0 if
  * it still shows the file. Reads /proc/self/pagemap. */
 int host_pages_copied(uintptr_t addr, size_t count, uint8_t *out);
+/* For `count` pages from addr: out[i] = 1 if the page has a page frame in
+ * memory or in swap (its contents exist), 0 if it has none (never touched,
+ * or taken back by the host: it reads as zero). Reads /proc/self/pagemap. */
+int host_pages_resident(uintptr_t addr, size_t count, uint8_t *out);
 /* Ask the host to read the pages in ahead of use (PrefetchVirtualMemory). */
 int host_prefetch(uintptr_t addr, size_t size);
 /* Write dirty pages of a file mapping back to the file. */

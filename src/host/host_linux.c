@@ -126,7 +126,8 @@ int host_map_file(uintptr_t addr, size_t size, int prot, int fd, uint64_t offset
 #define PM_SWAPPED (1ull << 62)
 #define PM_FILE    (1ull << 61)
 
-int host_pages_copied(uintptr_t addr, size_t count, uint8_t *out)
+/* Read the pagemap entries of `count` pages from addr and classify each. */
+static int read_pagemap(uintptr_t addr, size_t count, uint8_t *out, bool copied)
 {
     int64_t fd = sys3(SYS_open, "/proc/self/pagemap", L_O_RDONLY | L_O_CLOEXEC, 0);
     if (fd < 0)
@@ -143,12 +144,23 @@ int host_pages_copied(uintptr_t addr, size_t count, uint8_t *out)
         }
         for (size_t i = 0; i < n; i++) {
             uint64_t e = entries[i];
-            out[done + i] = ((e & PM_PRESENT) && !(e & PM_FILE)) || (e & PM_SWAPPED);
+            out[done + i] = copied ? ((e & PM_PRESENT) && !(e & PM_FILE)) || (e & PM_SWAPPED)
+                                   : (e & (PM_PRESENT | PM_SWAPPED)) != 0;
         }
         done += n;
     }
     sys3(SYS_close, fd, 0, 0);
     return r;
+}
+
+int host_pages_copied(uintptr_t addr, size_t count, uint8_t *out)
+{
+    return read_pagemap(addr, count, out, true);
+}
+
+int host_pages_resident(uintptr_t addr, size_t count, uint8_t *out)
+{
+    return read_pagemap(addr, count, out, false);
 }
 
 #define L_MADV_WILLNEED 3

@@ -129,6 +129,10 @@ ms_status vm_sync_view(uintptr_t addr, size_t size);
 /* The highest address the core gives out + 1 (2 GiB for programs that are
  * not large-address aware). */
 uintptr_t vm_max_address(void);
+/* GetLargePageMinimum: the large-page size of x86-64, 2 MiB. (Allocations
+ * with MEM_LARGE_PAGES are refused: no Wine process holds
+ * SeLockMemoryPrivilege.) */
+size_t vm_large_page_minimum(void);
 /* PrefetchVirtualMemory of owned memory: a hint to the host. */
 ms_status vm_prefetch(uintptr_t addr, size_t size);
 
@@ -140,6 +144,12 @@ bool vm_owns(uintptr_t addr);
 void vm_get_counters(struct vm_counters *counters);
 /* Override the commit limit (tests; 0 = back to the host's). */
 void vm_set_commit_limit(uint64_t bytes);
+
+/* Host mapping budget (vm_maps.c): pretend vm.max_map_count is this
+ * (tests; 0 = the host's again), and the core's estimate of the process's
+ * mappings now. */
+void vm_set_map_limit(long max_map_count);
+long vm_map_estimate(void);
 
 /* Check every invariant of the map; returns a description of the first
  * broken one or NULL. For tests. */

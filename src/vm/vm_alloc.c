@@ -128,6 +128,13 @@ ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, u
     bool charged = alloc->type == VM_MEM_PRIVATE;
     if (fresh && charged && !vm_charge_commit(fresh))
         return MS_ERROR_COMMITMENT_LIMIT;
+    /* New mappings must leave the process room for Wine's own (vm_maps.c). */
+    long maps = vm_maps_delta(arena, p0, p1, byte);
+    if (!vm_maps_take(maps, VM_MAP_MARGIN_COMMIT)) {
+        if (fresh && charged)
+            vm_uncharge_commit(fresh);
+        return MS_ERROR_NOT_ENOUGH_MEMORY;
+    }
     /* Reserved runs get fresh zero pages; committed runs keep their contents
      * and only change protection. The page bytes change only once every host
      * call succeeded: a commit is all or nothing, as on Windows. */
@@ -152,6 +159,8 @@ ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, u
         }
         if (r < 0) {
             commit_rollback(arena, p0, p, byte);
+            vm_maps_note(-maps);
+            vm_maps_recount_soon();
             if (charged)
                 vm_uncharge_commit(fresh);
             return MS_ERROR_NOT_ENOUGH_MEMORY;
@@ -185,6 +194,8 @@ void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uint
             else
                 host_decommit(addr, len);
             vm_lock_bits_clear(arena, alloc, p, p + run);
+            vm_reset_bits_clear(arena, alloc, p, p + run);
+            vm_maps_note(vm_maps_delta(arena, p, p + run, state));
             dropped += run;
         } else {
             state = arena->pages[p];        /* reserved stays, stale stays stale */
@@ -285,25 +296,6 @@ static ms_status check_request(uintptr_t addr, size_t size, uint32_t type, uint3
     return MS_OK;
 }
 
-static ms_status reset_locked(uintptr_t addr, size_t size, bool undo)
-{
-    uintptr_t start = ms_align_down(addr, MS_PAGE_SIZE), end = ms_align_up(addr + size, MS_PAGE_SIZE);
-    struct vm_arena *arena = vm_arena_find(start);
-    if (!arena)
-        return VM_NOT_OWNED;
-    struct vm_allocation *alloc = vm_allocation_at(arena, start);
-    if (!alloc || end > alloc->base + alloc->size)
-        return MS_ERROR_INVALID_ADDRESS;
-    for (size_t p = arena_page(arena, start); p < arena_page(arena, end); p++)
-        if (page_byte_state(arena->pages[p]) != PAGE_STATE_COMMITTED)
-            return MS_ERROR_INVALID_ADDRESS;
-    /* MEM_RESET_UNDO can only promise contents the host kept; MADV_FREE
-     * pages that were not reclaimed are kept, so undo succeeds. */
-    if (!undo)
-        host_discard(start, end - start);
-    return MS_OK;
-}
-
 ms_status vm_allocate(uintptr_t *addr_inout, size_t size, uint32_t type, uint32_t protect)
 {
     uintptr_t addr = *addr_inout;
@@ -313,7 +305,7 @@ ms_status vm_allocate(uintptr_t *addr_inout, size_t size, uint32_t type, uint32_
     vm_init(0);
     ms_mutex_lock(&vm.lock);
     if (type & (VM_MEM_RESET | VM_MEM_RESET_UNDO)) {
-        st = reset_locked(addr, size, type & VM_MEM_RESET_UNDO);
+        st = vm_reset_locked(addr, size, type & VM_MEM_RESET_UNDO);
         ms_mutex_unlock(&vm.lock);
         if (!st)
             *addr_inout = ms_align_down(addr, MS_PAGE_SIZE);

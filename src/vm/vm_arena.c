@@ -17,7 +17,7 @@
 static size_t meta_size_for(size_t npages, size_t ngranules, bool dedicated)
 {
     size_t bytes = sizeof(struct vm_arena) + npages + 8 + (dedicated ? 0 : ngranules * sizeof(uint32_t)) +
-                   npages / 8 + 8;
+                   2 * (npages / 8 + 8);       /* locked and reset bits */
     return ms_align_up(bytes, MS_GRANULARITY);
 }
 
@@ -80,6 +80,7 @@ ms_status vm_arena_create(uintptr_t want, size_t size, bool top_down, bool dedic
     a->only_alloc = 0;
     uintptr_t after = a->granules ? (uintptr_t)(a->granules + ngranules) : (uintptr_t)(a->pages + npages);
     a->locked = (uint8_t *)ms_align_up(after, 8);
+    a->reset = (uint8_t *)ms_align_up((uintptr_t)(a->locked + npages / 8 + 1), 8);
     a->free_hint = 0;
     a->dedicated = dedicated;
     a->top_down = top_down;

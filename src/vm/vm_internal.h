@@ -64,6 +64,7 @@ struct vm_allocation {
     uint32_t next_free;         /* free-list link (index+1) while unused */
     size_t committed_pages;
     size_t locked_pages;        /* VirtualLock'ed pages (vm_lock.c) */
+    size_t reset_pages;         /* pages with a reset bit (vm_reset.c) */
     void *owner;
 };
 
@@ -74,6 +75,7 @@ struct vm_arena {
     uint32_t *granules;         /* allocation index + 1, or 0; NULL if dedicated */
     uint32_t only_alloc;        /* dedicated: its allocation's index + 1 */
     uint8_t *locked;            /* VirtualLock: one bit per page */
+    uint8_t *reset;             /* MEM_RESET: one bit per page whose contents the host may discard */
     size_t free_hint;           /* every granule below it is taken */
     bool dedicated;             /* reserved for one allocation; goes with it */
     bool top_down;              /* serves MEM_TOP_DOWN requests (placed high) */
@@ -97,6 +99,11 @@ struct vm_state {
     uint64_t arena_bytes;
     uint64_t commit_limit;      /* bytes; 0 = not yet read from the host */
     uint64_t views, view_bytes;
+    /* host mapping budget (vm_maps.c) */
+    long map_max;               /* vm.max_map_count; 0 = not read yet */
+    long map_estimate;          /* process mappings: last count + the core's changes since */
+    long map_next_count;        /* read the real count when the estimate reaches this */
+    uint64_t map_counted_ns;    /* when it was last read; 0 = never */
 };
 
 extern struct vm_state vm;
@@ -135,8 +142,26 @@ ms_status vm_reserve_locked(uintptr_t base, size_t size, size_t align, bool top_
 /* vm_lock.c: forget the lock bits of pages being decommitted (the host's
  * lock goes with the pages). */
 void vm_lock_bits_clear(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1);
+/* vm_reset.c: forget the reset bits of pages being decommitted. */
+void vm_reset_bits_clear(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1);
+/* MEM_RESET / MEM_RESET_UNDO of [addr, addr+size), vm.lock held. */
+ms_status vm_reset_locked(uintptr_t addr, size_t size, bool undo);
 /* Decommit and forget a whole allocation (and its arena, if dedicated). */
 void vm_release_locked(struct vm_arena *arena, struct vm_allocation *alloc);
+
+/* vm_maps.c: the host mapping budget. Margins kept free below
+ * vm.max_map_count for the rest of the process (Wine's stacks, DLLs). */
+#define VM_MAP_MARGIN_PROTECT 1000
+#define VM_MAP_MARGIN_COMMIT  500
+/* Mappings the change of pages [p0, p1) to `byte` adds (< 0: removes). */
+long vm_maps_delta(const struct vm_arena *arena, size_t p0, size_t p1, uint8_t byte);
+/* Account a change of `delta` mappings about to be made; false (nothing
+ * accounted) if it would leave fewer than `margin` below the limit. */
+bool vm_maps_take(long delta, long margin);
+/* Account a change made that cannot be refused (decommit, undo). */
+void vm_maps_note(long delta);
+/* The host refused a change: read the real count before the next one. */
+void vm_maps_recount_soon(void);
 
 /* vm_commit.c */
 bool vm_charge_commit(uint64_t pages);

@@ -45,8 +45,25 @@ ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *ol
     uint8_t byte = page_byte_make(PAGE_STATE_COMMITTED, protect);
     uint32_t old = page_byte_protect(arena->pages[p0]);
     if (vm_pages_run(arena->pages, p0, p1) != p1 - p0 || arena->pages[p0] != byte) {
+        /* Splitting the host's mappings further must leave the process
+         * room for Wine's own (vm_maps.c). */
+        long delta = vm_maps_delta(arena, p0, p1, byte);
+        if (!vm_maps_take(delta, VM_MAP_MARGIN_PROTECT)) {
+            st = MS_ERROR_NOT_ENOUGH_MEMORY;
+            goto out;
+        }
         if (host_protect(start, end - start, page_host_prot(byte)) < 0) {
-            /* The host ran out of mappings (vm.max_map_count) or memory. */
+            /* The host ran out of mappings (vm.max_map_count) or memory,
+             * possibly after changing part of the range: put every run
+             * back as the map has it. */
+            for (size_t p = p0; p < p1;) {
+                size_t run = vm_pages_run(arena->pages, p, p1);
+                host_protect_undo(arena->base + (p << MS_PAGE_SHIFT), run << MS_PAGE_SHIFT,
+                                  page_host_prot(arena->pages[p]));
+                p += run;
+            }
+            vm_maps_note(-delta);
+            vm_maps_recount_soon();
             st = MS_ERROR_NOT_ENOUGH_MEMORY;
             goto out;
         }
@@ -72,7 +89,9 @@ bool vm_guard_page_hit(uintptr_t addr)
         if (page_byte_state(*byte) == PAGE_STATE_COMMITTED && (*byte & PAGE_BYTE_GUARD)) {
             uint8_t cleared = (uint8_t)(*byte & ~PAGE_BYTE_GUARD);
             /* Windows clears the guard before reporting it: the retry succeeds. */
+            long delta = vm_maps_delta(arena, arena_page(arena, page), arena_page(arena, page) + 1, cleared);
             if (host_protect(page, MS_PAGE_SIZE, page_host_prot(cleared)) == 0) {
+                vm_maps_note(delta);
                 *byte = cleared;
                 hit = true;
             }

@@ -208,6 +208,13 @@ uintptr_t vm_max_address(void)
     return vm.initialised ? vm.max_address : MS_USER_SPACE_LIMIT + 1;
 }
 
+size_t vm_large_page_minimum(void)
+{
+    /* What 64-bit Windows reports on x86-64 (the processor's large page,
+     * whether or not the caller could get any), and what Wine returns. */
+    return (size_t)2 << 20;
+}
+
 ms_status vm_prefetch(uintptr_t addr, size_t size)
 {
     if (!vm_owns(addr))

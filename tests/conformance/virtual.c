@@ -563,6 +563,105 @@ static void test_system_info(void)
        si.lpMaximumApplicationAddress);
 }
 
+/* MEM_RESET and MEM_RESET_UNDO (Windows 8+): the cases Windows documents
+ * and Wine's tests record from Windows. Without memory pressure the host
+ * keeps reset pages, so an undo finds their contents intact. */
+static void test_reset(void)
+{
+    char *a, *r;
+    DWORD old;
+    static const DWORD bad_types[] = {
+        MEM_RESET | MEM_COMMIT, MEM_RESET | MEM_RESERVE, MEM_RESET_UNDO | MEM_COMMIT,
+        MEM_RESET_UNDO | MEM_RESERVE, MEM_RESET | MEM_RESET_UNDO, MEM_RESET | MEM_TOP_DOWN,
+    };
+
+    a = VirtualAlloc(NULL, GRAN, MEM_RESERVE, PAGE_NOACCESS);
+    ok(a != NULL, "reserve: error %lu", GetLastError());
+    if (!a) return;
+    ok(VirtualAlloc(a, 3 * PAGE, MEM_COMMIT, PAGE_READWRITE) == a, "commit: error %lu", GetLastError());
+    memset(a, 0x55, 3 * PAGE);
+
+    /* MEM_RESET ignores the protection given: the pages stay as they were. */
+    r = VirtualAlloc(a, PAGE, MEM_RESET, PAGE_NOACCESS);
+    ok(r == a, "MEM_RESET of a committed page: %p, error %lu", r, GetLastError());
+    ok(*(DWORD *)a == 0x55555555 || *(DWORD *)a == 0, "contents kept or zero: %#lx", *(DWORD *)a);
+    CHECK_MBI(a, a, a, PAGE_NOACCESS, 3 * PAGE, MEM_COMMIT, PAGE_READWRITE, MEM_PRIVATE);
+
+    /* Reserved pages of the allocation are fine, and stay reserved. */
+    r = VirtualAlloc(a + 3 * PAGE, PAGE, MEM_RESET, PAGE_NOACCESS);
+    ok(r == a + 3 * PAGE, "MEM_RESET of a reserved page: %p, error %lu", r, GetLastError());
+    CHECK_MBI(a + 3 * PAGE, a + 3 * PAGE, a, PAGE_NOACCESS, GRAN - 3 * PAGE, MEM_RESERVE, 0, MEM_PRIVATE);
+    r = VirtualAlloc(a, GRAN, MEM_RESET, PAGE_READWRITE);
+    ok(r == a, "MEM_RESET of committed and reserved pages: %p, error %lu", r, GetLastError());
+
+    /* Not past the allocation. */
+    SetLastError(0xdeadbeef);
+    r = VirtualAlloc(a + GRAN - PAGE, 2 * PAGE, MEM_RESET, PAGE_NOACCESS);
+    CHECK_FAIL(r, ERROR_INVALID_ADDRESS, "MEM_RESET past the allocation's end");
+
+    /* Neither flag goes with any other. */
+    for (size_t i = 0; i < ARRAYSIZE(bad_types); i++)
+    {
+        SetLastError(0xdeadbeef);
+        r = VirtualAlloc(a, PAGE, bad_types[i], PAGE_READWRITE);
+        /* Wine 8.0 takes MEM_RESET with MEM_COMMIT or MEM_TOP_DOWN, and
+         * answers ERROR_INVALID_ADDRESS to MEM_RESET|MEM_RESERVE. */
+        todo_wine
+        {
+            ok(!r, "type %#lx should fail", bad_types[i]);
+            ok(GetLastError() == ERROR_INVALID_PARAMETER, "type %#lx: error %lu, expected 87", bad_types[i],
+               GetLastError());
+        }
+    }
+
+    /* MEM_RESET then MEM_RESET_UNDO: the contents are there. */
+    memset(a + PAGE, 0x66, PAGE);
+    ok(VirtualAlloc(a + PAGE, PAGE, MEM_RESET, PAGE_READWRITE) == a + PAGE, "MEM_RESET: error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    r = VirtualAlloc(a + PAGE, PAGE, MEM_RESET_UNDO, PAGE_READWRITE);
+    /* Wine 8.0 does not know MEM_RESET_UNDO, and its MEM_RESET drops the
+     * contents at once. */
+    todo_wine ok(r == a + PAGE, "MEM_RESET_UNDO: %p, error %lu", r, GetLastError());
+    todo_wine ok((unsigned char)a[PAGE] == 0x66 && (unsigned char)a[2 * PAGE - 1] == 0x66, "contents intact after undo");
+    CHECK_MBI(a + PAGE, a + PAGE, a, PAGE_NOACCESS, 2 * PAGE, MEM_COMMIT, PAGE_READWRITE, MEM_PRIVATE);
+
+    /* The same on a read-only page: the protection stays. */
+    memset(a + 2 * PAGE, 0x77, PAGE);
+    ok(VirtualProtect(a + 2 * PAGE, PAGE, PAGE_READONLY, &old), "VirtualProtect: error %lu", GetLastError());
+    ok(VirtualAlloc(a + 2 * PAGE, PAGE, MEM_RESET, PAGE_READONLY) == a + 2 * PAGE, "MEM_RESET read-only: error %lu",
+       GetLastError());
+    r = VirtualAlloc(a + 2 * PAGE, PAGE, MEM_RESET_UNDO, PAGE_READONLY);
+    todo_wine ok(r == a + 2 * PAGE, "MEM_RESET_UNDO read-only: %p, error %lu", r, GetLastError());
+    todo_wine ok((unsigned char)a[2 * PAGE] == 0x77, "read-only contents intact after undo");
+    CHECK_MBI(a + 2 * PAGE, a + 2 * PAGE, a, PAGE_NOACCESS, PAGE, MEM_COMMIT, PAGE_READONLY, MEM_PRIVATE);
+    ok(probe_write(a + 2 * PAGE, 1), "still read-only on the host");
+
+    /* Undo past the allocation fails like MEM_RESET. */
+    SetLastError(0xdeadbeef);
+    r = VirtualAlloc(a + GRAN - PAGE, 2 * PAGE, MEM_RESET_UNDO, PAGE_READWRITE);
+    todo_wine CHECK_FAIL(r, ERROR_INVALID_ADDRESS, "MEM_RESET_UNDO past the allocation's end");
+
+    ok(VirtualFree(a, 0, MEM_RELEASE), "release: error %lu", GetLastError());
+}
+
+/* GetLargePageMinimum: 2 MiB on x86-64, with or without the privilege to
+ * use large pages; without it (no Wine process has SeLockMemoryPrivilege)
+ * MEM_LARGE_PAGES fails. */
+static void test_large_pages(void)
+{
+    SIZE_T large;
+    void *p;
+    SetLastError(0xdeadbeef);
+    large = GetLargePageMinimum();
+    ok(large == 0x200000, "GetLargePageMinimum %#zx, expected 0x200000", (size_t)large);
+    ok(GetLastError() == 0xdeadbeef, "GetLargePageMinimum leaves the last error: %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    p = VirtualAlloc(NULL, large, MEM_RESERVE | MEM_COMMIT | MEM_LARGE_PAGES, PAGE_READWRITE);
+    /* Wine 8.0 answers ERROR_INVALID_PARAMETER. */
+    todo_wine CHECK_FAIL(p, ERROR_PRIVILEGE_NOT_HELD, "MEM_LARGE_PAGES without the privilege");
+    if (p) VirtualFree(p, 0, MEM_RELEASE);
+}
+
 int main(void)
 {
     harness_init();
@@ -579,5 +678,9 @@ int main(void)
     test_write_watch();
     test_ex_current_process();
     test_system_info();
+#if defined(__x86_64__)
+    test_reset();
+#endif
+    test_large_pages();
     return harness_done();
 }

@@ -2,6 +2,7 @@
  * test_vm.c - the vm core against Windows' rules, natively.
  */
 #include <signal.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -344,6 +345,230 @@ static void test_lock(void)
     CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
 }
 
+/* Lines of /proc/self/maps: the process's mappings. */
+static long count_maps(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    long lines = 0;
+    int c;
+    if (!f)
+        return -1;
+    while ((c = fgetc(f)) != EOF)
+        lines += c == '\n';
+    fclose(f);
+    return lines;
+}
+
+/* The mapping budget with a small injected vm.max_map_count: protection
+ * changes stop 1000 mappings short of it, commits 500 short, with
+ * ERROR_NOT_ENOUGH_MEMORY and nothing changed; freeing gives room back. */
+static void test_map_budget(void)
+{
+    enum { NPAGES = 2000 };
+    uintptr_t a = 0, b = 0;
+    size_t size;
+    uint32_t old;
+    long now = count_maps();
+    CHECK(now > 0, "read /proc/self/maps: %ld lines", now);
+    long limit = now + 1000 + 300;      /* room for about 300 more mappings */
+    vm_set_map_limit(limit);
+    CHECK_EQ(vm_allocate(&a, NPAGES * 4096, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    long refused = 0, first = -1;
+    ms_status first_status = MS_OK;
+    for (long i = 1; i < NPAGES; i += 2) {
+        ms_status st = vm_protect(a + (uintptr_t)i * 4096, 4096, VM_PAGE_READONLY, &old);
+        if (st != MS_OK && !refused++) {
+            first = i;
+            first_status = st;
+        }
+    }
+    long after = count_maps();
+    printf("# budget: %ld mappings before, limit %ld, %ld after; %ld changes refused from page %ld\n", now, limit,
+           after, refused, first);
+    CHECK(refused > 0 && first > 0, "changes past the budget refused: %ld", refused);
+    CHECK_EQ(first_status, MS_ERROR_NOT_ENOUGH_MEMORY);
+    CHECK(after <= limit - 1000 + 16, "the process keeps 1000 mappings free: %ld of %ld", after, limit);
+    CHECK(after >= limit - 1000 - 64, "the budget is used: %ld of %ld", after, limit);
+    long estimate = vm_map_estimate();
+    CHECK(estimate >= after - 16 && estimate <= after + 16, "estimate %ld, real %ld", estimate, after);
+    /* A refused page: the map and the host still say read-write. */
+    struct vm_region_info info;
+    CHECK_EQ(vm_query(a + (uintptr_t)first * 4096, &info), MS_OK);
+    CHECK_EQ(info.protect, VM_PAGE_READWRITE);
+    CHECK(!faults((char *)a + first * 4096, 1), "a refused page is still writable");
+    CHECK(faults((char *)a + (first - 2) * 4096, 1), "the last page changed is read-only");
+    /* Turning a page back merges mappings: always allowed. */
+    CHECK_EQ(vm_protect(a + (uintptr_t)(first - 2) * 4096, 4096, VM_PAGE_READWRITE, &old), MS_OK);
+    CHECK_EQ(old, VM_PAGE_READONLY);
+    /* Commits still have the 500 between the two margins. */
+    CHECK_EQ(vm_allocate(&b, 65536, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    ((char *)b)[10] = 1;
+    size = 0;
+    CHECK_EQ(vm_free(&b, &size, VM_MEM_RELEASE), MS_OK);
+    /* ...but not past theirs. */
+    vm_set_map_limit(count_maps() + 500);
+    b = 0;
+    CHECK_EQ(vm_allocate(&b, 65536, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_OK);
+    CHECK_EQ(vm_allocate(&b, 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_ERROR_NOT_ENOUGH_MEMORY);
+    CHECK_EQ(vm_query(b, &info), MS_OK);
+    CHECK_EQ(info.state, VM_MEM_RESERVE);
+    size = 0;
+    CHECK_EQ(vm_free(&b, &size, VM_MEM_RELEASE), MS_OK);
+    size = 0;
+    CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
+    vm_set_map_limit(0);
+    long freed = count_maps();
+    CHECK(freed <= now + 16, "release gives the mappings back: %ld (before %ld)", freed, now);
+    uintptr_t c = 0;
+    CHECK_EQ(vm_allocate(&c, 4 * 4096, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    CHECK_EQ(vm_protect(c + 4096, 4096, VM_PAGE_READONLY, &old), MS_OK);
+    size = 0;
+    CHECK_EQ(vm_free(&c, &size, VM_MEM_RELEASE), MS_OK);
+    CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UNDER_SANITIZER 1
+#else
+#define UNDER_SANITIZER 0
+#endif
+
+/* With the budget out of the way, the host's own limit: mprotect fails with
+ * ENOMEM, the call fails with ERROR_NOT_ENOUGH_MEMORY, the page keeps its
+ * protection in the map and on the host, and the process can go on. */
+static void test_host_refusal(void)
+{
+    enum { NPAGES = 140000 };   /* more than 65530 mappings' worth */
+    if (UNDER_SANITIZER) {
+        printf("# host mapping limit: not under a sanitizer (its runtime needs mappings too)\n");
+        return;
+    }
+    uintptr_t a = 0;
+    size_t size;
+    uint32_t old;
+    vm_set_map_limit(1L << 40);         /* no budget: let the host refuse */
+    CHECK_EQ(vm_allocate(&a, (size_t)NPAGES * 4096, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    long failed = -1;
+    ms_status st = MS_OK;
+    for (long i = 1; i < NPAGES && failed < 0; i += 2) {
+        st = vm_protect(a + (uintptr_t)i * 4096, 4096, VM_PAGE_READONLY, &old);
+        if (st != MS_OK)
+            failed = i;
+    }
+    long at_limit = count_maps();
+    printf("# host refused page %ld with %ld mappings\n", failed, at_limit);
+    CHECK(failed > 0, "the host refused a change: page %ld", failed);
+    CHECK_EQ(st, MS_ERROR_NOT_ENOUGH_MEMORY);
+    struct vm_region_info info;
+    CHECK_EQ(vm_query(a + (uintptr_t)failed * 4096, &info), MS_OK);
+    CHECK_EQ(info.protect, VM_PAGE_READWRITE);
+    /* Nothing from it on was changed: one read-write region to the end. */
+    CHECK_EQ(info.region_size, (size_t)(NPAGES - failed) * 4096);
+    CHECK(!faults((char *)a + failed * 4096, 1), "the refused page is still writable");
+    CHECK(faults((char *)a + (failed - 2) * 4096, 1), "the page before it is read-only");
+    CHECK_EQ(vm_protect(a + (uintptr_t)(failed + 2) * 4096, 4096, VM_PAGE_READONLY, &old), MS_ERROR_NOT_ENOUGH_MEMORY);
+    /* Merging is still possible, and gives room back. */
+    CHECK_EQ(vm_protect(a + (uintptr_t)(failed - 2) * 4096, 4096, VM_PAGE_READWRITE, &old), MS_OK);
+    CHECK_EQ(old, VM_PAGE_READONLY);
+    size = 0;
+    CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
+    vm_set_map_limit(0);
+    CHECK(count_maps() < 1000, "released: %ld mappings", count_maps());
+    CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
+}
+
+/* Is the page backed by memory or swap (pagemap bits 63, 62)? */
+static int page_resident(const void *p)
+{
+    FILE *f = fopen("/proc/self/pagemap", "rb");
+    uint64_t e = 0;
+    if (!f)
+        return -1;
+    fseek(f, (long)((uintptr_t)p / 4096 * 8), SEEK_SET);
+    size_t got = fread(&e, 8, 1, f);
+    fclose(f);
+    return got == 1 && (e >> 62) != 0;
+}
+
+/* The host takes a reset page back, as it would under memory pressure. */
+static void host_reclaims(char *page)
+{
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+    madvise(page, 4096, MADV_PAGEOUT);
+    if (page_resident(page) != 0)
+        madvise(page, 4096, MADV_DONTNEED);
+}
+
+/* MEM_RESET_UNDO succeeds only if every page reset with contents still has
+ * them; a page the host took back makes it fail, with nothing changed. */
+static void test_reset_undo(void)
+{
+    uintptr_t a = 0, at;
+    size_t size;
+    char *p;
+    CHECK_EQ(vm_allocate(&a, 5 * 4096, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    p = (char *)a;
+    memset(p, 0x11, 4096);
+    memset(p + 4096, 0x22, 4096);
+    /* page 2 never touched */
+    memset(p + 3 * 4096, 0x33, 4096);
+    at = a;
+    CHECK_EQ(vm_allocate(&at, 4 * 4096, VM_MEM_RESET, VM_PAGE_READWRITE), MS_OK);
+    host_reclaims(p + 4096);
+    CHECK(page_resident(p + 4096) == 0, "page 1 taken back by the host");
+
+    at = a;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET_UNDO, VM_PAGE_READWRITE), MS_OK);
+    CHECK(p[0] == 0x11 && p[4095] == 0x11, "page 0 intact");
+    at = a + 2 * 4096;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET_UNDO, VM_PAGE_READWRITE), MS_OK);
+    at = a;
+    CHECK_EQ(vm_allocate(&at, 4 * 4096, VM_MEM_RESET_UNDO, VM_PAGE_READWRITE), MS_ERROR_INVALID_ADDRESS);
+    CHECK(p[4096] == 0, "page 1 lost its contents");
+    at = a + 3 * 4096;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET_UNDO, VM_PAGE_READWRITE), MS_OK);
+    CHECK(p[3 * 4096] == 0x33, "page 3 intact");
+    /* Written again after the reset: the contents are the program's. */
+    p[4096] = 0x44;
+    at = a;
+    CHECK_EQ(vm_allocate(&at, 4 * 4096, VM_MEM_RESET_UNDO, VM_PAGE_READWRITE), MS_OK);
+    /* A read-only page is kept too, and stays read-only. */
+    uint32_t old;
+    CHECK_EQ(vm_protect(a, 4096, VM_PAGE_READONLY, &old), MS_OK);
+    at = a;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET, VM_PAGE_READONLY), MS_OK);
+    at = a;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET_UNDO, VM_PAGE_READONLY), MS_OK);
+    CHECK(p[0] == 0x11, "read-only page intact");
+    CHECK(faults(p, 1), "and still read-only");
+    /* Decommit forgets the reset: a recommitted page is fresh, undo has
+     * nothing to check. */
+    at = a + 4096;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET, VM_PAGE_READWRITE), MS_OK);
+    size = 4096;
+    at = a + 4096;
+    CHECK_EQ(vm_free(&at, &size, VM_MEM_DECOMMIT), MS_OK);
+    at = a + 4096;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    at = a;
+    CHECK_EQ(vm_allocate(&at, 5 * 4096, VM_MEM_RESET_UNDO, VM_PAGE_READWRITE), MS_OK);
+    /* Reserved pages are skipped; not past the allocation. */
+    size = 4096;
+    at = a + 4 * 4096;
+    CHECK_EQ(vm_free(&at, &size, VM_MEM_DECOMMIT), MS_OK);
+    at = a + 4 * 4096;
+    CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET, VM_PAGE_READWRITE), MS_OK);
+    at = a + 4 * 4096;      /* the allocation is 5 pages: the rest of the granule is free */
+    CHECK_EQ(vm_allocate(&at, 2 * 4096, VM_MEM_RESET, VM_PAGE_READWRITE), MS_ERROR_INVALID_ADDRESS);
+    at = a + 4 * 4096;
+    CHECK_EQ(vm_allocate(&at, 2 * 4096, VM_MEM_RESET_UNDO, VM_PAGE_READWRITE), MS_ERROR_INVALID_ADDRESS);
+    size = 0;
+    CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
+    CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
+}
+
 int main(void)
 {
     CHECK_EQ(vm_init(0), MS_OK);
@@ -357,5 +582,8 @@ int main(void)
     test_decommit_past_end_and_guard();
     test_views();
     test_lock();
+    test_reset_undo();
+    test_map_budget();
+    test_host_refusal();
     return unit_done();
 }
