@@ -15,6 +15,7 @@
  * region and wastes no more than half of it; otherwise it moves.
  */
 #include "heap_internal.h"
+#include "heap_debug.h"
 
 static void *alloc_locked(struct ms_heap *heap, size_t size, size_t headroom, ms_status *err)
 {
@@ -25,6 +26,8 @@ static void *alloc_locked(struct ms_heap *heap, size_t size, size_t headroom, ms
 
 void *heap_alloc(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *err)
 {
+    if (MS_UNLIKELY(heap_debug_mode) && !(flags & HEAP_DEBUG_INTERNAL))
+        return heap_debug_alloc(heap, flags, size, err);
     ms_status dummy;
     if (!err)
         err = &dummy;
@@ -47,6 +50,8 @@ ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block)
 {
     if (!block)
         return MS_OK;
+    if (MS_UNLIKELY(heap_debug_mode) && !(flags & HEAP_DEBUG_INTERNAL))
+        return heap_debug_free(heap, flags, block);
     heap = heap_shard_of_block(heap, block);
     ms_status st = MS_OK;
     bool locked = heap_lock(heap, flags);
@@ -85,6 +90,8 @@ static void *move_locked(struct ms_heap *heap, void *block, size_t old, size_t s
 
 void *heap_realloc(struct ms_heap *heap, uint32_t flags, void *block, size_t size, ms_status *err)
 {
+    if (MS_UNLIKELY(heap_debug_mode) && !(flags & HEAP_DEBUG_INTERNAL))
+        return heap_debug_realloc(heap, flags, block, size, err);
     ms_status dummy;
     if (!err)
         err = &dummy;

@@ -12,6 +12,7 @@
  * reads the owner of any segment from its header instead.
  */
 #include "heap_internal.h"
+#include "heap_debug.h"
 
 #define HEAP_CREATE_FLAGS (MS_HEAP_NO_SERIALIZE | MS_HEAP_GENERATE_EXCEPTIONS | MS_HEAP_CREATE_ENABLE_EXECUTE)
 
@@ -247,6 +248,8 @@ ms_status heap_destroy(struct ms_heap *heap)
     /* The process heap stays, as on Windows (HeapDestroy fails for it). */
     if (heap == atomic_load_explicit(&process_heap, memory_order_acquire))
         return MS_ERROR_INVALID_HANDLE;
+    if (MS_UNLIKELY(heap_debug_mode))
+        heap_debug_forget_heap(heap);
     if (heap->listed)
         heap_list_remove(heap);
     heap->magic = 0;
