@@ -407,6 +407,18 @@ void *heap_debug_realloc(struct ms_heap *heap, uint32_t flags, void *block, size
                 *err = MS_ERROR_NOT_ENOUGH_MEMORY;
                 return NULL;
             }
+            /* Same 16-byte span: the block stays where it is; only its
+             * size and the slack pattern change. */
+            ms_mutex_lock(&table_lock);
+            rec = find_locked(p, region);
+            if (rec && !rec->freed) {
+                if ((flags & MS_HEAP_ZERO_MEMORY) && size > rec->size)
+                    memset((char *)block + rec->size, 0, size - rec->size);
+                rec->size = size;
+                memset((char *)block + size, HEAP_DEBUG_FILL_TAIL, data_start(rec) + data_size(rec) - (p + size));
+            }
+            ms_mutex_unlock(&table_lock);
+            return block;
         }
         void *fresh = page_alloc(heap, flags & ~MS_HEAP_ZERO_MEMORY, size, frames, err);
         if (!fresh)

@@ -79,7 +79,8 @@ struct heap_debug_callbacks {
     void (*problem)(enum heap_debug_problem problem, const struct heap_debug_record *record);
 };
 
-/* Turn the modes on (once, before the program runs); `keep_freed` is how
+/* Turn the modes on (once, before the program runs; unit tests switch
+ * between phases with no debug block outstanding); `keep_freed` is how
  * many freed page-heap blocks stay inaccessible (0: a default). */
 ms_status heap_debug_enable(unsigned mode, const struct heap_debug_callbacks *callbacks, unsigned keep_freed);
 
