@@ -392,6 +392,10 @@ void memshim_debug_heap_init(HINSTANCE self)
         mode |= HEAP_DEBUG_FILL;
     if (!mode)
         return;
+#ifdef MEMSHIM_NO_HOOKS
+    ERR("this memshim was built with -Dhooks=false: no leak report, page heap or fill patterns\n");
+    return;
+#endif
     BYTE *base = (BYTE *)self;
     IMAGE_NT_HEADERS *nt = (IMAGE_NT_HEADERS *)(base + ((IMAGE_DOS_HEADER *)base)->e_lfanew);
     self_base = (uintptr_t)base;

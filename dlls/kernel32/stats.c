@@ -68,6 +68,10 @@ void memshim_stats_init(void)
     report_at_exit = env_on(L"MEMSHIM_STATS");
     if (!report_at_exit && !env_on(L"MEMSHIM_LIVE"))
         return;
+#ifdef MEMSHIM_NO_HOOKS
+    ERR("this memshim was built with -Dhooks=false: no statistics\n");
+    return;
+#endif
     struct memshim_live_function *slots = live_page_create();
     if (slots)
         counts = slots;

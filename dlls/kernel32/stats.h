@@ -45,10 +45,14 @@ void memshim_stats_init(void);
 /* At process exit: the report (MEMSHIM_STATS) and removal of the live page. */
 void memshim_stats_report(void);
 
+#ifdef MEMSHIM_NO_HOOKS       /* -Dhooks=false: the baseline build of the bench */
+#define STAT_COUNT(which, failed) ((void)(failed))
+#else
 #define STAT_COUNT(which, failed)                                   \
     do {                                                            \
         if (__builtin_expect(memshim_stats_on, 0))                  \
             memshim_stats_count(which, (failed) ? 1 : 0);           \
     } while (0)
+#endif
 
 #endif

@@ -17,6 +17,7 @@
  * removed before the engine frees them (so a concurrent allocation that
  * gets the same address cannot lose its record).
  */
+#define HEAP_DEBUG_IMPLEMENTATION
 #include "heap_internal.h"
 #include "heap_debug.h"
 
