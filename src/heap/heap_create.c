@@ -313,6 +313,8 @@ static uint64_t in_use_of(struct ms_heap *heap)
         sum += s->in_use;
         heap_unlock(s, locked);
     }
+    if (MS_UNLIKELY(heap_debug_mode))
+        sum += heap_debug_charged(heap);
     return sum;
 }
 

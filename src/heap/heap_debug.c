@@ -181,19 +181,98 @@ static bool tail_ok(const struct heap_debug_record *rec)
     return true;
 }
 
+/* The committed bytes of each heap's live page-heap blocks, kept apart
+ * from the engine's in_use (whole-heap validation checks that against the
+ * engine's own blocks): heap_debug_charged() adds them to the statistics,
+ * and a fixed-size heap's maximum covers both. Guarded by table_lock; a
+ * heap that finds no free slot is not charged (nor limited). */
+#define CHARGE_SLOTS 256
+static struct {
+    struct ms_heap *heap;
+    size_t bytes;
+} charges[CHARGE_SLOTS];
+
+/* The heap's slot (made if `add`), or CHARGE_SLOTS if it has none. */
+static unsigned charge_index_locked(struct ms_heap *heap, bool add)
+{
+    for (unsigned i = 0; i < CHARGE_SLOTS; i++)
+        if (charges[i].heap == heap)
+            return i;
+    if (add)
+        for (unsigned i = 0; i < CHARGE_SLOTS; i++)
+            if (!charges[i].heap) {
+                charges[i].heap = heap;
+                charges[i].bytes = 0;
+                return i;
+            }
+    return CHARGE_SLOTS;
+}
+
+static size_t *charge_slot_locked(struct ms_heap *heap, bool add)
+{
+    unsigned i = charge_index_locked(heap, add);
+    return i < CHARGE_SLOTS ? &charges[i].bytes : NULL;
+}
+
+/* False if the heap's maximum forbids `bytes` more. */
+static bool charge(struct ms_heap *heap, size_t bytes)
+{
+    ms_mutex_lock(&table_lock);
+    size_t *slot = charge_slot_locked(heap, true);
+    bool ok = true;
+    if (heap->maximum) {
+        bool locked = heap_lock(heap, 0);
+        ok = heap->in_use + (slot ? *slot : 0) + bytes <= heap->maximum;
+        heap_unlock(heap, locked);
+    }
+    if (ok && slot)
+        *slot += bytes;
+    ms_mutex_unlock(&table_lock);
+    return ok;
+}
+
+static void uncharge_locked(struct ms_heap *heap, size_t bytes)
+{
+    size_t *slot = charge_slot_locked(heap, false);
+    if (slot)
+        *slot -= bytes;
+}
+
+static void uncharge(struct ms_heap *heap, size_t bytes)
+{
+    ms_mutex_lock(&table_lock);
+    uncharge_locked(heap, bytes);
+    ms_mutex_unlock(&table_lock);
+}
+
+size_t heap_debug_charged(struct ms_heap *heap)
+{
+    ms_mutex_lock(&table_lock);
+    size_t *slot = charge_slot_locked(heap, false);
+    size_t bytes = slot ? *slot : 0;
+    ms_mutex_unlock(&table_lock);
+    return bytes;
+}
+
 static void *page_alloc(struct ms_heap *heap, uint32_t flags, size_t size, const uintptr_t *frames, ms_status *err)
 {
     size_t span = ms_align_up(size ? size : 1, 16);
     size_t data = ms_align_up(span, MS_PAGE_SIZE);
     struct heap_debug_record rec = { 0 };
     rec.region_size = data + MS_PAGE_SIZE;
+    if (!charge(heap, data)) {
+        *err = MS_ERROR_NOT_ENOUGH_MEMORY;
+        return NULL;
+    }
     if (vm_reserve_internal(&rec.region, rec.region_size, 0, MS_GRANULARITY, heap->prot, VM_USAGE_HEAP, heap)) {
+        uncharge(heap, data);
         *err = MS_ERROR_NOT_ENOUGH_MEMORY;
         return NULL;
     }
     uintptr_t start = data_start(&rec);
     if (vm_commit_internal(start, data)) {
         vm_release_internal(rec.region);
+        uncharge(heap, data);
         *err = MS_ERROR_NOT_ENOUGH_MEMORY;
         return NULL;
     }
@@ -213,6 +292,7 @@ static void *page_alloc(struct ms_heap *heap, uint32_t flags, size_t size, const
     ms_mutex_unlock(&table_lock);
     if (!stored) {
         vm_release_internal(rec.region);
+        uncharge(heap, data);
         *err = MS_ERROR_NOT_ENOUGH_MEMORY;
         return NULL;
     }
@@ -224,6 +304,7 @@ static void *page_alloc(struct ms_heap *heap, uint32_t flags, size_t size, const
 static void page_free_locked(struct heap_debug_record *rec, const uintptr_t *frames)
 {
     vm_decommit_internal(data_start(rec), data_size(rec));
+    uncharge_locked(rec->heap, data_size(rec));
     rec->freed = 1;
     for (unsigned i = 0; i < HEAP_DEBUG_FRAMES; i++)
         rec->free_frames[i] = frames[i];
@@ -403,22 +484,27 @@ void *heap_debug_realloc(struct ms_heap *heap, uint32_t flags, void *block, size
             return NULL;
         }
         if (flags & MS_HEAP_REALLOC_IN_PLACE_ONLY) {
-            if (ms_align_up(size ? size : 1, 16) != ms_align_up(copy.size ? copy.size : 1, 16) ||
-                (heap_debug_mode & HEAP_DEBUG_FRONT)) {
+            /* In place: the block keeps its address; it may shrink (its
+             * slack grows, filled and checked like any slack) or grow up
+             * to the end of its committed pages. */
+            bool fits = false;
+            ms_mutex_lock(&table_lock);
+            rec = find_locked(p, region);
+            if (rec && !rec->freed && rec->block == p) {
+                uintptr_t end = data_start(rec) + data_size(rec);
+                fits = size <= end - p;
+                if (fits) {
+                    if ((flags & MS_HEAP_ZERO_MEMORY) && size > rec->size)
+                        memset((char *)block + rec->size, 0, size - rec->size);
+                    rec->size = size;
+                    memset((char *)block + size, HEAP_DEBUG_FILL_TAIL, end - (p + size));
+                }
+            }
+            ms_mutex_unlock(&table_lock);
+            if (!fits) {
                 *err = MS_ERROR_NOT_ENOUGH_MEMORY;
                 return NULL;
             }
-            /* Same 16-byte span: the block stays where it is; only its
-             * size and the slack pattern change. */
-            ms_mutex_lock(&table_lock);
-            rec = find_locked(p, region);
-            if (rec && !rec->freed) {
-                if ((flags & MS_HEAP_ZERO_MEMORY) && size > rec->size)
-                    memset((char *)block + rec->size, 0, size - rec->size);
-                rec->size = size;
-                memset((char *)block + size, HEAP_DEBUG_FILL_TAIL, data_start(rec) + data_size(rec) - (p + size));
-            }
-            ms_mutex_unlock(&table_lock);
             return block;
         }
         void *fresh = page_alloc(heap, flags & ~MS_HEAP_ZERO_MEMORY, size, frames, err);
@@ -511,6 +597,9 @@ void heap_debug_forget_heap(struct ms_heap *heap)
             vm_release_internal(rec->region);
         remove_locked(rec);
     }
+    unsigned slot = charge_index_locked(heap, false);
+    if (slot < CHARGE_SLOTS)
+        charges[slot].heap = NULL;
     ms_mutex_unlock(&table_lock);
 }
 

@@ -101,6 +101,10 @@ bool heap_debug_validate(struct ms_heap *heap, uint32_t flags, const void *block
  * release its page-heap blocks. */
 void heap_debug_forget_heap(struct ms_heap *heap);
 
+/* Bytes of the heap's live page-heap blocks (counted apart from the
+ * engine's in_use; the statistics add them). */
+size_t heap_debug_charged(struct ms_heap *heap);
+
 /* VirtualAlloc reserved a region at base (tracked for the leak report;
  * no-op unless TRACK). */
 void heap_debug_note_region(uintptr_t base, size_t size);

@@ -4,7 +4,8 @@
  * sites, across free, realloc, destroy and refused frees), fill patterns
  * and tail checks, the page heap's layout (block end against an
  * inaccessible page, or start after one), its freed-block FIFO, double and
- * interior frees, realloc, and several threads at once.
+ * interior frees, realloc, fixed-size heaps and the statistics, and
+ * several threads at once.
  *
  * The modes are process-wide and meant to be set once; this test switches
  * them between phases with no debug block outstanding.
@@ -230,6 +231,24 @@ static void test_page_heap(void)
     CHECK_EQ(heap_destroy(h), MS_OK);
     CHECK(!vm_lookup(live, &info), "heap_destroy releases its page-heap blocks");
     CHECK_EQ(scan(0).blocks, 0);
+
+    /* A fixed-size heap's maximum holds; the statistics count the blocks'
+     * pages, and whole-heap validation still agrees with the engine. */
+    struct ms_heap *fixed = heap_create(0, 0x10000, 0x10000, &err);
+    CHECK(fixed != NULL, "a fixed 64 KiB heap");
+    CHECK(heap_alloc(fixed, 0, 0x20000, &err) == NULL && err == MS_ERROR_NOT_ENOUGH_MEMORY,
+          "0x20000 bytes do not fit in it");
+    struct heap_totals t0, t1, t2;
+    heap_totals(&t0);
+    char *small = heap_alloc(fixed, 0, 100, &err);
+    heap_totals(&t1);
+    CHECK(small != NULL, "100 bytes fit");
+    CHECK_EQ(t1.in_use - t0.in_use, MS_PAGE_SIZE);
+    CHECK(heap_validate(fixed, 0, NULL), "whole-heap validation with a page-heap block");
+    CHECK_EQ(heap_free(fixed, 0, small), MS_OK);
+    heap_totals(&t2);
+    CHECK_EQ(t2.in_use, t0.in_use);
+    CHECK_EQ(heap_destroy(fixed), MS_OK);
 
     /* Front: the block starts right after an inaccessible page. */
     CHECK_EQ(heap_debug_enable(HEAP_DEBUG_PAGE | HEAP_DEBUG_FRONT, &callbacks, 4), MS_OK);
