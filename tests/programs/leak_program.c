@@ -12,7 +12,9 @@
  * `leak_entry`), whose own blocks (argv copies, stdio buffers) would be
  * live at exit too and reported at the exe's CRT code: the test checks the
  * report is exactly the program's leaks. msvcrt's malloc works regardless
- * (msvcrt initialises itself when it loads).
+ * (msvcrt initialises itself when it loads). Built again with
+ * -DLEAK_WITH_CRT as an ordinary program (main, mingw's startup code), to
+ * show what the C runtime adds.
  */
 #include <windows.h>
 #include <stdlib.h>
@@ -56,6 +58,14 @@ SITE void no_leaks(HANDLE heap)
     HeapAlloc(gone, 0, 777);            /* released with its heap */
     HeapDestroy(gone);
 }
+
+#ifdef LEAK_WITH_CRT
+void leak_entry(void);
+int main(void)
+{
+    leak_entry();
+}
+#endif
 
 void leak_entry(void);
 void leak_entry(void)
