@@ -208,6 +208,7 @@ struct leak_scan {
     struct leak_group *groups;
     unsigned used;
     uint64_t blocks, regions, bytes, hidden;
+    uint64_t ungrouped;                 /* blocks past MAX_GROUPS sites */
 };
 
 static void count_leak(const struct heap_debug_record *rec, void *ctx)
@@ -228,8 +229,10 @@ static void count_leak(const struct heap_debug_record *rec, void *ctx)
         if (g->site && g->site != site)
             continue;
         if (!g->site) {
-            if (scan->used + 1 >= MAX_GROUPS)
+            if (scan->used + 1 >= MAX_GROUPS) {
+                scan->ungrouped++;
                 break;
+            }
             scan->used++;
             g->site = site;
             for (unsigned i = 0; i < HEAP_DEBUG_FRAMES; i++)
@@ -295,6 +298,9 @@ static void leak_report(void)
         print_frames("allocated at", best->frames);
         best->site = 0;
     }
+    if (scan.ungrouped)
+        out("  (%llu more blocks from further call sites, beyond the %u this report can group)\n",
+            (unsigned long long)scan.ungrouped, MAX_GROUPS - 1);
     if (!leaks_all && scan.hidden)
         out("  (%llu more blocks from Wine's own DLLs not shown)\n", (unsigned long long)scan.hidden);
     vm_release_internal(mem);
