@@ -32,12 +32,21 @@
 #define MEMSHIM_LIVE_FUNCTIONS  32u                      /* counter slots */
 #define MEMSHIM_LIVE_NAME_MAX   24u
 #define MEMSHIM_LIVE_PROGRAM_MAX 64u
+#define MEMSHIM_LIVE_HEAPS      24u                      /* heaps listed one by one */
 #define MEMSHIM_LIVE_PATH_PREFIX "/dev/shm/memshim-"
 
 struct memshim_live_function {
     char name[MEMSHIM_LIVE_NAME_MAX];   /* NUL-terminated; "" = unused slot */
     uint64_t calls;
     uint64_t failures;
+};
+
+struct memshim_live_heap {
+    uint64_t handle;                    /* as the program sees it (GetProcessHeap()'s for the process heap) */
+    uint64_t in_use;                    /* bytes of live blocks */
+    uint64_t peak_in_use;               /* the highest in_use of the snapshots so far */
+    uint32_t is_process_heap;
+    uint32_t reserved;
 };
 
 struct memshim_live_figures {
@@ -51,6 +60,9 @@ struct memshim_live_figures {
     uint64_t process_heap_in_use;       /* of which the process heap's */
     int64_t host_mappings;              /* lines of /proc/PID/maps, or -errno */
     uint64_t updated_ns;                /* CLOCK_MONOTONIC when this snapshot was taken */
+    uint32_t heap_count;                /* heaps[] entries in use */
+    uint32_t heaps_live;                /* heaps alive (more than heap_count if they did not fit) */
+    struct memshim_live_heap heaps[MEMSHIM_LIVE_HEAPS];
 };
 
 struct memshim_live_page {

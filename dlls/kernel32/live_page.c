@@ -21,6 +21,7 @@
 #include "live_page.h"
 #include "../../include/memshim_live.h"
 #include "../../src/base/ms_format.h"
+#include "../../src/base/ms_lock.h"
 #include "../../src/heap/heap.h"
 #include "../../src/host/host.h"
 #include "../../src/vm/vm.h"
@@ -51,6 +52,57 @@ static void program_name(char *out, size_t size)
     out[n] = 0;
 }
 
+/* Peak bytes in use per heap, as seen by the snapshots; a heap missing
+ * from a snapshot (destroyed) loses its entry. */
+#define PEAK_SLOTS 64
+static struct {
+    const void *heap;
+    uint64_t peak;
+} peaks[PEAK_SLOTS];
+static ms_mutex peaks_lock = MS_MUTEX_INIT;
+
+unsigned live_heaps_sample(struct memshim_live_heap *out, unsigned max)
+{
+    struct heap_usage now[PEAK_SLOTS];
+    size_t total = heap_usage_list(now, PEAK_SLOTS);
+    size_t n = total < PEAK_SLOTS ? total : PEAK_SLOTS;
+    ms_mutex_lock(&peaks_lock);
+    for (unsigned s = 0; s < PEAK_SLOTS; s++) {
+        bool alive = false;
+        for (size_t i = 0; i < n && !alive; i++)
+            alive = peaks[s].heap == now[i].heap;
+        if (!alive)
+            peaks[s].heap = NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t peak = now[i].in_use;
+        unsigned free_slot = PEAK_SLOTS, s;
+        for (s = 0; s < PEAK_SLOTS && peaks[s].heap != now[i].heap; s++)
+            if (!peaks[s].heap && free_slot == PEAK_SLOTS)
+                free_slot = s;
+        if (s == PEAK_SLOTS && free_slot < PEAK_SLOTS) {
+            s = free_slot;
+            peaks[s].heap = now[i].heap;
+            peaks[s].peak = 0;
+        }
+        if (s < PEAK_SLOTS) {
+            if (peaks[s].peak < peak)
+                peaks[s].peak = peak;
+            peak = peaks[s].peak;
+        }
+        if (i < max) {
+            bool process = now[i].is_process_heap;
+            out[i].handle = process ? (uint64_t)(uintptr_t)peb_process_heap() : (uint64_t)(uintptr_t)now[i].handle;
+            out[i].in_use = now[i].in_use;
+            out[i].peak_in_use = peak;
+            out[i].is_process_heap = process;
+            out[i].reserved = 0;
+        }
+    }
+    ms_mutex_unlock(&peaks_lock);
+    return (unsigned)total;
+}
+
 static void publish_figures(void)
 {
     struct memshim_live_figures f;
@@ -67,6 +119,8 @@ static void publish_figures(void)
     f.heap_in_use = h.in_use;
     f.process_heap_in_use = h.process_in_use;
     f.host_mappings = host_count_mappings();
+    f.heaps_live = live_heaps_sample(f.heaps, MEMSHIM_LIVE_HEAPS);
+    f.heap_count = f.heaps_live < MEMSHIM_LIVE_HEAPS ? f.heaps_live : MEMSHIM_LIVE_HEAPS;
     f.updated_ns = host_clock_ns();
     /* Sequence lock, single writer: odd while the copy is in progress. */
     page->seq++;

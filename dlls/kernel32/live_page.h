@@ -15,4 +15,9 @@ void live_page_start(unsigned function_count);
 /* Remove the file (process exit). */
 void live_page_remove(void);
 
+struct memshim_live_heap;
+/* The heaps now, with the peaks of the snapshots so far (each call is a
+ * snapshot): stores up to `max` and returns how many heaps there are. */
+unsigned live_heaps_sample(struct memshim_live_heap *out, unsigned max);
+
 #endif

@@ -121,5 +121,12 @@ void memshim_stats_report(void)
     heap_totals(&h);
     out("  heaps: %llu private live; %llu KiB in use (process heap %llu KiB)\n", (unsigned long long)h.private_heaps,
         kib(h.in_use), kib(h.process_in_use));
+    struct memshim_live_heap heaps[MEMSHIM_LIVE_HEAPS];
+    unsigned total = live_heaps_sample(heaps, MEMSHIM_LIVE_HEAPS);
+    for (unsigned i = 0; i < total && i < MEMSHIM_LIVE_HEAPS; i++)
+        out("    %s %p: %llu KiB in use, %llu KiB peak\n", heaps[i].is_process_heap ? "process heap" : "heap",
+            (void *)(uintptr_t)heaps[i].handle, kib(heaps[i].in_use), kib(heaps[i].peak_in_use));
+    if (total > MEMSHIM_LIVE_HEAPS)
+        out("    ... and %u more heaps\n", total - MEMSHIM_LIVE_HEAPS);
     out("  host mappings: %ld\n", host_count_mappings());
 }

@@ -318,6 +318,23 @@ static uint64_t in_use_of(struct ms_heap *heap)
     return sum;
 }
 
+size_t heap_usage_list(struct heap_usage *out, size_t max)
+{
+    size_t n = 0;
+    struct ms_heap *process = atomic_load_explicit(&process_heap, memory_order_acquire);
+    if (process) {
+        if (n < max)
+            out[n] = (struct heap_usage){ process, heap_handle(process), in_use_of(process), true };
+        n++;
+    }
+    ms_mutex_lock(&heap_list_lock);
+    for (struct ms_heap *h = heap_list; h; h = h->next_heap, n++)
+        if (n < max)
+            out[n] = (struct heap_usage){ h, heap_handle(h), in_use_of(h), false };
+    ms_mutex_unlock(&heap_list_lock);
+    return n;
+}
+
 void heap_totals(struct heap_totals *totals)
 {
     totals->private_heaps = 0;

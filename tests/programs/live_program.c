@@ -5,7 +5,8 @@
  *  step 0: nothing yet (the C runtime's own calls only);
  *  step 1: 1 HeapCreate, 5 HeapAlloc of 100000 bytes on that heap,
  *          1 VirtualAlloc committing 4 MiB (touched);
- *  step 2: 1 more VirtualAlloc committing 2 MiB, 1 failing VirtualAlloc.
+ *  step 2: 1 more VirtualAlloc committing 2 MiB, 1 failing VirtualAlloc,
+ *          and the 5 blocks freed (the heap's peak stays).
  * Then it exits.
  */
 #include <windows.h>
@@ -25,8 +26,9 @@ int main(void)
 {
     wait_for_line(0);
     HANDLE heap = HeapCreate(0, 0, 0);
+    void *blocks[5];
     for (int i = 0; i < 5; i++)
-        if (!HeapAlloc(heap, 0, 100000))
+        if (!(blocks[i] = HeapAlloc(heap, 0, 100000)))
             return 1;
     char *four = VirtualAlloc(NULL, 4 << 20, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
     if (!four)
@@ -36,6 +38,9 @@ int main(void)
     char *two = VirtualAlloc(NULL, 2 << 20, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
     if (!two || VirtualAlloc(NULL, 0, MEM_COMMIT, PAGE_READWRITE))
         return 1;
+    for (int i = 0; i < 5; i++)
+        HeapFree(heap, 0, blocks[i]);
+    printf("heap %p\n", heap);
     wait_for_line(2);
     printf("live_program done\n");
     return 0;
