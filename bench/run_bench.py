@@ -6,7 +6,20 @@ glibc, mimalloc, and memshim's core natively).
 
 Prints a table (min-median-max over the runs of each side's per-run median)
 and writes results.json, table.md and ratios.svg into --out.
+
+The cost of the observability hooks (issue 8), as more Windows sides in
+the same alternation:
+  --stats           memshim with statistics on (MEMSHIM_STATS=1: counters,
+                    live page, exit report): column "memshim+stats" and the
+                    ratio stats/memshim (the goal: within 10%)
+  --baseline BUILD2 memshim from a build configured with -Dhooks=false
+                    (every hook compiled out): column "memshim-nohooks" and
+                    the ratio memshim/nohooks (the goal: within noise)
+  --case NAME       only this case (repeatable), e.g. for a smoke run:
+    run_bench.py --build build --quick --stats --case heap_small_pairs --case heap_mixed_batch
+
 Usage: run_bench.py --build BUILD [--quick] [--runs N] [--out DIR]
+                    [--stats] [--baseline BUILD2] [--case NAME]...
        run_bench.py --build BUILD --replot DIR/results.json
 """
 import argparse
@@ -107,6 +120,12 @@ def main():
     ap.add_argument("--quick", action="store_true", help="smoke run: every case once, small counts")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--stats", action="store_true",
+                    help="also run memshim with MEMSHIM_STATS=1 (side memshim+stats)")
+    ap.add_argument("--baseline", metavar="BUILD2",
+                    help="also run memshim from BUILD2, configured with -Dhooks=false (side memshim-nohooks)")
+    ap.add_argument("--case", action="append", default=[], metavar="NAME",
+                    help="only this case (repeatable)")
     ap.add_argument("--replot", metavar="RESULTS_JSON",
                     help="only rewrite table.md and ratios.svg next to an earlier results.json")
     args = ap.parse_args()
@@ -123,18 +142,72 @@ def main():
     win = os.path.join(build, "bench", "win_bench.exe")
     native = os.path.join(build, "bench", "native_bench")
     extra = ["--quick"] if args.quick else []
+    case_args = [[c] for c in args.case] or [[]]
 
+    # Windows sides: (name, runner mode, kernel32 the program must report, environment).
+    sides = [("builtin", "builtin", "builtin", env), ("memshim", "memshim", "memshim", env)]
+    if args.stats:
+        sides.append(("memshim+stats", "memshim", "memshim", dict(env, MEMSHIM_STATS="1")))
+    if args.baseline:
+        base = os.path.abspath(args.baseline)
+        if not os.path.isfile(os.path.join(base, "dlls", "kernel32", "kernel32.dll")):
+            raise SystemExit("bench: %s has no dlls/kernel32/kernel32.dll (configure it with -Dhooks=false "
+                             "and build it)" % base)
+        sides.append(("memshim-nohooks", "memshim", "memshim", dict(env, MEMSHIM_BUILD_DIR=base)))
+
+    # Every side's prefix keeps one persistent, idle wineserver for the whole
+    # run. Otherwise a side pays for the previous side's server and services
+    # winding down, or for its own starting up, while it measures: on a
+    # 2-core machine that alone made the side after "builtin" read 2-3x
+    # slower in --quick runs. The servers are this build's own prefixes'
+    # and are stopped at the end.
+    prefixes = []
+    for name, mode, impl, side_env in sides:
+        p = os.path.join(side_env["MEMSHIM_BUILD_DIR"], "wine", mode)
+        if p not in prefixes:
+            prefixes.append(p)
+    warm_case = case_args[0] or ["heap_small_pairs"]
+    for name, mode, impl, side_env in sides:            # creates the prefixes
+        run([runner, mode, win, "--quick"] + warm_case, side_env)
+    for p in prefixes:
+        wineserver(p, "-w")
+        wineserver(p, "-p")
+    try:
+        for name, mode, impl, side_env in sides:        # starts their services
+            run([runner, mode, win, "--quick"] + warm_case, side_env)
+        time.sleep(3)
+        samples, started = measure(args, sides, runner, win, native, extra, case_args, env)
+    finally:
+        for p in prefixes:
+            wineserver(p, "-k")
+    return summarize(args, samples, started, out)
+
+
+def measure(args, sides, runner, win, native, extra, case_args, env):
+    """--runs rounds over every side (alternating, so drift hits all of them) and the native bench."""
     samples = {}        # (case, impl) -> [median per run]
     started = time.time()
     for r in range(args.runs):
-        for mode in ("builtin", "memshim"):           # alternate, so drift hits both
-            for row in run([runner, mode, win] + extra, env):
-                if row["impl"] != mode:
-                    raise SystemExit("bench: %s run reports kernel32 %r" % (mode, row["impl"]))
-                samples.setdefault((row["case"], mode), []).append(row["ns"])
-        for row in run([native] + extra, env):
-            samples.setdefault((row["case"], "native-" + row["impl"]), []).append(row["ns"])
+        for name, mode, impl, side_env in sides:       # alternate, so drift hits every side
+            for cargs in case_args:
+                for row in run([runner, mode, win] + extra + cargs, side_env):
+                    if row["impl"] != impl:
+                        raise SystemExit("bench: %s run reports kernel32 %r" % (name, row["impl"]))
+                    samples.setdefault((row["case"], name), []).append(row["ns"])
+        for cargs in case_args:
+            for row in run([native] + extra + cargs, env):
+                samples.setdefault((row["case"], "native-" + row["impl"]), []).append(row["ns"])
+    return samples, started
 
+
+def wineserver(prefix, *args):
+    """Run `wineserver ARGS` for one of this build's own prefixes (never without WINEPREFIX)."""
+    subprocess.run(["wineserver"] + list(args), env=dict(os.environ, WINEPREFIX=prefix),
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def summarize(args, samples, started, out):
+    """results.json, table.md and ratios.svg from the samples."""
     cases = []
     for (case, impl) in samples:
         if not impl.startswith("native-") and case not in cases:
@@ -149,6 +222,9 @@ def main():
         entry["native_ref"] = native_ref(case)
         entry["ratio_builtin"] = m["median"] / b["median"] if b and m else None
         entry["ratio_native"] = m["median"] / ref["median"] if ref and m else None
+        st, nh = entry.get("memshim+stats"), entry.get("memshim-nohooks")
+        entry["ratio_stats"] = st["median"] / m["median"] if st and m else None
+        entry["ratio_hooks"] = m["median"] / nh["median"] if nh and m else None
         results["cases"][case] = entry
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
@@ -169,6 +245,16 @@ def write_reports(results, out):
             fmt_ratio(e["ratio_builtin"]), fmt_ratio(e["ratio_native"]),
             fmt_ns(e.get("native-core", {}).get("median"))))
     table = "\n".join(lines) + "\n"
+    # The hooks' cost, when measured (--stats, --baseline).
+    if any(results["cases"][c].get("ratio_stats") or results["cases"][c].get("ratio_hooks") for c in cases):
+        table += ("\n| case | memshim-nohooks | memshim (hooks, off) | memshim+stats | hooks off/no hooks "
+                  "| stats on/off |\n|---|---|---|---|---|---|\n")
+        for case in cases:
+            e = results["cases"][case]
+            table += "| %s | %s | %s | %s | %s | %s |\n" % (
+                case, fmt_spread(e.get("memshim-nohooks")), fmt_spread(e.get("memshim")),
+                fmt_spread(e.get("memshim+stats")), fmt_ratio(e.get("ratio_hooks")),
+                fmt_ratio(e.get("ratio_stats")))
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(table)
     svg_chart(results, os.path.join(out, "ratios.svg"))

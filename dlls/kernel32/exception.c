@@ -7,7 +7,8 @@
  * the core has already cleared the guard, and the handler turns the access
  * violation into STATUS_GUARD_PAGE_VIOLATION for the program's own handlers,
  * exactly what Windows raises. A handler that continues execution retries
- * the access, which now succeeds.
+ * the access, which now succeeds. With the page heap on, other access
+ * violations are offered to it for a report first (debug_heap.c).
  *
  * Windows raises the guard violation before any handler runs, so ours must
  * stay first even when the program later adds a handler with First=1:
@@ -16,6 +17,8 @@
  */
 #include "private.h"
 #include "../../src/vm/vm.h"
+#include "../../src/heap/heap_debug.h"
+#include "debug_heap.h"
 
 static LONG CALLBACK guard_page_handler(EXCEPTION_POINTERS *info)
 {
@@ -23,8 +26,13 @@ static LONG CALLBACK guard_page_handler(EXCEPTION_POINTERS *info)
     if (rec->ExceptionCode != (DWORD)STATUS_ACCESS_VIOLATION || rec->NumberParameters < 2)
         return EXCEPTION_CONTINUE_SEARCH;
     uintptr_t addr = (uintptr_t)rec->ExceptionInformation[1];
-    if (!vm_guard_page_hit(addr))
+    if (!vm_guard_page_hit(addr)) {
+        /* The page heap: say which block was hit, then let the program's
+         * handlers see the access violation as it is. */
+        if (MS_UNLIKELY(heap_debug_mode & HEAP_DEBUG_PAGE))
+            memshim_debug_heap_fault(rec);
         return EXCEPTION_CONTINUE_SEARCH;
+    }
     TRACE("guard page hit at %p\n", (void *)addr);
     rec->ExceptionCode = STATUS_GUARD_PAGE_VIOLATION;
     return EXCEPTION_CONTINUE_SEARCH;

@@ -6,13 +6,16 @@
  * ntdll heap and virtual-memory entry points are hooked (so memshim's blocks
  * and regions reached through ntdll or kernelbase come back to us) and the
  * vectored exception handler
- * that serves guard pages is installed first in the chain.
+ * that serves guard pages is installed first in the chain. The heap
+ * debugging modes (debug_heap.c) are read from the environment before the
+ * program allocates anything.
  */
 #include "private.h"
 #include "../../src/heap/heap.h"
 #include "../../src/host/host.h"
 #include "../../src/vm/vm.h"
 #include "stats.h"
+#include "debug_heap.h"
 
 #define IMAGE_FILE_LARGE_ADDRESS_AWARE_FLAG 0x0020
 
@@ -83,8 +86,10 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
 {
     (void)instance;
     (void)reserved;
-    if (reason == DLL_PROCESS_DETACH)
+    if (reason == DLL_PROCESS_DETACH) {
+        memshim_debug_heap_report();
         memshim_stats_report();
+    }
     if (reason == DLL_THREAD_DETACH)
         heap_thread_detach();          /* its process-heap shard can serve the next thread */
     if (reason != DLL_PROCESS_ATTACH)
@@ -106,6 +111,7 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
     if (tls_index < 64)
         host_thread_slot_setup(0x1480 + tls_index * 8);
     memshim_stats_init();
+    memshim_debug_heap_init(instance);
     memshim_install_exception_handler();
     memshim_install_vm_hooks();
     memshim_install_heap_hooks();

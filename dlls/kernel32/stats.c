@@ -1,15 +1,21 @@
 /*
  * stats.c - see stats.h. The report goes straight to the host's stderr
  * (file descriptor 2, Wine's own stderr), formatted without a C runtime.
+ * The counters are the slots of the live statistics page when it could be
+ * made (live_page.c), so `memshim stat` sees them as they change; else a
+ * private array of the same layout.
  */
 #include "private.h"
 #include "stats.h"
+#include "live_page.h"
+#include "../../include/memshim_live.h"
 #include "../../src/base/ms_format.h"
 #include "../../src/heap/heap.h"
 #include "../../src/host/host.h"
 #include "../../src/vm/vm.h"
 
 unsigned char memshim_stats_on;
+static unsigned char report_at_exit;
 
 static const char *const stat_names[STAT_COUNT_OF] = {
     "VirtualAlloc(Ex)",
@@ -36,23 +42,44 @@ static const char *const stat_names[STAT_COUNT_OF] = {
     "GlobalMemoryStatusEx",
 };
 
-static struct {
-    volatile LONG64 calls, failures;
-} counts[STAT_COUNT_OF];
+_Static_assert(STAT_COUNT_OF <= MEMSHIM_LIVE_FUNCTIONS, "every counter needs a slot in the live page");
+
+static struct memshim_live_function private_counts[STAT_COUNT_OF];
+static struct memshim_live_function *counts = private_counts;
 
 void memshim_stats_count(enum memshim_stat which, int failed)
 {
-    InterlockedIncrement64(&counts[which].calls);
+    InterlockedIncrement64((volatile LONG64 *)&counts[which].calls);
     if (failed)
-        InterlockedIncrement64(&counts[which].failures);
+        InterlockedIncrement64((volatile LONG64 *)&counts[which].failures);
+}
+
+/* An environment switch: set, not empty and not starting with '0'. */
+static BOOL env_on(const WCHAR *name)
+{
+    typedef DWORD(WINAPI * fn_t)(LPCWSTR, LPWSTR, DWORD);
+    WCHAR value[8];
+    DWORD n = WINE_FN(fn_t, GetEnvironmentVariableW)(name, value, 8);
+    return n > 0 && n < 8 && value[0] != '0';
 }
 
 void memshim_stats_init(void)
 {
-    typedef DWORD(WINAPI * fn_t)(LPCWSTR, LPWSTR, DWORD);
-    WCHAR value[8];
-    DWORD n = WINE_FN(fn_t, GetEnvironmentVariableW)(L"MEMSHIM_STATS", value, 8);
-    memshim_stats_on = n > 0 && n < 8 && value[0] != '0';
+    report_at_exit = env_on(L"MEMSHIM_STATS");
+    if (!report_at_exit && !env_on(L"MEMSHIM_LIVE"))
+        return;
+#ifdef MEMSHIM_NO_HOOKS
+    ERR("this memshim was built with -Dhooks=false: no statistics\n");
+    return;
+#endif
+    struct memshim_live_function *slots = live_page_create();
+    if (slots)
+        counts = slots;
+    for (int i = 0; i < STAT_COUNT_OF; i++)
+        for (size_t j = 0; stat_names[i][j] && j + 1 < MEMSHIM_LIVE_NAME_MAX; j++)
+            counts[i].name[j] = stat_names[i][j];
+    live_page_start(STAT_COUNT_OF);
+    memshim_stats_on = 1;
 }
 
 static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -76,6 +103,9 @@ void memshim_stats_report(void)
 {
     if (!memshim_stats_on)
         return;
+    live_page_remove();
+    if (!report_at_exit)
+        return;
     out("memshim stats (process %d):\n", host_getpid());
     out("  %-22s %12s %10s\n", "function", "calls", "failed");
     for (int i = 0; i < STAT_COUNT_OF; i++)
@@ -91,5 +121,12 @@ void memshim_stats_report(void)
     heap_totals(&h);
     out("  heaps: %llu private live; %llu KiB in use (process heap %llu KiB)\n", (unsigned long long)h.private_heaps,
         kib(h.in_use), kib(h.process_in_use));
+    struct memshim_live_heap heaps[MEMSHIM_LIVE_HEAPS];
+    unsigned total = live_heaps_sample(heaps, MEMSHIM_LIVE_HEAPS);
+    for (unsigned i = 0; i < total && i < MEMSHIM_LIVE_HEAPS; i++)
+        out("    %s %p: %llu KiB in use, %llu KiB peak\n", heaps[i].is_process_heap ? "process heap" : "heap",
+            (void *)(uintptr_t)heaps[i].handle, kib(heaps[i].in_use), kib(heaps[i].peak_in_use));
+    if (total > MEMSHIM_LIVE_HEAPS)
+        out("    ... and %u more heaps\n", total - MEMSHIM_LIVE_HEAPS);
     out("  host mappings: %ld\n", host_count_mappings());
 }

@@ -3,6 +3,10 @@
  * `memshim run --stats`): per function the calls and the failures, and the
  * process's memory figures, printed to stderr when the process exits.
  *
+ * MEMSHIM_LIVE=1 counts the same way without the exit report; in both
+ * cases the counters and figures are published while the program runs in
+ * /dev/shm/memshim-<pid> for `memshim stat` (live_page.c).
+ *
  * Off by default at the cost of one predictable branch per call; on, one
  * relaxed atomic increment (two for a failure).
  */
@@ -38,12 +42,17 @@ enum memshim_stat {
 extern unsigned char memshim_stats_on;
 void memshim_stats_count(enum memshim_stat which, int failed);
 void memshim_stats_init(void);
+/* At process exit: the report (MEMSHIM_STATS) and removal of the live page. */
 void memshim_stats_report(void);
 
+#ifdef MEMSHIM_NO_HOOKS       /* -Dhooks=false: the baseline build of the bench */
+#define STAT_COUNT(which, failed) ((void)(failed))
+#else
 #define STAT_COUNT(which, failed)                                   \
     do {                                                            \
         if (__builtin_expect(memshim_stats_on, 0))                  \
             memshim_stats_count(which, (failed) ? 1 : 0);           \
     } while (0)
+#endif
 
 #endif

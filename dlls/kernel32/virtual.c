@@ -7,6 +7,7 @@
  * the core's. *Ex calls on another process go to Wine.
  */
 #include "private.h"
+#include "../../src/heap/heap_debug.h"
 #include "stats.h"
 #include "../../src/vm/vm.h"
 
@@ -51,6 +52,8 @@ static LPVOID VirtualAllocEx_impl(HANDLE process, LPVOID addr, SIZE_T size, DWOR
         ms_status st = vm_allocate(&base, size, type, protect);
         if (st == MS_OK) {
             TRACE("%p %#Ix %#lx %#lx -> %p\n", addr, size, type, protect, (void *)base);
+            if (MS_UNLIKELY(heap_debug_mode) && (type & MEM_RESERVE))
+                heap_debug_note_region(base, size);
             return (void *)base;
         }
         if (st != VM_NOT_OWNED) {

@@ -69,6 +69,16 @@ struct heap_totals {
     uint64_t process_in_use;            /* of which the process heap's */
 };
 void heap_totals(struct heap_totals *totals);
+/* Per heap, for the statistics: the process heap first (if it exists),
+ * then the private heaps; stores up to `max` and returns how many there
+ * are. `heap` identifies a heap only for as long as it lives. */
+struct heap_usage {
+    const struct ms_heap *heap;
+    void *handle;                       /* heap_handle() */
+    uint64_t in_use;                    /* bytes of live blocks */
+    bool is_process_heap;
+};
+size_t heap_usage_list(struct heap_usage *out, size_t max);
 
 /* The heap that owns `ptr` (any address inside one of its regions; for the
  * process heap, the heap itself, not one of its shards), or NULL. */

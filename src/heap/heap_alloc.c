@@ -20,6 +20,7 @@
  * when the caller owns that shard, as a remote free otherwise.
  */
 #include "heap_fast.h"
+#include "heap_debug.h"
 
 static void *alloc_locked(struct ms_heap *heap, size_t size, size_t headroom, ms_status *err)
 {
@@ -36,6 +37,8 @@ static MS_NOINLINE ms_status free_general(struct ms_heap *heap, uint32_t flags, 
 /* The fast paths first, the rest out of line so that they stay lean. */
 void *heap_alloc(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *err)
 {
+    if (MS_UNLIKELY(heap_debug_mode) && !(flags & HEAP_DEBUG_INTERNAL))
+        return heap_debug_alloc(heap, flags, size, err);
     void *fast = heap_fast_alloc(heap, flags, size);
     if (MS_LIKELY(fast))
         return fast;
@@ -44,6 +47,8 @@ void *heap_alloc(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *e
 
 ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block)
 {
+    if (MS_UNLIKELY(heap_debug_mode) && !(flags & HEAP_DEBUG_INTERNAL))
+        return block ? heap_debug_free(heap, flags, block) : MS_OK;
     if (MS_LIKELY(heap_fast_free(heap, block)))
         return MS_OK;
     return free_general(heap, flags, block);
@@ -204,6 +209,8 @@ static void *realloc_owned_shard(struct ms_heap *whole, struct ms_heap *shard, u
 
 void *heap_realloc(struct ms_heap *heap, uint32_t flags, void *block, size_t size, ms_status *err)
 {
+    if (MS_UNLIKELY(heap_debug_mode) && !(flags & HEAP_DEBUG_INTERNAL))
+        return heap_debug_realloc(heap, flags, block, size, err);
     ms_status dummy;
     if (!err)
         err = &dummy;

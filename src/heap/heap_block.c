@@ -13,6 +13,7 @@
  * checks the counts, links and canaries against each other.
  */
 #include "heap_internal.h"
+#include "heap_debug.h"
 
 bool heap_canary_ok(uintptr_t block, size_t requested, size_t capacity)
 {
@@ -28,6 +29,8 @@ bool heap_canary_ok(uintptr_t block, size_t requested, size_t capacity)
 
 size_t heap_size(struct ms_heap *heap, uint32_t flags, const void *block)
 {
+    if (MS_UNLIKELY(heap_debug_mode) && !(flags & HEAP_DEBUG_INTERNAL))
+        return heap_debug_size(heap, flags, block);
     size_t size = (size_t)-1;
     heap = heap_shard_of_block(heap, block);
     uint32_t index;
@@ -128,6 +131,8 @@ bool heap_validate(struct ms_heap *heap, uint32_t flags, const void *block)
 {
     if (!heap || heap->magic != HEAP_MAGIC)
         return false;
+    if (MS_UNLIKELY(heap_debug_mode) && !(flags & HEAP_DEBUG_INTERNAL))
+        return heap_debug_validate(heap, flags, block);
     if (block) {
         heap = heap_shard_of_block(heap, block);
         if (heap->biasable) {

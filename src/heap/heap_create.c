@@ -12,6 +12,7 @@
  * reads the owner of any segment from its header instead.
  */
 #include "heap_internal.h"
+#include "heap_debug.h"
 
 #define HEAP_CREATE_FLAGS (MS_HEAP_NO_SERIALIZE | MS_HEAP_GENERATE_EXCEPTIONS | MS_HEAP_CREATE_ENABLE_EXECUTE)
 
@@ -318,6 +319,8 @@ ms_status heap_destroy(struct ms_heap *heap)
     /* The process heap stays, as on Windows (HeapDestroy fails for it). */
     if (heap == atomic_load_explicit(&process_heap, memory_order_acquire))
         return MS_ERROR_INVALID_HANDLE;
+    if (MS_UNLIKELY(heap_debug_mode))
+        heap_debug_forget_heap(heap);
     if (heap->listed)
         heap_list_remove(heap);
     heap->magic = 0;
@@ -392,7 +395,26 @@ static uint64_t in_use_of(struct ms_heap *heap)
         sum += s->in_use;
         heap_unlock(s, locked);
     }
+    if (MS_UNLIKELY(heap_debug_mode))
+        sum += heap_debug_charged(heap);
     return sum;
+}
+
+size_t heap_usage_list(struct heap_usage *out, size_t max)
+{
+    size_t n = 0;
+    struct ms_heap *process = atomic_load_explicit(&process_heap, memory_order_acquire);
+    if (process) {
+        if (n < max)
+            out[n] = (struct heap_usage){ process, heap_handle(process), in_use_of(process), true };
+        n++;
+    }
+    ms_mutex_lock(&heap_list_lock);
+    for (struct ms_heap *h = heap_list; h; h = h->next_heap, n++)
+        if (n < max)
+            out[n] = (struct heap_usage){ h, heap_handle(h), in_use_of(h), false };
+    ms_mutex_unlock(&heap_list_lock);
+    return n;
 }
 
 void heap_totals(struct heap_totals *totals)

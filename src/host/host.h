@@ -143,6 +143,13 @@ long host_read_small_file(const char *path, char *buf, size_t size);
 int host_close(int fd);
 /* Duplicate a descriptor (close-on-exec). */
 int host_dup(int fd);
+/* Create (or truncate) the file at `path` with mode 0600, refusing to follow
+ * a symlink there, and size it to `size` zero bytes. Returns a read-write,
+ * close-on-exec descriptor or a negative errno (nothing is left behind if
+ * the sizing fails). The file is the caller's to unlink. */
+int host_create_private_file(const char *path, size_t size);
+/* Remove a file (host_create_private_file's). */
+int host_unlink(const char *path);
 
 struct host_memory_facts {
     uint64_t total_ram;         /* bytes of RAM (or the cgroup limit, if lower) */

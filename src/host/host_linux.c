@@ -22,6 +22,8 @@
 #define SYS_madvise      28
 #define SYS_getpid       39
 #define SYS_fcntl        72
+#define SYS_ftruncate    77
+#define SYS_unlink       87
 #define SYS_mlock       149
 #define SYS_munlock     150
 #define SYS_gettid      186
@@ -39,6 +41,10 @@
 #define L_MS_SYNC        4
 #define L_O_RDONLY       0
 #define L_O_CLOEXEC      02000000
+#define L_O_RDWR         2
+#define L_O_CREAT        0100
+#define L_O_TRUNC        01000
+#define L_O_NOFOLLOW     0400000
 #define L_F_DUPFD_CLOEXEC 1030
 #define L_FUTEX_WAIT_PRIVATE 128
 #define L_FUTEX_WAKE_PRIVATE 129
@@ -282,6 +288,27 @@ int host_close(int fd)
 int host_dup(int fd)
 {
     return (int)sys3(SYS_fcntl, fd, L_F_DUPFD_CLOEXEC, 0);
+}
+
+int host_create_private_file(const char *path, size_t size)
+{
+    /* O_NOFOLLOW: in a world-writable directory such as /dev/shm, a symlink
+     * planted under our name must not redirect the write. */
+    int64_t fd = sys3(SYS_open, path, L_O_RDWR | L_O_CREAT | L_O_TRUNC | L_O_NOFOLLOW | L_O_CLOEXEC, 0600);
+    if (fd < 0)
+        return (int)fd;
+    int64_t r = sys3(SYS_ftruncate, fd, size, 0);
+    if (r < 0) {
+        sys3(SYS_close, fd, 0, 0);
+        sys3(SYS_unlink, path, 0, 0);
+        return (int)r;
+    }
+    return (int)fd;
+}
+
+int host_unlink(const char *path)
+{
+    return (int)sys3(SYS_unlink, path, 0, 0);
 }
 
 long host_write(int fd, const void *buf, size_t len)
