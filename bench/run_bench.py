@@ -38,6 +38,27 @@ def native_ref(case):
     return "mimalloc" if case.startswith("heap_") else "host"
 
 
+# Cases that are not per-operation times: the peak resident memory of a
+# Windows process that ran one heap case (KiB, Linux's ru_maxrss of the
+# process, Wine's own baseline included on both sides), and a real
+# program's time per round (program_*: printed by the program itself).
+RSS_CASES = ["heap_mixed_batch"]
+PROGRAMS = ["huffzip"]
+
+
+def peak_rss_kib(cmd, env):
+    """Run cmd in a fresh Python so RUSAGE_CHILDREN covers only it; its peak RSS in KiB."""
+    probe = ("import resource, subprocess, sys\n"
+             "p = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)\n"
+             "sys.exit(p.returncode) if p.returncode else print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    p = subprocess.run([sys.executable, "-c", probe] + cmd, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    if p.returncode != 0:
+        sys.stderr.write(p.stdout + p.stderr)
+        raise SystemExit("bench: %s failed with exit code %d" % (" ".join(cmd), p.returncode))
+    return float(p.stdout.strip())
+
+
 def parse(text):
     rows = []
     for line in text.splitlines():
@@ -76,10 +97,16 @@ def fmt_ratio(r):
     return "%.2fx" % r if r >= 0.1 else "%.2gx" % r
 
 
-def fmt_spread(s):
+def fmt_value(case, v):
+    if v is not None and case.startswith("rss_"):
+        return "%.1f MiB" % (v / 1024)
+    return fmt_ns(v)
+
+
+def fmt_spread(s, case=""):
     if not s:
         return "-"
-    return "%s (%s–%s)" % (fmt_ns(s["median"]), fmt_ns(s["min"]), fmt_ns(s["max"]))
+    return "%s (%s–%s)" % (fmt_value(case, s["median"]), fmt_value(case, s["min"]), fmt_value(case, s["max"]))
 
 
 def svg_chart(results, path):
@@ -194,6 +221,16 @@ def measure(args, sides, runner, win, native, extra, case_args, env):
                     if row["impl"] != impl:
                         raise SystemExit("bench: %s run reports kernel32 %r" % (name, row["impl"]))
                     samples.setdefault((row["case"], name), []).append(row["ns"])
+        for name, mode, impl, side_env in ([] if args.case else sides):
+            for case in RSS_CASES:
+                kib = peak_rss_kib([runner, mode, win, "--quick", case], side_env)
+                samples.setdefault(("rss_" + case, name), []).append(kib)
+            for prog in PROGRAMS:
+                exe = os.path.join(os.path.dirname(win), prog + ".exe")
+                for row in run([runner, mode, exe, "2" if args.quick else "9"], side_env):
+                    if row["impl"] != impl:
+                        raise SystemExit("bench: %s run reports kernel32 %r" % (name, row["impl"]))
+                    samples.setdefault((row["case"], name), []).append(row["ns"])
         for cargs in case_args:
             for row in run([native] + extra + cargs, env):
                 samples.setdefault((row["case"], "native-" + row["impl"]), []).append(row["ns"])
@@ -240,7 +277,7 @@ def write_reports(results, out):
     for case in cases:
         e = results["cases"][case]
         lines.append("| %s | %s | %s | %s: %s | %s | %s | %s |" % (
-            case, fmt_spread(e.get("builtin")), fmt_spread(e.get("memshim")), e["native_ref"],
+            case, fmt_spread(e.get("builtin"), case), fmt_spread(e.get("memshim"), case), e["native_ref"],
             fmt_ns(e.get("native-" + e["native_ref"], {}).get("median")),
             fmt_ratio(e["ratio_builtin"]), fmt_ratio(e["ratio_native"]),
             fmt_ns(e.get("native-core", {}).get("median"))))
