@@ -58,7 +58,7 @@
 #define HEAP_SPAN_MAX_SLICES 16
 #define HEAP_SPAN_MAX_BLOCKS 4096      /* a 64 KiB slice of 16-byte blocks */
 
-#define HEAP_CLASSES        52
+#define HEAP_CLASSES        96
 #define HEAP_SHARDS         16         /* internal heaps of a sharded heap: 0 locked, 1.. thread-owned */
 #define HEAP_SMALL_MAX      ((size_t)262144)   /* largest size class */
 #define HEAP_SIZE16_MAX     2048u      /* classes up to here keep sizes in 16 bits */
@@ -90,18 +90,23 @@ struct heap_span {
     uintptr_t start;                   /* address of block 0 */
     struct heap_span *remote_next;     /* in heap->remote_spans (under meta_lock) */
     _Atomic uint8_t remote_listed;     /* has remote bits (set and cleared under meta_lock) */
-    /* 1 = free. Written by whoever allocates from the span (the shard's
-     * owner or mutex holder); read by others, so atomic (relaxed: plain
-     * moves on x86). */
-    _Atomic uint64_t freebits[HEAP_SPAN_MAX_BLOCKS / 64];
-    /* 1 = freed by a thread that does not own the shard, not yet merged
-     * into freebits (under meta_lock; read relaxed by the owner). */
-    _Atomic uint64_t remote[HEAP_SPAN_MAX_BLOCKS / 64];
-    union {                            /* what each block was asked for, in 4 KiB whatever the class */
-        uint8_t slack[HEAP_SPAN_MAX_BLOCKS];        /* 16-byte class (4096 blocks): 16 - asked */
-        uint16_t size16[HEAP_SPAN_MAX_BLOCKS / 2];  /* 32..2048 bytes (<= 2048 blocks): asked */
-        uint32_t size32[HEAP_SPAN_MAX_BLOCKS / 4];  /* larger classes (<= 1024 blocks): asked */
+    /* The span's block state, where span_create put it: in the record
+     * itself for spans of at most HEAP_SPAN_INLINE_BLOCKS blocks (most
+     * spans, and all of the large classes), else in the slice's side slot
+     * (heap_span_side). Keeping the records small keeps the pages a heap
+     * touches for metadata few: a record per 64 KiB slice, 240 bytes. */
+    _Atomic uint64_t *freebits;        /* 1 = free. Written by whoever allocates from the span (the
+                                        * shard's owner or mutex holder); read by others, so atomic
+                                        * (relaxed: plain moves on x86) */
+    _Atomic uint64_t *remote;          /* 1 = freed by a thread that does not own the shard, not yet
+                                        * merged into freebits (under meta_lock; read relaxed by the owner) */
+    union {                            /* what each block was asked for */
+        uint8_t *slack;                /* 16-byte class: 16 - asked */
+        uint16_t *size16;              /* 32..2048 bytes: asked */
+        uint32_t *size32;              /* larger classes: asked */
     } req;
+    _Atomic uint64_t inline_bits[2];   /* freebits and remote of an inline span */
+    uint8_t inline_req[128];
 };
 
 struct heap_segment {
@@ -115,6 +120,20 @@ struct heap_segment {
     uint32_t nspans;
     struct heap_span spans[HEAP_DATA_SLICES];   /* record of slice s at [s - HEAP_META_SLICES] */
 };
+
+/* Side slots: the block state of spans with many blocks (small classes),
+ * one slot per data slice, after the segment header (and, in a home
+ * segment, the heap): free bits, requested sizes, remote bits, in that
+ * order, so a span touches the start of its slot. */
+#define HEAP_SPAN_INLINE_BLOCKS 64
+#define HEAP_SIDE_BITS      (HEAP_SPAN_MAX_BLOCKS / 8)
+#define HEAP_SIDE_REQ       ((size_t)HEAP_SPAN_MAX_BLOCKS)
+#define HEAP_SIDE_SIZE      (2 * HEAP_SIDE_BITS + HEAP_SIDE_REQ)
+#define HEAP_SIDE_OFFSET    ((size_t)16384)
+static inline uint8_t *heap_span_side(struct heap_segment *seg, unsigned slice)
+{
+    return (uint8_t *)seg + HEAP_SIDE_OFFSET + (size_t)(slice - HEAP_META_SLICES) * HEAP_SIDE_SIZE;
+}
 
 struct heap_large {
     uint64_t magic;
@@ -161,8 +180,10 @@ struct ms_heap {
     uint32_t locked_shards;            /* shards HeapLock took (bit i: shards[i]), under shard 0's lock */
 };
 
-_Static_assert(sizeof(struct heap_segment) + 64 + sizeof(struct ms_heap) <= HEAP_META_SLICES * HEAP_SLICE_SIZE,
-               "segment metadata must fit in the metadata slices");
+_Static_assert(sizeof(struct heap_segment) + 64 + sizeof(struct ms_heap) <= HEAP_SIDE_OFFSET,
+               "segment header and heap must fit before the side slots");
+_Static_assert(HEAP_SIDE_OFFSET + HEAP_DATA_SLICES * HEAP_SIDE_SIZE <= HEAP_META_SLICES * HEAP_SLICE_SIZE,
+               "side slots must fit in the metadata slices");
 
 static inline uint64_t heap_bits_get(const _Atomic uint64_t *word)
 {
@@ -183,7 +204,7 @@ static inline unsigned heap_size_class(size_t size)
         return size ? (unsigned)((size + 15) >> 4) - 1 : 0;
     size_t s = size - 1;
     unsigned b = 63u - (unsigned)__builtin_clzll(s);
-    return 8 + (b - 7) * 4 + (unsigned)((s >> (b - 2)) & 3);
+    return 8 + (b - 7) * 8 + (unsigned)((s >> (b - 3)) & 7);
 }
 void *heap_small_alloc_locked(struct ms_heap *heap, size_t size, ms_status *err);
 /* An allocation took the span's last free block: out of its bin. */

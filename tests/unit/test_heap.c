@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../../src/heap/heap.h"
+#include "../../src/heap/heap_internal.h"
 #include "../../src/vm/vm.h"
 #include "unit.h"
 
@@ -670,8 +671,23 @@ static void test_segment_reuse(void)
     CHECK(vm_check_invariants() == NULL, "vm invariants after reuse");
 }
 
+/* Every size maps to the smallest class that holds it, 16-byte aligned,
+ * and no class wastes more than 12.5% beyond 128 bytes. */
+static void test_size_classes(void)
+{
+    int bad = 0;
+    for (size_t size = 1; size <= HEAP_SMALL_MAX; size++) {
+        unsigned c = heap_size_class(size);
+        bad += c >= HEAP_CLASSES || heap_class_size[c] < size || (c && heap_class_size[c - 1] >= size) ||
+               heap_class_size[c] % 16 || (size > 128 && (heap_class_size[c] - size) * 8 > size);
+    }
+    CHECK_EQ(bad, 0);
+    CHECK_EQ(heap_class_size[HEAP_CLASSES - 1], HEAP_SMALL_MAX);
+}
+
 int main(void)
 {
+    test_size_classes();
     test_basics();
     test_realloc();
     test_bad_pointers();
