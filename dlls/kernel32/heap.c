@@ -109,6 +109,10 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block)
 {
     if (!block)
         return TRUE;
+    if (MS_LIKELY(heap_free_fast(block))) {
+        TRACE("%p %#lx %p\n", handle, flags, block);
+        return TRUE;
+    }
     struct ms_heap *owner = heap_owner_of(block);
     if (MS_UNLIKELY(!owner)) {
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);

@@ -38,6 +38,11 @@ void *heap_alloc(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *e
  * live block of this heap (double free, interior pointer, other heap); the
  * heap is unchanged then. */
 ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block);
+/* HeapFree's common case, tried first by the win32 layer before it routes a
+ * pointer by ownership: a small block of the process heap freed by the
+ * thread that allocated it. True: freed. False: nothing done, use
+ * heap_owner_of and heap_free. */
+bool heap_free_fast(void *block);
 /* HeapReAlloc: NULL + *err on failure (the old block stays valid). */
 void *heap_realloc(struct ms_heap *heap, uint32_t flags, void *block, size_t size, ms_status *err);
 /* HeapSize: the size asked for; (size_t)-1 for a pointer that is not a live block. */

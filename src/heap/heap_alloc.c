@@ -54,6 +54,12 @@ ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block)
     return free_general(heap, flags, block);
 }
 
+bool heap_free_fast(void *block)
+{
+    struct ms_heap *process = heap_process_if_created();
+    return process && !heap_debug_mode && heap_fast_free(process, block);
+}
+
 static void *alloc_general(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *err)
 {
     ms_status dummy;
