@@ -38,6 +38,8 @@
 #define L_MAP_NORESERVE  0x4000
 #define L_MADV_DONTNEED  4
 #define L_MADV_FREE      8
+#define L_MADV_DONTFORK  10
+#define L_MADV_DOFORK    11
 #define L_MS_SYNC        4
 #define L_O_RDONLY       0
 #define L_O_CLOEXEC      02000000
@@ -179,6 +181,18 @@ int host_prefetch(uintptr_t addr, size_t size)
 int host_sync(uintptr_t addr, size_t size)
 {
     return (int)sys3(SYS_msync, addr, size, L_MS_SYNC);
+}
+
+int host_isolate(uintptr_t addr, size_t size)
+{
+    if (host_fault_now())
+        return -L_ENOMEM;
+    return (int)sys3(SYS_madvise, addr, size, L_MADV_DONTFORK);
+}
+
+int host_isolate_end(uintptr_t addr, size_t size)
+{
+    return (int)sys3(SYS_madvise, addr, size, L_MADV_DOFORK);
 }
 
 int host_lock_pages(uintptr_t addr, size_t size)

@@ -174,6 +174,7 @@ ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, u
 
 void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end)
 {
+    vm_isolation_end(alloc, start, end);
     if (!alloc->committed_pages)
         return;                     /* nothing to scan: a pure reservation */
     size_t p0 = arena_page(arena, start), p1 = arena_page(arena, end);

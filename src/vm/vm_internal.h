@@ -66,6 +66,10 @@ struct vm_allocation {
     size_t locked_pages;        /* VirtualLock'ed pages (vm_lock.c) */
     size_t reset_pages;         /* pages with a reset bit (vm_reset.c) */
     void *owner;
+    /* VirtualProtect of the same run twice in a row makes that run a host
+     * mapping of its own (vm_protect.c): the run, and the last protected. */
+    uintptr_t isolated, last_protect;
+    size_t isolated_pages, last_protect_pages;
 };
 
 struct vm_arena {
@@ -136,6 +140,9 @@ void vm_allocation_destroy(struct vm_arena *arena, struct vm_allocation *alloc);
 ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end,
                           uint32_t protect);
 void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end);
+/* vm_protect.c: give an isolated run back to normal merging when pages of
+ * [start, end) stop being committed. */
+void vm_isolation_end(struct vm_allocation *alloc, uintptr_t start, uintptr_t end);
 /* Reserve [base, base+size) (base 0: anywhere) as a new allocation. */
 ms_status vm_reserve_locked(uintptr_t base, size_t size, size_t align, bool top_down, uint32_t protect,
                            uint32_t type, struct vm_arena **arena_out, struct vm_allocation **alloc_out);

@@ -1,8 +1,45 @@
 /*
  * vm_protect.c - VirtualProtect: new protection for committed pages of one
  * allocation, enforced by the host.
+ *
+ * Toggled runs: changing the protection of a run inside a larger mapping
+ * of one protection makes the host split the mapping, and changing it back
+ * merges it again; most of an mprotect's cost here (3 us of 3.3). Programs
+ * that toggle do it on the same run again and again (a JIT flipping a code
+ * page between writable and executable, a collector's card pages), so when
+ * a private allocation gets the same run re-protected twice in a row, that
+ * run becomes a host mapping of its own (host_isolate) and later toggles
+ * cost an mprotect without split or merge (~1 us). One such run per
+ * allocation; it counts as two mappings in the budget (vm_maps.c) and ends
+ * when any of its pages is decommitted or released.
  */
 #include "vm_internal.h"
+
+void vm_isolation_end(struct vm_allocation *alloc, uintptr_t start, uintptr_t end)
+{
+    uintptr_t iso_end = alloc->isolated + (alloc->isolated_pages << MS_PAGE_SHIFT);
+    if (!alloc->isolated_pages || end <= alloc->isolated || start >= iso_end)
+        return;
+    host_isolate_end(alloc->isolated, iso_end - alloc->isolated);
+    vm_maps_note(-2);
+    alloc->isolated_pages = 0;
+}
+
+static void note_repeat(struct vm_allocation *alloc, uintptr_t start, size_t pages)
+{
+    if (start == alloc->last_protect && pages == alloc->last_protect_pages && !alloc->isolated_pages &&
+        alloc->type == VM_MEM_PRIVATE && pages < alloc->size >> MS_PAGE_SHIFT &&
+        vm_maps_take(2, VM_MAP_MARGIN_PROTECT)) {
+        if (host_isolate(start, pages << MS_PAGE_SHIFT) == 0) {
+            alloc->isolated = start;
+            alloc->isolated_pages = pages;
+        } else {
+            vm_maps_note(-2);
+        }
+    }
+    alloc->last_protect = start;
+    alloc->last_protect_pages = pages;
+}
 
 ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *old_protect)
 {
@@ -68,6 +105,7 @@ ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *ol
             goto out;
         }
         memset(arena->pages + p0, byte, p1 - p0);
+        note_repeat(alloc, start, p1 - p0);
     }
     if (old_protect)
         *old_protect = old;

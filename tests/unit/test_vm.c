@@ -569,6 +569,86 @@ static void test_reset_undo(void)
     CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
 }
 
+/* The host protection of the mapping holding addr, from /proc/self/maps
+ * ("rw-", "r--", ...), or "" when not found. */
+static const char *maps_prot(uintptr_t addr, char out[4])
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    out[0] = 0;
+    while (f && fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+        char perms[5];
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && addr >= lo && addr < hi) {
+            memcpy(out, perms, 3);
+            out[3] = 0;
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    return out;
+}
+
+/* Whether the mapping holding addr is kept apart from its neighbours
+ * (host_isolate: "dc" among its VmFlags in /proc/self/smaps); -1 if no
+ * mapping holds addr. */
+static int maps_isolated(uintptr_t addr)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    int in = 0, result = -1;
+    while (f && fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+        char c;
+        if (sscanf(line, "%lx-%lx %c", &lo, &hi, &c) == 3 && strchr(line, ' ') && line[0] != 'V')
+            in = addr >= lo && addr < hi;
+        else if (in && !strncmp(line, "VmFlags:", 8)) {
+            result = strstr(line, " dc") != NULL;
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    return result;
+}
+
+/* A run re-protected again and again becomes a mapping of its own after
+ * the second time (and only that run): from then on the mapping count is
+ * the same whichever way it is toggled, the host still enforces each
+ * protection, and releasing the allocation gives the mappings back. */
+static void test_protect_toggle_isolation(void)
+{
+    uintptr_t a = 0;
+    uint32_t old;
+    CHECK_EQ(vm_allocate(&a, 16 * 4096, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    long before = count_maps();
+    uintptr_t page = a + 3 * 4096;
+    long counts[8];
+    int enforced = 1;
+    char prot[4];
+    for (int i = 0; i < 8; i++) {
+        uint32_t want = (i & 1) ? VM_PAGE_READWRITE : VM_PAGE_READONLY;
+        CHECK_EQ(vm_protect(page, 4096, want, &old), MS_OK);
+        counts[i] = count_maps();
+        enforced &= !strcmp(maps_prot(page, prot), (i & 1) ? "rw-" : "r--");
+    }
+    CHECK(enforced, "the host enforces every toggle");
+    CHECK(counts[2] == counts[3] && counts[3] == counts[6] && counts[6] == counts[7],
+          "isolated run: %ld %ld %ld %ld mappings, no split or merge", counts[2], counts[3], counts[6], counts[7]);
+    CHECK_EQ(maps_isolated(page), 1);
+    CHECK_EQ(maps_isolated(page - 4096), 0);
+    /* Another run of the same allocation still behaves as before. */
+    CHECK_EQ(vm_protect(a + 9 * 4096, 4096, VM_PAGE_READONLY, &old), MS_OK);
+    CHECK(!strcmp(maps_prot(a + 9 * 4096, prot), "r--") && !strcmp(maps_prot(a + 8 * 4096, prot), "rw-"),
+          "other pages keep their own protection");
+    size_t zero = 0;
+    CHECK_EQ(vm_free(&a, &zero, VM_MEM_RELEASE), MS_OK);
+    CHECK(count_maps() <= before, "release gives the mappings back (%ld, was %ld)", count_maps(), before);
+    CHECK(maps_isolated(page) != 1, "no isolated run left behind after release");
+    CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
+}
+
 int main(void)
 {
     CHECK_EQ(vm_init(0), MS_OK);
@@ -583,6 +663,7 @@ int main(void)
     test_views();
     test_lock();
     test_reset_undo();
+    test_protect_toggle_isolation();
     test_map_budget();
     test_host_refusal();
     return unit_done();
