@@ -467,6 +467,18 @@ void WINAPI GetNativeSystemInfo(LPSYSTEM_INFO info)
     clamp_address_range(info);
 }
 
+/* x86-64 keeps instruction fetches coherent with stores: for the current
+ * process there is nothing to flush, and Windows returns TRUE for any
+ * range. Another process: Wine (NtFlushInstructionCache). */
+BOOL WINAPI FlushInstructionCache(HANDLE process, LPCVOID addr, SIZE_T size)
+{
+    typedef BOOL(WINAPI * fn_t)(HANDLE, LPCVOID, SIZE_T);
+    TRACE("%p %p %#Ix\n", process, addr, size);
+    if (is_current_process(process))
+        return TRUE;
+    return WINE_FN(fn_t, FlushInstructionCache)(process, addr, size);
+}
+
 SIZE_T WINAPI GetLargePageMinimum(void)
 {
     SIZE_T size = vm_large_page_minimum();

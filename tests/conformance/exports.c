@@ -22,7 +22,7 @@ static const char *memory_names[] = {
     "MapViewOfFileEx", "MapViewOfFileExNuma", "UnmapViewOfFile", "UnmapViewOfFileEx", "FlushViewOfFile",
     "GlobalMemoryStatus", "GlobalMemoryStatusEx", "GetSystemInfo", "GetNativeSystemInfo", "GetLargePageMinimum",
     "ReadProcessMemory", "WriteProcessMemory", "IsBadReadPtr", "IsBadWritePtr", "IsBadCodePtr",
-    "IsBadStringPtrA", "IsBadStringPtrW", "PrefetchVirtualMemory", "CloseHandle",
+    "IsBadStringPtrA", "IsBadStringPtrW", "PrefetchVirtualMemory", "FlushInstructionCache", "CloseHandle",
     /* memshim's own too: keeps its guard-page handler first (exception.c) */
     "AddVectoredExceptionHandler",
 };
@@ -43,7 +43,7 @@ static const char *forwarded_names[] = {
     "GetTempFileNameW", "SetFilePointer", "GetFileSize", "FlushFileBuffers", "FlsGetValue", "FlsSetValue",
     "FlsFree", "InitializeSRWLock", "AcquireSRWLockExclusive", "ReleaseSRWLockExclusive", "QueryPerformanceFrequency",
     "GetVersionExW", "ExitProcess", "TerminateProcess", "CreateProcessW",
-    "RemoveVectoredExceptionHandler", "FlushInstructionCache", "GetModuleHandleA", "LoadLibraryW",
+    "RemoveVectoredExceptionHandler", "GetModuleHandleA", "LoadLibraryW",
     /* kernel32 imports of mingw-w64's CRT start-up code (objdump -p of a
      * hello world), the memory ones (VirtualProtect, VirtualQuery) are in
      * the list above */

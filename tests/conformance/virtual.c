@@ -662,6 +662,26 @@ static void test_large_pages(void)
     if (p) VirtualFree(p, 0, MEM_RELEASE);
 }
 
+/* Code written into memory runs after FlushInstructionCache, which
+ * succeeds for the current process (also for the whole cache: NULL, 0). */
+static void test_flush_instruction_cache(void)
+{
+    static const unsigned char code[] = { 0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3 };   /* mov eax, 42; ret */
+    unsigned char *p = VirtualAlloc(NULL, PAGE, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    DWORD old;
+    ok(p != NULL, "VirtualAlloc: error %lu", GetLastError());
+    if (!p)
+        return;
+    memcpy(p, code, sizeof(code));
+    ok(VirtualProtect(p, PAGE, PAGE_EXECUTE_READ, &old), "VirtualProtect to execute: error %lu", GetLastError());
+    ok(FlushInstructionCache(GetCurrentProcess(), p, sizeof(code)), "FlushInstructionCache: error %lu",
+       GetLastError());
+    ok(((int (*)(void))(void *)p)() == 42, "the written code runs");
+    ok(FlushInstructionCache(GetCurrentProcess(), NULL, 0), "FlushInstructionCache of everything: error %lu",
+       GetLastError());
+    ok(VirtualFree(p, 0, MEM_RELEASE), "release: error %lu", GetLastError());
+}
+
 int main(void)
 {
     harness_init();
@@ -682,5 +702,6 @@ int main(void)
     test_reset();
 #endif
     test_large_pages();
+    test_flush_instruction_cache();
     return harness_done();
 }
