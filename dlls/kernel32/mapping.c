@@ -8,6 +8,15 @@
  * (wine_server_handle_to_fd), which shares its pages with every other view
  * of the section, Wine's included. Image sections and sections this layer
  * cannot inspect go to Wine's implementation.
+ *
+ * A view of a file keeps a handle to its section (a duplicate, closed when
+ * the view is unmapped; it is the view's owner in the core). Wine's server
+ * refuses to cut a file below its end while a section of it exists
+ * (STATUS_USER_MAPPED_FILE), and Wine's own views keep their section alive
+ * in the server; the duplicate does the same for the core's views, so
+ * SetEndOfFile fails with ERROR_USER_MAPPED_FILE while a view may still map
+ * the file, and the host mapping never points past the end of the file.
+ * Pagefile-backed views need no such handle.
  */
 #include "private.h"
 #include "stats.h"
@@ -195,9 +204,21 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
         set_last_error(status_to_error(status));
         return NULL;
     }
+    HANDLE keep = NULL;
+    if (info.Attributes & SEC_FILE) {
+        status = NtDuplicateObject(CURRENT_PROCESS, section, CURRENT_PROCESS, &keep, 0, 0,
+                                   DUPLICATE_SAME_ACCESS);
+        if (status) {
+            host_close(fd);
+            set_last_error(status_to_error(status));
+            return NULL;
+        }
+    }
     uintptr_t base = (uintptr_t)addr;
-    ms_status st = vm_map_view(&base, count, protect, fd, offset, shared, FALSE, NULL);
+    ms_status st = vm_map_view(&base, count, protect, fd, offset, shared, FALSE, keep);
     host_close(fd);
+    if (st && keep)
+        NtClose(keep);
     TRACE("%p %#lx %#I64x %#Ix %p -> %p (%u)\n", section, access, offset, count, addr, (void *)base, st);
     if (st) {
         set_last_error(st);
@@ -229,7 +250,8 @@ LPVOID WINAPI MapViewOfFileExNuma(HANDLE section, DWORD access, DWORD offset_hig
 static BOOL UnmapViewOfFile_impl(LPCVOID addr)
 {
     typedef BOOL(WINAPI * fn_t)(LPCVOID);
-    ms_status st = vm_unmap_view((uintptr_t)addr, NULL);
+    void *keep = NULL;
+    ms_status st = vm_unmap_view((uintptr_t)addr, &keep);
     if (st == VM_NOT_OWNED) {
         TRACE("%p: not memshim's, passthrough\n", addr);
         return WINE_FN(fn_t, UnmapViewOfFile)(addr);
@@ -239,6 +261,8 @@ static BOOL UnmapViewOfFile_impl(LPCVOID addr)
         set_last_error(st);
         return FALSE;
     }
+    if (keep)
+        NtClose(keep);  /* the file's section handle held by this view */
     return TRUE;
 }
 

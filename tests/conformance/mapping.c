@@ -402,6 +402,61 @@ static void test_file_backed(void)
     ok(DeleteFileW(path), "DeleteFileW: error %lu", GetLastError());
 }
 
+/* SetEndOfFile with views of the file: a view past the new end refuses the
+ * truncation (ERROR_USER_MAPPED_FILE), growing is allowed, and without views
+ * the file can be cut. */
+static void test_end_of_file(void)
+{
+    WCHAR dir[MAX_PATH], path[MAX_PATH];
+    HANDLE f, h;
+    unsigned char *v;
+    char buf[16];
+    DWORD done;
+    BOOL ret;
+
+    GetTempPathW(MAX_PATH, dir);
+    GetTempFileNameW(dir, L"mse", 0, path);
+    f = make_file(path, 3 * GRAN, GENERIC_READ | GENERIC_WRITE);
+    ok(f != INVALID_HANDLE_VALUE, "create test file: error %lu", GetLastError());
+    if (f == INVALID_HANDLE_VALUE) return;
+    h = CreateFileMappingW(f, NULL, PAGE_READWRITE, 0, 0, NULL);
+    v = h ? MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, GRAN) : NULL;
+    ok(v != NULL, "view of the first 64 KiB of the file: error %lu", GetLastError());
+    if (!v) { if (h) CloseHandle(h); CloseHandle(f); DeleteFileW(path); return; }
+    memcpy(v + 0x100, "THROUGH-VIEW", 12);
+
+    SetFilePointer(f, 0x8000, NULL, FILE_BEGIN);
+    SetLastError(0xdeadbeef);
+    ret = SetEndOfFile(f);
+    CHECK_FAIL(ret, ERROR_USER_MAPPED_FILE, "SetEndOfFile inside a mapped view");
+    ok(GetFileSize(f, NULL) == 3 * GRAN, "file size after the refused truncation: %#lx", GetFileSize(f, NULL));
+
+    SetFilePointer(f, 4 * GRAN, NULL, FILE_BEGIN);
+    ok(SetEndOfFile(f), "SetEndOfFile growing a mapped file: error %lu", GetLastError());
+    ok(GetFileSize(f, NULL) == 4 * GRAN, "file grew to %#lx", GetFileSize(f, NULL));
+
+    /* The section handle closed, the view alone still holds the file. */
+    CloseHandle(h);
+    SetFilePointer(f, 0x8000, NULL, FILE_BEGIN);
+    SetLastError(0xdeadbeef);
+    ret = SetEndOfFile(f);
+    CHECK_FAIL(ret, ERROR_USER_MAPPED_FILE, "SetEndOfFile inside a view whose section handle is closed");
+    SetFilePointer(f, 0x100, NULL, FILE_BEGIN);
+    ok(ReadFile(f, buf, 12, &done, NULL) && done == 12 && !memcmp(buf, "THROUGH-VIEW", 12),
+       "ReadFile sees the view's write without a flush");
+    ok(UnmapViewOfFile(v), "UnmapViewOfFile: error %lu", GetLastError());
+
+    /* No view, no section: the file can be cut, and keeps the view's data. */
+    SetFilePointer(f, 0x8000, NULL, FILE_BEGIN);
+    ok(SetEndOfFile(f), "SetEndOfFile with no view left: error %lu", GetLastError());
+    ok(GetFileSize(f, NULL) == 0x8000, "file cut to %#lx", GetFileSize(f, NULL));
+    SetFilePointer(f, 0x100, NULL, FILE_BEGIN);
+    ok(ReadFile(f, buf, 12, &done, NULL) && done == 12 && !memcmp(buf, "THROUGH-VIEW", 12),
+       "the view's write is in the file after the unmap");
+    CloseHandle(f);
+    ok(DeleteFileW(path), "DeleteFileW: error %lu", GetLastError());
+}
+
 static void test_view_at_address(void)
 {
     HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, GRAN, NULL);
@@ -465,6 +520,7 @@ int main(void)
     test_pagefile();
     test_named();
     test_file_backed();
+    test_end_of_file();
     test_view_at_address();
     test_sec_reserve();
     return harness_done();

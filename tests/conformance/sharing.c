@@ -172,6 +172,18 @@ static int child_main(int argc, char **argv)
             child_check(CloseHandle(h), "CloseHandle of the duplicated handle");
         }
     }
+    else if (!strcmp(scenario, "filewrite") && argc >= 5)
+    {
+        /* Write a file through a view and exit holding it: no unmap, no
+         * flush, no CloseHandle. */
+        HANDLE f = CreateFileA(argv[4], GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+                               OPEN_EXISTING, 0, NULL);
+        HANDLE h = f != INVALID_HANDLE_VALUE ? CreateFileMappingA(f, NULL, PAGE_READWRITE, 0, 0, NULL) : NULL;
+        char *v = h ? MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0) : NULL;
+        child_check(v != NULL, "file view in the child");
+        if (v) strcpy(v + 0x1000, "written by the child");
+        ExitProcess(child_failed ? 1 : 0);
+    }
     else if (!strcmp(scenario, "hold") && argc >= 5)
     {
         /* Hold two views and wait to be killed. */
@@ -406,6 +418,34 @@ static void test_killed(BOOL builtin)
     CloseHandle(h);
 }
 
+/* A child's writes through a view of a file reach the file, though it
+ * exits without unmapping or flushing. */
+static void test_file_after_exit(void)
+{
+    char dir[MAX_PATH], path[MAX_PATH], buf[32];
+    PROCESS_INFORMATION pi;
+    DWORD done, code;
+    HANDLE f;
+    GetTempPathA(MAX_PATH, dir);
+    GetTempFileNameA(dir, "msx", 0, path);
+    f = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, CREATE_ALWAYS, 0,
+                    NULL);
+    ok(f != INVALID_HANDLE_VALUE, "file after exit: create: error %lu", GetLastError());
+    if (f == INVALID_HANDLE_VALUE) return;
+    SetFilePointer(f, 0x3000, NULL, FILE_BEGIN);
+    SetEndOfFile(f);
+    ok(start_child("filewrite", path, FALSE, FALSE, 0, &pi), "file after exit: CreateProcess: error %lu",
+       GetLastError());
+    code = finish_child(&pi);
+    CHECK_CHILD(code, "file after exit");
+    memset(buf, 0, sizeof(buf));
+    SetFilePointer(f, 0x1000, NULL, FILE_BEGIN);
+    ok(ReadFile(f, buf, 21, &done, NULL) && done == 21 && !strcmp(buf, "written by the child"),
+       "file after exit: ReadFile sees what the exited child wrote through its view (%.21s)", buf);
+    CloseHandle(f);
+    ok(DeleteFileA(path), "file after exit: DeleteFileA: error %lu", GetLastError());
+}
+
 /* (f) parent and child each add COUNT_ROUNDS to a counter in a section,
  * read-modify-write under a named mutex: no update is lost. */
 static void test_counter(BOOL builtin)
@@ -528,6 +568,7 @@ int main(int argc, char **argv)
     test_inherit();
     test_duplicate(FALSE);
     test_killed(FALSE);
+    test_file_after_exit();
     test_counter(FALSE);
     return harness_done();
 }
