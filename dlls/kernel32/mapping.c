@@ -293,6 +293,13 @@ static BOOL FlushViewOfFile_impl(LPCVOID addr, SIZE_T size)
     ms_status st = vm_sync_view((uintptr_t)addr, size);
     if (st == VM_NOT_OWNED)
         return WINE_FN(fn_t, FlushViewOfFile)(addr, size);
+    if (st == MS_ERROR_INVALID_ADDRESS) {
+        /* Not a view: answered as Wine does (Windows not verified here):
+         * private memory has nothing to write back, free space is
+         * ERROR_INVALID_PARAMETER. */
+        struct vm_allocation_info alloc;
+        st = vm_lookup((uintptr_t)addr, &alloc) ? MS_OK : MS_ERROR_INVALID_PARAMETER;
+    }
     TRACE("%p %#Ix -> %u\n", addr, size, st);
     if (st) {
         set_last_error(st);

@@ -457,6 +457,203 @@ static void test_end_of_file(void)
     ok(DeleteFileW(path), "DeleteFileW: error %lu", GetLastError());
 }
 
+/* A handle value just closed (use it before making another handle: values
+ * are reused at once). */
+static HANDLE closed_handle(void)
+{
+    HANDLE h = CreateEventW(NULL, FALSE, FALSE, NULL);
+    CloseHandle(h);
+    return h;
+}
+
+/* Bad input: handles that are not sections (invalid, closed, an event, the
+ * pseudo handle of the process), bad sizes, offsets and flags. Nothing
+ * crashes, every call fails with the Windows error. */
+static void test_bad_input(void)
+{
+    HANDLE h, ev, closed, sec;
+    char *v;
+    BOOL ret;
+    WCHAR other[96];
+
+    ev = CreateEventW(NULL, FALSE, FALSE, NULL);
+    sec = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 2 * GRAN, NULL);
+    ok(ev && sec, "event and section: error %lu", GetLastError());
+    if (!ev || !sec) return;
+
+    /* CreateFileMapping on things that are not files. */
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW((HANDLE)(ULONG_PTR)0xdead0, NULL, PAGE_READWRITE, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_HANDLE, "CreateFileMapping of an invalid handle");
+    SetLastError(0xdeadbeef);
+    closed = closed_handle();
+    h = CreateFileMappingW(closed, NULL, PAGE_READWRITE, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_HANDLE, "CreateFileMapping of a closed handle");
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(ev, NULL, PAGE_READWRITE, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_HANDLE, "CreateFileMapping of an event");
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(sec, NULL, PAGE_READWRITE, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_HANDLE, "CreateFileMapping of a section handle");
+
+    /* Protections and section flags. */
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, 0, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_PARAMETER, "protection 0");
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | PAGE_READONLY, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_PARAMETER, "two protections");
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | PAGE_GUARD, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_PARAMETER, "PAGE_GUARD");
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | 0x00010000, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_PARAMETER, "unknown flag 0x10000");
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | SEC_RESERVE | SEC_COMMIT, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_PARAMETER, "SEC_RESERVE | SEC_COMMIT");
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | SEC_IMAGE, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_BAD_EXE_FORMAT, "SEC_IMAGE without a file");
+    if (h) CloseHandle(h);
+
+    /* Names: an unprefixed name is the session's (Local\); Global\ works;
+     * another type's name fails, also through OpenFileMapping. */
+    swprintf(other, ARRAYSIZE(other), L"memshim-conf-plain-%lu", GetCurrentProcessId());
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, GRAN, other);
+    ok(h != NULL, "CreateFileMapping with an unprefixed name: error %lu", GetLastError());
+    if (h)
+    {
+        WCHAR local[112];
+        HANDLE h2;
+        swprintf(local, ARRAYSIZE(local), L"Local\\%ls", other);
+        h2 = OpenFileMappingW(FILE_MAP_READ, FALSE, local);
+        ok(h2 != NULL, "the unprefixed name opens as Local\\: error %lu", GetLastError());
+        if (h2) CloseHandle(h2);
+        CloseHandle(h);
+    }
+    swprintf(other, ARRAYSIZE(other), L"Global\\memshim-conf-global-%lu", GetCurrentProcessId());
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, GRAN, other);
+    ok(h != NULL && GetLastError() == ERROR_SUCCESS, "CreateFileMapping Global\\: error %lu", GetLastError());
+    if (h)
+    {
+        HANDLE h2 = OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, other);
+        char *a = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0), *b = h2 ? MapViewOfFile(h2, FILE_MAP_READ, 0, 0, 0) : NULL;
+        ok(a && b, "views of the Global\\ section: error %lu", GetLastError());
+        if (a && b)
+        {
+            a[10] = 'g';
+            ok(b[10] == 'g', "the Global\\ name's two handles share the section");
+        }
+        if (a) UnmapViewOfFile(a);
+        if (b) UnmapViewOfFile(b);
+        if (h2) CloseHandle(h2);
+        CloseHandle(h);
+    }
+    {
+        HANDLE named_ev;
+        swprintf(other, ARRAYSIZE(other), L"Local\\memshim-conf-ev-%lu", GetCurrentProcessId());
+        named_ev = CreateEventW(NULL, FALSE, FALSE, other);
+        SetLastError(0xdeadbeef);
+        h = OpenFileMappingW(FILE_MAP_READ, FALSE, other);
+        CHECK_FAIL(h, ERROR_INVALID_HANDLE, "OpenFileMapping of an event's name");
+        CloseHandle(named_ev);
+    }
+    SetLastError(0xdeadbeef);
+    h = OpenFileMappingW(FILE_MAP_READ, FALSE, L"Local\\memshim\\no\\such\\dir");
+    CHECK_FAIL(h, ERROR_PATH_NOT_FOUND, "OpenFileMapping in a directory that does not exist");
+    SetLastError(0xdeadbeef);
+    h = OpenFileMappingW(FILE_MAP_READ, FALSE, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_PARAMETER, "OpenFileMapping without a name");
+
+    /* MapViewOfFile of things that are not sections. */
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile(NULL, FILE_MAP_READ, 0, 0, 0);
+    CHECK_FAIL_VIEW(v, ERROR_INVALID_HANDLE, "MapViewOfFile(NULL)");
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile((HANDLE)(ULONG_PTR)0xdead0, FILE_MAP_READ, 0, 0, 0);
+    CHECK_FAIL_VIEW(v, ERROR_INVALID_HANDLE, "MapViewOfFile of an invalid handle");
+    SetLastError(0xdeadbeef);
+    closed = closed_handle();
+    v = MapViewOfFile(closed, FILE_MAP_READ, 0, 0, 0);
+    CHECK_FAIL_VIEW(v, ERROR_INVALID_HANDLE, "MapViewOfFile of a closed handle");
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile(ev, FILE_MAP_READ, 0, 0, 0);
+    CHECK_FAIL_VIEW(v, ERROR_INVALID_HANDLE, "MapViewOfFile of an event");
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile(GetCurrentProcess(), FILE_MAP_READ, 0, 0, 0);
+    CHECK_FAIL_VIEW(v, ERROR_INVALID_HANDLE, "MapViewOfFile of the process pseudo handle");
+
+    /* Access 0 maps read-only; a handle without map rights maps nothing. */
+    v = MapViewOfFile(sec, 0, 0, 0, 0);
+    ok(v != NULL, "MapViewOfFile with access 0: error %lu", GetLastError());
+    if (v) UnmapViewOfFile(v);
+    {
+        HANDLE none = NULL;
+        ok(DuplicateHandle(GetCurrentProcess(), sec, GetCurrentProcess(), &none, 0, FALSE, 0),
+           "DuplicateHandle with no access: error %lu", GetLastError());
+        SetLastError(0xdeadbeef);
+        v = MapViewOfFile(none, FILE_MAP_READ, 0, 0, 0);
+        CHECK_FAIL_VIEW(v, ERROR_ACCESS_DENIED, "FILE_MAP_READ view of a handle without access");
+        SetLastError(0xdeadbeef);
+        v = MapViewOfFile(none, 0, 0, 0, 0);
+        CHECK_FAIL_VIEW(v, ERROR_ACCESS_DENIED, "access-0 view of a handle without access");
+        CloseHandle(none);
+    }
+
+    /* Offsets and sizes. */
+    /* An offset past the end: Wine says ERROR_INVALID_PARAMETER, Windows
+     * ERROR_ACCESS_DENIED or that (see test_pagefile). */
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile(sec, FILE_MAP_READ, 0xffffffff, 0xffff0000, GRAN);
+    ok(!v && (GetLastError() == ERROR_ACCESS_DENIED || GetLastError() == ERROR_INVALID_PARAMETER),
+       "offset near 2^64 (offset + size wraps): %p, error %lu", v, GetLastError());
+    if (v) UnmapViewOfFile(v);
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile(sec, FILE_MAP_READ, 0, GRAN, ~(SIZE_T)0 - 0x1000);
+    CHECK_FAIL_VIEW(v, ERROR_ACCESS_DENIED, "size near 2^64 (offset + size wraps)");
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile(sec, FILE_MAP_READ, 1, 0, 0);
+    ok(!v && (GetLastError() == ERROR_ACCESS_DENIED || GetLastError() == ERROR_INVALID_PARAMETER),
+       "offset 4 GiB in a 128 KiB section, size 0: %p, error %lu", v, GetLastError());
+    if (v) UnmapViewOfFile(v);
+
+    /* Unmap and flush of what is not a view. */
+    SetLastError(0xdeadbeef);
+    ret = UnmapViewOfFile((void *)(ULONG_PTR)0xdeadbeef);
+    CHECK_FAIL(ret, ERROR_INVALID_ADDRESS, "UnmapViewOfFile(0xdeadbeef)");
+    SetLastError(0xdeadbeef);
+    ret = UnmapViewOfFile(&ret);
+    CHECK_FAIL(ret, ERROR_INVALID_ADDRESS, "UnmapViewOfFile(the stack)");
+    v = MapViewOfFile(sec, FILE_MAP_WRITE, 0, 0, 0);
+    ok(v != NULL, "MapViewOfFile: error %lu", GetLastError());
+    if (v)
+    {
+        ok(FlushViewOfFile(v + 0x1234, 0x10), "FlushViewOfFile inside a view: error %lu", GetLastError());
+        ok(FlushViewOfFile(v, 0), "FlushViewOfFile of the whole view: error %lu", GetLastError());
+        SetLastError(0xdeadbeef);
+        ret = FlushViewOfFile(v + GRAN, 4 * GRAN);
+        CHECK_FAIL(ret, ERROR_INVALID_PARAMETER, "FlushViewOfFile past the end of the view");
+        ok(UnmapViewOfFile(v), "UnmapViewOfFile: error %lu", GetLastError());
+        SetLastError(0xdeadbeef);
+        ret = FlushViewOfFile(v, 0);
+        CHECK_FAIL(ret, ERROR_INVALID_PARAMETER, "FlushViewOfFile of an unmapped view");
+    }
+    SetLastError(0xdeadbeef);
+    ret = FlushViewOfFile(NULL, 0);
+    CHECK_FAIL(ret, ERROR_INVALID_PARAMETER, "FlushViewOfFile(NULL)");
+    {
+        /* Private memory: Wine flushes it (msync of anonymous memory). */
+        char *priv = VirtualAlloc(NULL, GRAN, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+        ret = FlushViewOfFile(priv, 0);
+        ok(ret, "FlushViewOfFile of VirtualAlloc memory: error %lu", GetLastError());
+        VirtualFree(priv, 0, MEM_RELEASE);
+    }
+
+    CloseHandle(sec);
+    CloseHandle(ev);
+}
+
 static void test_view_at_address(void)
 {
     HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, GRAN, NULL);
@@ -521,6 +718,7 @@ int main(void)
     test_named();
     test_file_backed();
     test_end_of_file();
+    test_bad_input();
     test_view_at_address();
     test_sec_reserve();
     return harness_done();
