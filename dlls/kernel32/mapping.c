@@ -9,14 +9,21 @@
  * of the section, Wine's included. Image sections and sections this layer
  * cannot inspect go to Wine's implementation.
  *
- * A view of a file keeps a handle to its section (a duplicate, closed when
- * the view is unmapped; it is the view's owner in the core). Wine's server
- * refuses to cut a file below its end while a section of it exists
- * (STATUS_USER_MAPPED_FILE), and Wine's own views keep their section alive
- * in the server; the duplicate does the same for the core's views, so
- * SetEndOfFile fails with ERROR_USER_MAPPED_FILE while a view may still map
- * the file, and the host mapping never points past the end of the file.
- * Pagefile-backed views need no such handle.
+ * A view of a file keeps a section of that file open until it is unmapped.
+ * Wine's server refuses to cut a file below its size while any section of
+ * it exists (STATUS_USER_MAPPED_FILE); Wine's own views keep their section
+ * in the server, and the held section does the same for the core's views:
+ * SetEndOfFile fails with ERROR_USER_MAPPED_FILE while a view may map the
+ * file, also after the program closed the section handle, and the host
+ * mapping never points past the end of the file. The held section is a new
+ * unnamed section of the file, opened again by its host path, so that it
+ * does not keep the program's section or its name alive. Where the file
+ * cannot be opened again (the program opened it without FILE_SHARE_READ,
+ * or it was deleted) the view holds a duplicate of the program's section
+ * handle instead; for a named section that keeps the name reachable until
+ * the view is unmapped (Wine reports a file's path as the name of every
+ * file section, so named and unnamed ones cannot be told apart).
+ * Pagefile-backed views need nothing.
  */
 #include "private.h"
 #include "stats.h"
@@ -26,6 +33,8 @@
 #define SEC_FLAGS (SEC_FILE | SEC_IMAGE | SEC_RESERVE | SEC_COMMIT | SEC_NOCACHE | SEC_WRITECOMBINE | SEC_LARGE_PAGES)
 
 typedef NTSTATUS(CDECL *handle_to_fd_fn)(HANDLE, unsigned int, int *, unsigned int *);
+
+typedef NTSTATUS(CDECL *fd_to_handle_fn)(int, unsigned int, unsigned int, HANDLE *);
 
 static handle_to_fd_fn handle_to_fd(void)
 {
@@ -141,6 +150,63 @@ HANDLE WINAPI CreateFileMappingNumaW(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWOR
     return CreateFileMappingW(file, sa, protect, size_high, size_low, name);
 }
 
+/* An unnamed read-only section of the file open on fd, made by opening the
+ * file again by its host path (so it is the same file to Wine's server);
+ * NULL when that fails: a file deleted or renamed away, or opened without
+ * FILE_SHARE_READ by the program. */
+static HANDLE section_of_path(int fd)
+{
+    typedef NTSTATUS(WINAPI * utf8_fn)(WCHAR *, DWORD, DWORD *, const char *, DWORD);
+    static const WCHAR prefix[] = L"\\??\\unix";
+    char path[1024];
+    WCHAR nt_path[ARRAYSIZE(prefix) + 1024];
+    DWORD wide_bytes = 0;
+    utf8_fn utf8_to_unicode = (utf8_fn)ntdll_proc("RtlUTF8ToUnicodeN");
+    long len = host_fd_path(fd, path, sizeof(path));
+    if (len <= 0 || path[0] != '/' || !utf8_to_unicode)
+        return NULL;
+    if (len > 10 && !memcmp(path + len - 10, " (deleted)", 10))
+        return NULL;
+    memcpy(nt_path, prefix, sizeof(prefix) - sizeof(WCHAR));
+    WCHAR *tail = nt_path + ARRAYSIZE(prefix) - 1;
+    if (utf8_to_unicode(tail, 1023 * sizeof(WCHAR), &wide_bytes, path, (DWORD)len))
+        return NULL;
+    tail[wide_bytes / sizeof(WCHAR)] = 0;
+    for (WCHAR *p = tail; *p; p++)
+        if (*p == '/')
+            *p = '\\';
+    UNICODE_STRING name;
+    OBJECT_ATTRIBUTES attr;
+    IO_STATUS_BLOCK io;
+    HANDLE file = NULL, section = NULL;
+    RtlInitUnicodeString(&name, nt_path);
+    InitializeObjectAttributes(&attr, &name, OBJ_CASE_INSENSITIVE, NULL, NULL);
+    NTSTATUS status = NtCreateFile(&file, FILE_READ_DATA | SYNCHRONIZE, &attr, &io, NULL, 0,
+                                   FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN,
+                                   FILE_SYNCHRONOUS_IO_NONALERT | FILE_NON_DIRECTORY_FILE, NULL, 0);
+    if (!status) {
+        status = NtCreateSection(&section, SECTION_QUERY, NULL, NULL, PAGE_READONLY, SEC_COMMIT, file);
+        NtClose(file);
+    }
+    if (status) {
+        TRACE("no section held for %s (status %#lx)\n", path, (DWORD)status);
+        return NULL;
+    }
+    return section;
+}
+
+/* What a view of a file holds until it is unmapped (see the top of the
+ * file): a new unnamed section of the same file, else a duplicate of the
+ * program's section handle. NULL when neither can be made: the view works,
+ * but Wine may then cut the file under it. */
+static HANDLE hold_file_section(HANDLE section, int fd)
+{
+    HANDLE keep = section_of_path(fd);
+    if (!keep && NtDuplicateObject(CURRENT_PROCESS, section, CURRENT_PROCESS, &keep, 0, 0, DUPLICATE_SAME_ACCESS))
+        keep = NULL;
+    return keep;
+}
+
 /* The view protection and the section rights that FILE_MAP_* asks for. */
 static BOOL view_protection(DWORD access, DWORD *protect, unsigned int *rights, BOOL *shared)
 {
@@ -204,16 +270,7 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
         set_last_error(status_to_error(status));
         return NULL;
     }
-    HANDLE keep = NULL;
-    if (info.Attributes & SEC_FILE) {
-        status = NtDuplicateObject(CURRENT_PROCESS, section, CURRENT_PROCESS, &keep, 0, 0,
-                                   DUPLICATE_SAME_ACCESS);
-        if (status) {
-            host_close(fd);
-            set_last_error(status_to_error(status));
-            return NULL;
-        }
-    }
+    HANDLE keep = (info.Attributes & SEC_FILE) ? hold_file_section(section, fd) : NULL;
     uintptr_t base = (uintptr_t)addr;
     ms_status st = vm_map_view(&base, count, protect, fd, offset, shared, FALSE, keep);
     host_close(fd);
@@ -262,7 +319,7 @@ static BOOL UnmapViewOfFile_impl(LPCVOID addr)
         return FALSE;
     }
     if (keep)
-        NtClose(keep);  /* the file's section handle held by this view */
+        NtClose(keep);  /* the file section held by this view */
     return TRUE;
 }
 

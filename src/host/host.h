@@ -95,6 +95,10 @@ long host_read_small_file(const char *path, char *buf, size_t size);
 int host_close(int fd);
 /* Duplicate a descriptor (close-on-exec). */
 int host_dup(int fd);
+/* The path of the file a descriptor is open on (/proc/self/fd), NUL-
+ * terminated; its length, or a negative errno (-ENAMETOOLONG if it does
+ * not fit). A deleted file's path ends in " (deleted)". */
+long host_fd_path(int fd, char *buf, size_t size);
 
 struct host_memory_facts {
     uint64_t total_ram;         /* bytes of RAM (or the cgroup limit, if lower) */

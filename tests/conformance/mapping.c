@@ -419,7 +419,7 @@ static void test_end_of_file(void)
     f = make_file(path, 3 * GRAN, GENERIC_READ | GENERIC_WRITE);
     ok(f != INVALID_HANDLE_VALUE, "create test file: error %lu", GetLastError());
     if (f == INVALID_HANDLE_VALUE) return;
-    h = CreateFileMappingW(f, NULL, PAGE_READWRITE, 0, 0, NULL);
+    h = CreateFileMappingW(f, NULL, PAGE_READWRITE, 0, 0, unique_name("eof"));
     v = h ? MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, GRAN) : NULL;
     ok(v != NULL, "view of the first 64 KiB of the file: error %lu", GetLastError());
     if (!v) { if (h) CloseHandle(h); CloseHandle(f); DeleteFileW(path); return; }
@@ -435,8 +435,13 @@ static void test_end_of_file(void)
     ok(SetEndOfFile(f), "SetEndOfFile growing a mapped file: error %lu", GetLastError());
     ok(GetFileSize(f, NULL) == 4 * GRAN, "file grew to %#lx", GetFileSize(f, NULL));
 
-    /* The section handle closed, the view alone still holds the file. */
+    /* The section handle closed, the view alone still holds the file, but
+     * not the section's name. */
     CloseHandle(h);
+    SetLastError(0xdeadbeef);
+    h = OpenFileMappingW(FILE_MAP_READ, FALSE, unique_name("eof"));
+    CHECK_FAIL(h, ERROR_FILE_NOT_FOUND, "OpenFileMapping of a closed file section's name with a view left");
+    if (h) CloseHandle(h);
     SetFilePointer(f, 0x8000, NULL, FILE_BEGIN);
     SetLastError(0xdeadbeef);
     ret = SetEndOfFile(f);
@@ -454,6 +459,28 @@ static void test_end_of_file(void)
     ok(ReadFile(f, buf, 12, &done, NULL) && done == 12 && !memcmp(buf, "THROUGH-VIEW", 12),
        "the view's write is in the file after the unmap");
     CloseHandle(f);
+
+    /* A file opened for exclusive use, an unnamed section of it. */
+    f = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+    ok(f != INVALID_HANDLE_VALUE, "open the file exclusively: error %lu", GetLastError());
+    if (f != INVALID_HANDLE_VALUE)
+    {
+        h = CreateFileMappingW(f, NULL, PAGE_READONLY, 0, 0, NULL);
+        v = h ? MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0) : NULL;
+        ok(v != NULL, "view of the exclusive file: error %lu", GetLastError());
+        if (h) CloseHandle(h);
+        SetFilePointer(f, 0x1000, NULL, FILE_BEGIN);
+        SetLastError(0xdeadbeef);
+        ret = SetEndOfFile(f);
+        CHECK_FAIL(ret, ERROR_USER_MAPPED_FILE, "SetEndOfFile inside the view of an exclusive file");
+        if (v)
+        {
+            ok(!memcmp(v + 0x100, "THROUGH-VIEW", 12), "the view still reads the file");
+            UnmapViewOfFile(v);
+        }
+        ok(SetEndOfFile(f), "SetEndOfFile after the unmap: error %lu", GetLastError());
+        CloseHandle(f);
+    }
     ok(DeleteFileW(path), "DeleteFileW: error %lu", GetLastError());
 }
 
