@@ -34,7 +34,6 @@
 
 typedef NTSTATUS(CDECL *handle_to_fd_fn)(HANDLE, unsigned int, int *, unsigned int *);
 
-typedef NTSTATUS(CDECL *fd_to_handle_fn)(int, unsigned int, unsigned int, HANDLE *);
 
 static handle_to_fd_fn handle_to_fd(void)
 {
@@ -152,8 +151,10 @@ HANDLE WINAPI CreateFileMappingNumaW(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWOR
 
 /* An unnamed read-only section of the file open on fd, made by opening the
  * file again by its host path (so it is the same file to Wine's server);
- * NULL when that fails: a file deleted or renamed away, or opened without
- * FILE_SHARE_READ by the program. */
+ * NULL when that fails: a file deleted, or opened without FILE_SHARE_READ
+ * by the program. (A file renamed between the readlink and the open gives
+ * a section of whatever has the name now: harmless, that file just cannot
+ * be cut while the view lives.) */
 static HANDLE section_of_path(int fd)
 {
     typedef NTSTATUS(WINAPI * utf8_fn)(WCHAR *, DWORD, DWORD *, const char *, DWORD);
@@ -161,7 +162,9 @@ static HANDLE section_of_path(int fd)
     char path[1024];
     WCHAR nt_path[ARRAYSIZE(prefix) + 1024];
     DWORD wide_bytes = 0;
-    utf8_fn utf8_to_unicode = (utf8_fn)ntdll_proc("RtlUTF8ToUnicodeN");
+    static utf8_fn utf8_to_unicode;     /* looked up once; every thread finds the same */
+    if (!utf8_to_unicode)
+        utf8_to_unicode = (utf8_fn)ntdll_proc("RtlUTF8ToUnicodeN");
     long len = host_fd_path(fd, path, sizeof(path));
     if (len <= 0 || path[0] != '/' || !utf8_to_unicode)
         return NULL;
@@ -180,7 +183,7 @@ static HANDLE section_of_path(int fd)
     IO_STATUS_BLOCK io;
     HANDLE file = NULL, section = NULL;
     RtlInitUnicodeString(&name, nt_path);
-    InitializeObjectAttributes(&attr, &name, OBJ_CASE_INSENSITIVE, NULL, NULL);
+    InitializeObjectAttributes(&attr, &name, 0, NULL, NULL);
     NTSTATUS status = NtCreateFile(&file, FILE_READ_DATA | SYNCHRONIZE, &attr, &io, NULL, 0,
                                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN,
                                    FILE_SYNCHRONOUS_IO_NONALERT | FILE_NON_DIRECTORY_FILE, NULL, 0);
