@@ -420,8 +420,9 @@ static void test_killed(BOOL builtin)
 
 /* A child's writes through a view of a file reach the file, though it
  * exits without unmapping or flushing. */
-static void test_file_after_exit(void)
+static void test_file_after_exit(BOOL builtin)
 {
+    const char *what = builtin ? "file after exit, builtin child" : "file after exit";
     char dir[MAX_PATH], path[MAX_PATH], buf[32];
     PROCESS_INFORMATION pi;
     DWORD done, code;
@@ -430,20 +431,20 @@ static void test_file_after_exit(void)
     GetTempFileNameA(dir, "msx", 0, path);
     f = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, CREATE_ALWAYS, 0,
                     NULL);
-    ok(f != INVALID_HANDLE_VALUE, "file after exit: create: error %lu", GetLastError());
+    ok(f != INVALID_HANDLE_VALUE, "%s: create: error %lu", what, GetLastError());
     if (f == INVALID_HANDLE_VALUE) return;
     SetFilePointer(f, 0x3000, NULL, FILE_BEGIN);
     SetEndOfFile(f);
-    ok(start_child("filewrite", path, FALSE, FALSE, 0, &pi), "file after exit: CreateProcess: error %lu",
+    ok(start_child("filewrite", path, FALSE, builtin, 0, &pi), "%s: CreateProcess: error %lu", what,
        GetLastError());
     code = finish_child(&pi);
-    CHECK_CHILD(code, "file after exit");
+    CHECK_CHILD(code, what);
     memset(buf, 0, sizeof(buf));
     SetFilePointer(f, 0x1000, NULL, FILE_BEGIN);
     ok(ReadFile(f, buf, 21, &done, NULL) && done == 21 && !strcmp(buf, "written by the child"),
-       "file after exit: ReadFile sees what the exited child wrote through its view (%.21s)", buf);
+       "%s: ReadFile sees what the exited child wrote through its view (%.21s)", what, buf);
     CloseHandle(f);
-    ok(DeleteFileA(path), "file after exit: DeleteFileA: error %lu", GetLastError());
+    ok(DeleteFileA(path), "%s: DeleteFileA: error %lu", what, GetLastError());
 }
 
 /* (f) parent and child each add COUNT_ROUNDS to a counter in a section,
@@ -559,6 +560,7 @@ int main(int argc, char **argv)
         test_named(TRUE);
         test_duplicate(TRUE);
         test_killed(TRUE);
+        test_file_after_exit(TRUE);
         test_counter(TRUE);
         ctl->spawn_quit = 1;
         SetEvent(spawn_ev);
@@ -568,7 +570,7 @@ int main(int argc, char **argv)
     test_inherit();
     test_duplicate(FALSE);
     test_killed(FALSE);
-    test_file_after_exit();
+    test_file_after_exit(FALSE);
     test_counter(FALSE);
     return harness_done();
 }
