@@ -666,6 +666,23 @@ static void test_bad_input(void)
         ret = FlushViewOfFile(v, 0);
         CHECK_FAIL(ret, ERROR_INVALID_PARAMETER, "FlushViewOfFile of an unmapped view");
     }
+    /* UnmapViewOfFileEx: unknown flags fail and leave the view. */
+    v = MapViewOfFile(sec, FILE_MAP_READ, 0, 0, 0);
+    ok(v != NULL, "MapViewOfFile: error %lu", GetLastError());
+    if (v)
+    {
+        /* Wine 8.0 ignores the flags and unmaps. */
+        SetLastError(0xdeadbeef);
+        ret = UnmapViewOfFileEx(v, 0x80000000);
+        todo_wine
+        {
+            CHECK_FAIL(ret, ERROR_INVALID_PARAMETER, "UnmapViewOfFileEx with an unknown flag");
+            ok(query(v) && mbi.State == MEM_COMMIT && mbi.Type == MEM_MAPPED, "the view is still mapped");
+            ok(UnmapViewOfFileEx(v, MEM_UNMAP_WITH_TRANSIENT_BOOST), "UnmapViewOfFileEx(TRANSIENT_BOOST): error %lu",
+               GetLastError());
+        }
+        ok(query(v) && mbi.State == MEM_FREE, "the view is gone (State %#lx)", mbi.State);
+    }
     SetLastError(0xdeadbeef);
     ret = FlushViewOfFile(NULL, 0);
     CHECK_FAIL(ret, ERROR_INVALID_PARAMETER, "FlushViewOfFile(NULL)");
