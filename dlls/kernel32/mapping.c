@@ -9,23 +9,10 @@
  * of the section, Wine's included. Image sections and sections this layer
  * cannot inspect go to Wine's implementation.
  *
- * A view of a file keeps a section of that file open until it is unmapped.
- * Wine's server refuses to cut a file below its size while any section of
- * it exists (STATUS_USER_MAPPED_FILE); Wine's own views keep their section
- * in the server, and the held section does the same for the core's views:
- * SetEndOfFile fails with ERROR_USER_MAPPED_FILE while a view may map the
- * file, also after the program closed the section handle, and the host
- * mapping never points past the end of the file. The held section is a new
- * unnamed section of the file, opened again by its host path, so that it
- * does not keep the program's section or its name alive. Where the file
- * cannot be opened again (the program opened it without FILE_SHARE_READ,
- * or it was deleted) the view holds a duplicate of the program's section
- * handle instead; for a named section that keeps the name reachable until
- * the view is unmapped (Wine reports a file's path as the name of every
- * file section, so named and unnamed ones cannot be told apart).
- * Pagefile-backed views need nothing.
+ * Views of files and SetEndOfFile: see file_view_hold.c.
  */
 #include "private.h"
+#include "file_view_hold.h"
 #include "stats.h"
 #include "../../src/vm/vm.h"
 #include "../../src/host/host.h"
@@ -41,6 +28,16 @@ static handle_to_fd_fn handle_to_fd(void)
     if (!fn)
         fn = (handle_to_fd_fn)ntdll_proc("wine_server_handle_to_fd");
     return fn;
+}
+
+int section_unix_fd(HANDLE section, unsigned int access)
+{
+    handle_to_fd_fn to_fd = handle_to_fd();
+    int fd = -1;
+    unsigned int options = 0;
+    if (!to_fd || to_fd(section, access, &fd, &options))
+        return -1;
+    return fd;
 }
 
 static HANDLE CreateFileMappingW_impl(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWORD protect, DWORD size_high,
@@ -149,67 +146,6 @@ HANDLE WINAPI CreateFileMappingNumaW(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWOR
     return CreateFileMappingW(file, sa, protect, size_high, size_low, name);
 }
 
-/* An unnamed read-only section of the file open on fd, made by opening the
- * file again by its host path (so it is the same file to Wine's server);
- * NULL when that fails: a file deleted, or opened without FILE_SHARE_READ
- * by the program. (A file renamed between the readlink and the open gives
- * a section of whatever has the name now: harmless, that file just cannot
- * be cut while the view lives.) */
-static HANDLE section_of_path(int fd)
-{
-    typedef NTSTATUS(WINAPI * utf8_fn)(WCHAR *, DWORD, DWORD *, const char *, DWORD);
-    static const WCHAR prefix[] = L"\\??\\unix";
-    char path[1024];
-    WCHAR nt_path[ARRAYSIZE(prefix) + 1024];
-    DWORD wide_bytes = 0;
-    static utf8_fn utf8_to_unicode;     /* looked up once; every thread finds the same */
-    if (!utf8_to_unicode)
-        utf8_to_unicode = (utf8_fn)ntdll_proc("RtlUTF8ToUnicodeN");
-    long len = host_fd_path(fd, path, sizeof(path));
-    if (len <= 0 || path[0] != '/' || !utf8_to_unicode)
-        return NULL;
-    if (len > 10 && !memcmp(path + len - 10, " (deleted)", 10))
-        return NULL;
-    memcpy(nt_path, prefix, sizeof(prefix) - sizeof(WCHAR));
-    WCHAR *tail = nt_path + ARRAYSIZE(prefix) - 1;
-    if (utf8_to_unicode(tail, 1023 * sizeof(WCHAR), &wide_bytes, path, (DWORD)len))
-        return NULL;
-    tail[wide_bytes / sizeof(WCHAR)] = 0;
-    for (WCHAR *p = tail; *p; p++)
-        if (*p == '/')
-            *p = '\\';
-    UNICODE_STRING name;
-    OBJECT_ATTRIBUTES attr;
-    IO_STATUS_BLOCK io;
-    HANDLE file = NULL, section = NULL;
-    RtlInitUnicodeString(&name, nt_path);
-    InitializeObjectAttributes(&attr, &name, 0, NULL, NULL);
-    NTSTATUS status = NtCreateFile(&file, FILE_READ_DATA | SYNCHRONIZE, &attr, &io, NULL, 0,
-                                   FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN,
-                                   FILE_SYNCHRONOUS_IO_NONALERT | FILE_NON_DIRECTORY_FILE, NULL, 0);
-    if (!status) {
-        status = NtCreateSection(&section, SECTION_QUERY, NULL, NULL, PAGE_READONLY, SEC_COMMIT, file);
-        NtClose(file);
-    }
-    if (status) {
-        TRACE("no section held for %s (status %#lx)\n", path, (DWORD)status);
-        return NULL;
-    }
-    return section;
-}
-
-/* What a view of a file holds until it is unmapped (see the top of the
- * file): a new unnamed section of the same file, else a duplicate of the
- * program's section handle. NULL when neither can be made: the view works,
- * but Wine may then cut the file under it. */
-static HANDLE hold_file_section(HANDLE section, int fd)
-{
-    HANDLE keep = section_of_path(fd);
-    if (!keep && NtDuplicateObject(CURRENT_PROCESS, section, CURRENT_PROCESS, &keep, 0, 0, DUPLICATE_SAME_ACCESS))
-        keep = NULL;
-    return keep;
-}
-
 /* The view protection and the section rights that FILE_MAP_* asks for. */
 static BOOL view_protection(DWORD access, DWORD *protect, unsigned int *rights, BOOL *shared)
 {
@@ -273,12 +209,12 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
         set_last_error(status_to_error(status));
         return NULL;
     }
-    HANDLE keep = (info.Attributes & SEC_FILE) ? hold_file_section(section, fd) : NULL;
+    void *hold = (info.Attributes & SEC_FILE) ? file_view_mapped(section, fd) : NULL;
     uintptr_t base = (uintptr_t)addr;
-    ms_status st = vm_map_view(&base, count, protect, fd, offset, shared, FALSE, keep);
+    ms_status st = vm_map_view(&base, count, protect, fd, offset, shared, FALSE, hold);
     host_close(fd);
-    if (st && keep)
-        NtClose(keep);
+    if (st)
+        file_view_unmapped(hold);
     TRACE("%p %#lx %#I64x %#Ix %p -> %p (%u)\n", section, access, offset, count, addr, (void *)base, st);
     if (st) {
         set_last_error(st);
@@ -310,8 +246,8 @@ LPVOID WINAPI MapViewOfFileExNuma(HANDLE section, DWORD access, DWORD offset_hig
 static BOOL UnmapViewOfFile_impl(LPCVOID addr)
 {
     typedef BOOL(WINAPI * fn_t)(LPCVOID);
-    void *keep = NULL;
-    ms_status st = vm_unmap_view((uintptr_t)addr, &keep);
+    void *hold = NULL;
+    ms_status st = vm_unmap_view((uintptr_t)addr, &hold);
     if (st == VM_NOT_OWNED) {
         TRACE("%p: not memshim's, passthrough\n", addr);
         return WINE_FN(fn_t, UnmapViewOfFile)(addr);
@@ -321,8 +257,7 @@ static BOOL UnmapViewOfFile_impl(LPCVOID addr)
         set_last_error(st);
         return FALSE;
     }
-    if (keep)
-        NtClose(keep);  /* the file section held by this view */
+    file_view_unmapped(hold);
     return TRUE;
 }
 
@@ -415,9 +350,11 @@ HANDLE WINAPI OpenFileMappingA(DWORD access, BOOL inherit, LPCSTR name)
 }
 
 /* Handles are Wine's; a section handle closes the Wine way and the core's
- * views stay valid (the host mapping holds the pages). */
+ * views stay valid (the host mapping holds the pages); a file section with
+ * views of the core's left is held first (file_view_hold.c). */
 BOOL WINAPI CloseHandle(HANDLE handle)
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE);
+    file_view_before_close(handle);
     return WINE_FN(fn_t, CloseHandle)(handle);
 }

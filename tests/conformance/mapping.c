@@ -460,6 +460,46 @@ static void test_end_of_file(void)
        "the view's write is in the file after the unmap");
     CloseHandle(f);
 
+    /* Two views through one handle, the handle closed: the file stays
+     * whole until the last view goes. Then 300 sections of the file, each
+     * with a view, all handles closed: the last view alone still holds the
+     * file. */
+    f = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0,
+                    NULL);
+    ok(f != INVALID_HANDLE_VALUE, "reopen the file: error %lu", GetLastError());
+    if (f != INVALID_HANDLE_VALUE)
+    {
+        static unsigned char *views[300];
+        unsigned char *v2;
+        int mapped = 0;
+        h = CreateFileMappingW(f, NULL, PAGE_READONLY, 0, 0, NULL);
+        v = h ? MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0) : NULL;
+        v2 = h ? MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0x1000) : NULL;
+        ok(v && v2, "two views through one handle: error %lu", GetLastError());
+        if (h) CloseHandle(h);
+        if (v) UnmapViewOfFile(v);
+        SetFilePointer(f, 0x1000, NULL, FILE_BEGIN);
+        SetLastError(0xdeadbeef);
+        ret = SetEndOfFile(f);
+        CHECK_FAIL(ret, ERROR_USER_MAPPED_FILE, "SetEndOfFile with the second view left");
+        if (v2) UnmapViewOfFile(v2);
+
+        for (int i = 0; i < 300; i++)
+        {
+            HANDLE s = CreateFileMappingW(f, NULL, PAGE_READONLY, 0, 0, NULL);
+            views[i] = s ? MapViewOfFile(s, FILE_MAP_READ, 0, 0, 0) : NULL;
+            if (s) CloseHandle(s);
+            if (views[i]) mapped++;
+        }
+        ok(mapped == 300, "300 sections with a view each: %d mapped, error %lu", mapped, GetLastError());
+        for (int i = 0; i < 299; i++) if (views[i]) UnmapViewOfFile(views[i]);
+        SetLastError(0xdeadbeef);
+        ret = SetEndOfFile(f);
+        CHECK_FAIL(ret, ERROR_USER_MAPPED_FILE, "SetEndOfFile with the 300th view left");
+        if (views[299]) UnmapViewOfFile(views[299]);
+        CloseHandle(f);
+    }
+
     /* A file opened for exclusive use, an unnamed section of it. */
     f = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
     ok(f != INVALID_HANDLE_VALUE, "open the file exclusively: error %lu", GetLastError());
