@@ -8,8 +8,11 @@
  * (wine_server_handle_to_fd), which shares its pages with every other view
  * of the section, Wine's included. Image sections and sections this layer
  * cannot inspect go to Wine's implementation.
+ *
+ * Views of files and SetEndOfFile: see file_view_hold.c.
  */
 #include "private.h"
+#include "file_view_hold.h"
 #include "stats.h"
 #include "../../src/vm/vm.h"
 #include "../../src/host/host.h"
@@ -18,12 +21,23 @@
 
 typedef NTSTATUS(CDECL *handle_to_fd_fn)(HANDLE, unsigned int, int *, unsigned int *);
 
+
 static handle_to_fd_fn handle_to_fd(void)
 {
     static handle_to_fd_fn fn;
     if (!fn)
         fn = (handle_to_fd_fn)ntdll_proc("wine_server_handle_to_fd");
     return fn;
+}
+
+int section_unix_fd(HANDLE section, unsigned int access)
+{
+    handle_to_fd_fn to_fd = handle_to_fd();
+    int fd = -1;
+    unsigned int options = 0;
+    if (!to_fd || to_fd(section, access, &fd, &options))
+        return -1;
+    return fd;
 }
 
 static HANDLE CreateFileMappingW_impl(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWORD protect, DWORD size_high,
@@ -195,9 +209,12 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
         set_last_error(status_to_error(status));
         return NULL;
     }
+    void *hold = (info.Attributes & SEC_FILE) ? file_view_mapped(section, fd) : NULL;
     uintptr_t base = (uintptr_t)addr;
-    ms_status st = vm_map_view(&base, count, protect, fd, offset, shared, FALSE, NULL);
+    ms_status st = vm_map_view(&base, count, protect, fd, offset, shared, FALSE, hold);
     host_close(fd);
+    if (st)
+        file_view_unmapped(hold);
     TRACE("%p %#lx %#I64x %#Ix %p -> %p (%u)\n", section, access, offset, count, addr, (void *)base, st);
     if (st) {
         set_last_error(st);
@@ -229,7 +246,8 @@ LPVOID WINAPI MapViewOfFileExNuma(HANDLE section, DWORD access, DWORD offset_hig
 static BOOL UnmapViewOfFile_impl(LPCVOID addr)
 {
     typedef BOOL(WINAPI * fn_t)(LPCVOID);
-    ms_status st = vm_unmap_view((uintptr_t)addr, NULL);
+    void *hold = NULL;
+    ms_status st = vm_unmap_view((uintptr_t)addr, &hold);
     if (st == VM_NOT_OWNED) {
         TRACE("%p: not memshim's, passthrough\n", addr);
         return WINE_FN(fn_t, UnmapViewOfFile)(addr);
@@ -239,6 +257,7 @@ static BOOL UnmapViewOfFile_impl(LPCVOID addr)
         set_last_error(st);
         return FALSE;
     }
+    file_view_unmapped(hold);
     return TRUE;
 }
 
@@ -269,6 +288,13 @@ static BOOL FlushViewOfFile_impl(LPCVOID addr, SIZE_T size)
     ms_status st = vm_sync_view((uintptr_t)addr, size);
     if (st == VM_NOT_OWNED)
         return WINE_FN(fn_t, FlushViewOfFile)(addr, size);
+    if (st == MS_ERROR_INVALID_ADDRESS) {
+        /* Not a view: answered as Wine does (Windows not verified here):
+         * private memory has nothing to write back, free space is
+         * ERROR_INVALID_PARAMETER. */
+        struct vm_allocation_info alloc;
+        st = vm_lookup((uintptr_t)addr, &alloc) ? MS_OK : MS_ERROR_INVALID_PARAMETER;
+    }
     TRACE("%p %#Ix -> %u\n", addr, size, st);
     if (st) {
         set_last_error(st);
@@ -324,9 +350,11 @@ HANDLE WINAPI OpenFileMappingA(DWORD access, BOOL inherit, LPCSTR name)
 }
 
 /* Handles are Wine's; a section handle closes the Wine way and the core's
- * views stay valid (the host mapping holds the pages). */
+ * views stay valid (the host mapping holds the pages); a file section with
+ * views of the core's left is held first (file_view_hold.c). */
 BOOL WINAPI CloseHandle(HANDLE handle)
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE);
+    file_view_before_close(handle);
     return WINE_FN(fn_t, CloseHandle)(handle);
 }

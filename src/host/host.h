@@ -158,6 +158,10 @@ int host_dup(int fd);
 int host_create_private_file(const char *path, size_t size);
 /* Remove a file (host_create_private_file's). */
 int host_unlink(const char *path);
+/* The path of the file a descriptor is open on (/proc/self/fd), NUL-
+ * terminated; its length, or a negative errno (-ENAMETOOLONG if it does
+ * not fit). A deleted file's path ends in " (deleted)". */
+long host_fd_path(int fd, char *buf, size_t size);
 
 struct host_memory_facts {
     uint64_t total_ram;         /* bytes of RAM (or the cgroup limit, if lower) */

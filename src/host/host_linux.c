@@ -21,6 +21,7 @@
 #define SYS_msync        26
 #define SYS_madvise      28
 #define SYS_getpid       39
+#define SYS_readlink     89
 #define SYS_fcntl        72
 #define SYS_ftruncate    77
 #define SYS_unlink       87
@@ -272,6 +273,28 @@ long host_read_small_file(const char *path, char *buf, size_t size)
     buf[len] = 0;
     sys3(SYS_close, fd, 0, 0);
     return (long)len;
+}
+
+long host_fd_path(int fd, char *buf, size_t size)
+{
+    char link[32] = "/proc/self/fd/";
+    char digits[12];
+    int n = 0, len = 14;
+    if (fd < 0 || size < 2)
+        return -L_EINVAL;
+    do
+        digits[n++] = (char)('0' + fd % 10);
+    while ((fd /= 10) != 0);
+    while (n)
+        link[len++] = digits[--n];
+    link[len] = 0;
+    int64_t r = sys3(SYS_readlink, link, buf, size - 1);
+    if (r < 0)
+        return (long)r;
+    if ((size_t)r >= size - 1)
+        return -36; /* ENAMETOOLONG: maybe cut short */
+    buf[r] = 0;
+    return (long)r;
 }
 
 long host_count_mappings(void)

@@ -402,6 +402,342 @@ static void test_file_backed(void)
     ok(DeleteFileW(path), "DeleteFileW: error %lu", GetLastError());
 }
 
+/* SetEndOfFile with views of the file: a view past the new end refuses the
+ * truncation (ERROR_USER_MAPPED_FILE), growing is allowed, and without views
+ * the file can be cut. */
+static void test_end_of_file(void)
+{
+    WCHAR dir[MAX_PATH], path[MAX_PATH];
+    HANDLE f, h;
+    unsigned char *v;
+    char buf[16];
+    DWORD done;
+    BOOL ret;
+
+    GetTempPathW(MAX_PATH, dir);
+    GetTempFileNameW(dir, L"mse", 0, path);
+    f = make_file(path, 3 * GRAN, GENERIC_READ | GENERIC_WRITE);
+    ok(f != INVALID_HANDLE_VALUE, "create test file: error %lu", GetLastError());
+    if (f == INVALID_HANDLE_VALUE) return;
+    h = CreateFileMappingW(f, NULL, PAGE_READWRITE, 0, 0, unique_name("eof"));
+    v = h ? MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, GRAN) : NULL;
+    ok(v != NULL, "view of the first 64 KiB of the file: error %lu", GetLastError());
+    if (!v) { if (h) CloseHandle(h); CloseHandle(f); DeleteFileW(path); return; }
+    memcpy(v + 0x100, "THROUGH-VIEW", 12);
+
+    SetFilePointer(f, 0x8000, NULL, FILE_BEGIN);
+    SetLastError(0xdeadbeef);
+    ret = SetEndOfFile(f);
+    CHECK_FAIL(ret, ERROR_USER_MAPPED_FILE, "SetEndOfFile inside a mapped view");
+    ok(GetFileSize(f, NULL) == 3 * GRAN, "file size after the refused truncation: %#lx", GetFileSize(f, NULL));
+
+    SetFilePointer(f, 4 * GRAN, NULL, FILE_BEGIN);
+    ok(SetEndOfFile(f), "SetEndOfFile growing a mapped file: error %lu", GetLastError());
+    ok(GetFileSize(f, NULL) == 4 * GRAN, "file grew to %#lx", GetFileSize(f, NULL));
+
+    /* The section handle closed, the view alone still holds the file, but
+     * not the section's name. */
+    CloseHandle(h);
+    SetLastError(0xdeadbeef);
+    h = OpenFileMappingW(FILE_MAP_READ, FALSE, unique_name("eof"));
+    CHECK_FAIL(h, ERROR_FILE_NOT_FOUND, "OpenFileMapping of a closed file section's name with a view left");
+    if (h) CloseHandle(h);
+    SetFilePointer(f, 0x8000, NULL, FILE_BEGIN);
+    SetLastError(0xdeadbeef);
+    ret = SetEndOfFile(f);
+    CHECK_FAIL(ret, ERROR_USER_MAPPED_FILE, "SetEndOfFile inside a view whose section handle is closed");
+    SetFilePointer(f, 0x100, NULL, FILE_BEGIN);
+    ok(ReadFile(f, buf, 12, &done, NULL) && done == 12 && !memcmp(buf, "THROUGH-VIEW", 12),
+       "ReadFile sees the view's write without a flush");
+    ok(UnmapViewOfFile(v), "UnmapViewOfFile: error %lu", GetLastError());
+
+    /* No view, no section: the file can be cut, and keeps the view's data. */
+    SetFilePointer(f, 0x8000, NULL, FILE_BEGIN);
+    ok(SetEndOfFile(f), "SetEndOfFile with no view left: error %lu", GetLastError());
+    ok(GetFileSize(f, NULL) == 0x8000, "file cut to %#lx", GetFileSize(f, NULL));
+    SetFilePointer(f, 0x100, NULL, FILE_BEGIN);
+    ok(ReadFile(f, buf, 12, &done, NULL) && done == 12 && !memcmp(buf, "THROUGH-VIEW", 12),
+       "the view's write is in the file after the unmap");
+    CloseHandle(f);
+
+    /* Two views through one handle, the handle closed: the file stays
+     * whole until the last view goes. Then 300 sections of the file, each
+     * with a view, all handles closed: the last view alone still holds the
+     * file. */
+    f = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0,
+                    NULL);
+    ok(f != INVALID_HANDLE_VALUE, "reopen the file: error %lu", GetLastError());
+    if (f != INVALID_HANDLE_VALUE)
+    {
+        static unsigned char *views[300];
+        unsigned char *v2;
+        int mapped = 0;
+        h = CreateFileMappingW(f, NULL, PAGE_READONLY, 0, 0, NULL);
+        v = h ? MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0) : NULL;
+        v2 = h ? MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0x1000) : NULL;
+        ok(v && v2, "two views through one handle: error %lu", GetLastError());
+        if (h) CloseHandle(h);
+        if (v) UnmapViewOfFile(v);
+        SetFilePointer(f, 0x1000, NULL, FILE_BEGIN);
+        SetLastError(0xdeadbeef);
+        ret = SetEndOfFile(f);
+        CHECK_FAIL(ret, ERROR_USER_MAPPED_FILE, "SetEndOfFile with the second view left");
+        if (v2) UnmapViewOfFile(v2);
+
+        for (int i = 0; i < 300; i++)
+        {
+            HANDLE s = CreateFileMappingW(f, NULL, PAGE_READONLY, 0, 0, NULL);
+            views[i] = s ? MapViewOfFile(s, FILE_MAP_READ, 0, 0, 0) : NULL;
+            if (s) CloseHandle(s);
+            if (views[i]) mapped++;
+        }
+        ok(mapped == 300, "300 sections with a view each: %d mapped, error %lu", mapped, GetLastError());
+        for (int i = 0; i < 299; i++) if (views[i]) UnmapViewOfFile(views[i]);
+        SetLastError(0xdeadbeef);
+        ret = SetEndOfFile(f);
+        CHECK_FAIL(ret, ERROR_USER_MAPPED_FILE, "SetEndOfFile with the 300th view left");
+        if (views[299]) UnmapViewOfFile(views[299]);
+        CloseHandle(f);
+    }
+
+    /* A file opened for exclusive use, an unnamed section of it. */
+    f = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+    ok(f != INVALID_HANDLE_VALUE, "open the file exclusively: error %lu", GetLastError());
+    if (f != INVALID_HANDLE_VALUE)
+    {
+        h = CreateFileMappingW(f, NULL, PAGE_READONLY, 0, 0, NULL);
+        v = h ? MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0) : NULL;
+        ok(v != NULL, "view of the exclusive file: error %lu", GetLastError());
+        if (h) CloseHandle(h);
+        SetFilePointer(f, 0x1000, NULL, FILE_BEGIN);
+        SetLastError(0xdeadbeef);
+        ret = SetEndOfFile(f);
+        CHECK_FAIL(ret, ERROR_USER_MAPPED_FILE, "SetEndOfFile inside the view of an exclusive file");
+        if (v)
+        {
+            ok(!memcmp(v + 0x100, "THROUGH-VIEW", 12), "the view still reads the file");
+            UnmapViewOfFile(v);
+        }
+        ok(SetEndOfFile(f), "SetEndOfFile after the unmap: error %lu", GetLastError());
+        CloseHandle(f);
+    }
+    ok(DeleteFileW(path), "DeleteFileW: error %lu", GetLastError());
+}
+
+/* A handle value just closed (use it before making another handle: values
+ * are reused at once). */
+static HANDLE closed_handle(void)
+{
+    HANDLE h = CreateEventW(NULL, FALSE, FALSE, NULL);
+    CloseHandle(h);
+    return h;
+}
+
+/* Bad input: handles that are not sections (invalid, closed, an event, the
+ * pseudo handle of the process), bad sizes, offsets and flags. Nothing
+ * crashes, every call fails with the Windows error. */
+static void test_bad_input(void)
+{
+    HANDLE h, ev, closed, sec;
+    char *v;
+    BOOL ret;
+    WCHAR other[96];
+
+    ev = CreateEventW(NULL, FALSE, FALSE, NULL);
+    sec = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 2 * GRAN, NULL);
+    ok(ev && sec, "event and section: error %lu", GetLastError());
+    if (!ev || !sec) return;
+
+    /* CreateFileMapping on things that are not files. */
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW((HANDLE)(ULONG_PTR)0xdead0, NULL, PAGE_READWRITE, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_HANDLE, "CreateFileMapping of an invalid handle");
+    SetLastError(0xdeadbeef);
+    closed = closed_handle();
+    h = CreateFileMappingW(closed, NULL, PAGE_READWRITE, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_HANDLE, "CreateFileMapping of a closed handle");
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(ev, NULL, PAGE_READWRITE, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_HANDLE, "CreateFileMapping of an event");
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(sec, NULL, PAGE_READWRITE, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_HANDLE, "CreateFileMapping of a section handle");
+
+    /* Protections and section flags. */
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, 0, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_PARAMETER, "protection 0");
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | PAGE_READONLY, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_PARAMETER, "two protections");
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | PAGE_GUARD, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_PARAMETER, "PAGE_GUARD");
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | 0x00010000, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_PARAMETER, "unknown flag 0x10000");
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | SEC_RESERVE | SEC_COMMIT, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_PARAMETER, "SEC_RESERVE | SEC_COMMIT");
+    SetLastError(0xdeadbeef);
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | SEC_IMAGE, 0, GRAN, NULL);
+    CHECK_FAIL(h, ERROR_BAD_EXE_FORMAT, "SEC_IMAGE without a file");
+    if (h) CloseHandle(h);
+
+    /* Names: an unprefixed name is the session's (Local\); Global\ works;
+     * another type's name fails, also through OpenFileMapping. */
+    swprintf(other, ARRAYSIZE(other), L"memshim-conf-plain-%lu", GetCurrentProcessId());
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, GRAN, other);
+    ok(h != NULL, "CreateFileMapping with an unprefixed name: error %lu", GetLastError());
+    if (h)
+    {
+        WCHAR local[112];
+        HANDLE h2;
+        swprintf(local, ARRAYSIZE(local), L"Local\\%ls", other);
+        h2 = OpenFileMappingW(FILE_MAP_READ, FALSE, local);
+        ok(h2 != NULL, "the unprefixed name opens as Local\\: error %lu", GetLastError());
+        if (h2) CloseHandle(h2);
+        CloseHandle(h);
+    }
+    swprintf(other, ARRAYSIZE(other), L"Global\\memshim-conf-global-%lu", GetCurrentProcessId());
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, GRAN, other);
+    ok(h != NULL && GetLastError() == ERROR_SUCCESS, "CreateFileMapping Global\\: error %lu", GetLastError());
+    if (h)
+    {
+        HANDLE h2 = OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, other);
+        char *a = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0), *b = h2 ? MapViewOfFile(h2, FILE_MAP_READ, 0, 0, 0) : NULL;
+        ok(a && b, "views of the Global\\ section: error %lu", GetLastError());
+        if (a && b)
+        {
+            a[10] = 'g';
+            ok(b[10] == 'g', "the Global\\ name's two handles share the section");
+        }
+        if (a) UnmapViewOfFile(a);
+        if (b) UnmapViewOfFile(b);
+        if (h2) CloseHandle(h2);
+        CloseHandle(h);
+    }
+    {
+        HANDLE named_ev;
+        swprintf(other, ARRAYSIZE(other), L"Local\\memshim-conf-ev-%lu", GetCurrentProcessId());
+        named_ev = CreateEventW(NULL, FALSE, FALSE, other);
+        SetLastError(0xdeadbeef);
+        h = OpenFileMappingW(FILE_MAP_READ, FALSE, other);
+        CHECK_FAIL(h, ERROR_INVALID_HANDLE, "OpenFileMapping of an event's name");
+        CloseHandle(named_ev);
+    }
+    SetLastError(0xdeadbeef);
+    h = OpenFileMappingW(FILE_MAP_READ, FALSE, L"Local\\memshim\\no\\such\\dir");
+    CHECK_FAIL(h, ERROR_PATH_NOT_FOUND, "OpenFileMapping in a directory that does not exist");
+    SetLastError(0xdeadbeef);
+    h = OpenFileMappingW(FILE_MAP_READ, FALSE, NULL);
+    CHECK_FAIL(h, ERROR_INVALID_PARAMETER, "OpenFileMapping without a name");
+
+    /* MapViewOfFile of things that are not sections. */
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile(NULL, FILE_MAP_READ, 0, 0, 0);
+    CHECK_FAIL_VIEW(v, ERROR_INVALID_HANDLE, "MapViewOfFile(NULL)");
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile((HANDLE)(ULONG_PTR)0xdead0, FILE_MAP_READ, 0, 0, 0);
+    CHECK_FAIL_VIEW(v, ERROR_INVALID_HANDLE, "MapViewOfFile of an invalid handle");
+    SetLastError(0xdeadbeef);
+    closed = closed_handle();
+    v = MapViewOfFile(closed, FILE_MAP_READ, 0, 0, 0);
+    CHECK_FAIL_VIEW(v, ERROR_INVALID_HANDLE, "MapViewOfFile of a closed handle");
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile(ev, FILE_MAP_READ, 0, 0, 0);
+    CHECK_FAIL_VIEW(v, ERROR_INVALID_HANDLE, "MapViewOfFile of an event");
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile(GetCurrentProcess(), FILE_MAP_READ, 0, 0, 0);
+    CHECK_FAIL_VIEW(v, ERROR_INVALID_HANDLE, "MapViewOfFile of the process pseudo handle");
+
+    /* Access 0 maps read-only; a handle without map rights maps nothing. */
+    v = MapViewOfFile(sec, 0, 0, 0, 0);
+    ok(v != NULL, "MapViewOfFile with access 0: error %lu", GetLastError());
+    if (v) UnmapViewOfFile(v);
+    {
+        HANDLE none = NULL;
+        ok(DuplicateHandle(GetCurrentProcess(), sec, GetCurrentProcess(), &none, 0, FALSE, 0),
+           "DuplicateHandle with no access: error %lu", GetLastError());
+        SetLastError(0xdeadbeef);
+        v = MapViewOfFile(none, FILE_MAP_READ, 0, 0, 0);
+        CHECK_FAIL_VIEW(v, ERROR_ACCESS_DENIED, "FILE_MAP_READ view of a handle without access");
+        SetLastError(0xdeadbeef);
+        v = MapViewOfFile(none, 0, 0, 0, 0);
+        CHECK_FAIL_VIEW(v, ERROR_ACCESS_DENIED, "access-0 view of a handle without access");
+        CloseHandle(none);
+    }
+
+    /* Offsets and sizes. */
+    /* An offset past the end: Wine says ERROR_INVALID_PARAMETER, Windows
+     * ERROR_ACCESS_DENIED or that (see test_pagefile). */
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile(sec, FILE_MAP_READ, 0xffffffff, 0xffff0000, GRAN);
+    ok(!v && (GetLastError() == ERROR_ACCESS_DENIED || GetLastError() == ERROR_INVALID_PARAMETER),
+       "offset near 2^64 (offset + size wraps): %p, error %lu", v, GetLastError());
+    if (v) UnmapViewOfFile(v);
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile(sec, FILE_MAP_READ, 0, GRAN, ~(SIZE_T)0 - 0x1000);
+    CHECK_FAIL_VIEW(v, ERROR_ACCESS_DENIED, "size near 2^64 (offset + size wraps)");
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile(sec, FILE_MAP_READ, 1, 0, 0);
+    ok(!v && (GetLastError() == ERROR_ACCESS_DENIED || GetLastError() == ERROR_INVALID_PARAMETER),
+       "offset 4 GiB in a 128 KiB section, size 0: %p, error %lu", v, GetLastError());
+    if (v) UnmapViewOfFile(v);
+
+    /* Unmap and flush of what is not a view. */
+    SetLastError(0xdeadbeef);
+    ret = UnmapViewOfFile((void *)(ULONG_PTR)0xdeadbeef);
+    CHECK_FAIL(ret, ERROR_INVALID_ADDRESS, "UnmapViewOfFile(0xdeadbeef)");
+    SetLastError(0xdeadbeef);
+    ret = UnmapViewOfFile(&ret);
+    CHECK_FAIL(ret, ERROR_INVALID_ADDRESS, "UnmapViewOfFile(the stack)");
+    v = MapViewOfFile(sec, FILE_MAP_WRITE, 0, 0, 0);
+    ok(v != NULL, "MapViewOfFile: error %lu", GetLastError());
+    if (v)
+    {
+        ok(FlushViewOfFile(v + 0x1234, 0x10), "FlushViewOfFile inside a view: error %lu", GetLastError());
+        ok(FlushViewOfFile(v, 0), "FlushViewOfFile of the whole view: error %lu", GetLastError());
+        SetLastError(0xdeadbeef);
+        ret = FlushViewOfFile(v + GRAN, 4 * GRAN);
+        CHECK_FAIL(ret, ERROR_INVALID_PARAMETER, "FlushViewOfFile past the end of the view");
+        ok(UnmapViewOfFile(v), "UnmapViewOfFile: error %lu", GetLastError());
+        SetLastError(0xdeadbeef);
+        ret = FlushViewOfFile(v, 0);
+        CHECK_FAIL(ret, ERROR_INVALID_PARAMETER, "FlushViewOfFile of an unmapped view");
+    }
+    /* UnmapViewOfFileEx: unknown flags fail and leave the view. */
+    v = MapViewOfFile(sec, FILE_MAP_READ, 0, 0, 0);
+    ok(v != NULL, "MapViewOfFile: error %lu", GetLastError());
+    if (v)
+    {
+        /* Wine 8.0 ignores the flags and unmaps. */
+        SetLastError(0xdeadbeef);
+        ret = UnmapViewOfFileEx(v, 0x80000000);
+        todo_wine
+        {
+            CHECK_FAIL(ret, ERROR_INVALID_PARAMETER, "UnmapViewOfFileEx with an unknown flag");
+            ok(query(v) && mbi.State == MEM_COMMIT && mbi.Type == MEM_MAPPED, "the view is still mapped");
+            ok(UnmapViewOfFileEx(v, MEM_UNMAP_WITH_TRANSIENT_BOOST), "UnmapViewOfFileEx(TRANSIENT_BOOST): error %lu",
+               GetLastError());
+        }
+        ok(query(v) && mbi.State == MEM_FREE, "the view is gone (State %#lx)", mbi.State);
+    }
+    SetLastError(0xdeadbeef);
+    ret = FlushViewOfFile(NULL, 0);
+    CHECK_FAIL(ret, ERROR_INVALID_PARAMETER, "FlushViewOfFile(NULL)");
+    {
+        /* Private memory: Wine flushes it (msync of anonymous memory). */
+        char *priv = VirtualAlloc(NULL, GRAN, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+        ret = FlushViewOfFile(priv, 0);
+        ok(ret, "FlushViewOfFile of VirtualAlloc memory: error %lu", GetLastError());
+        VirtualFree(priv, 0, MEM_RELEASE);
+    }
+
+    CloseHandle(sec);
+    CloseHandle(ev);
+}
+
 static void test_view_at_address(void)
 {
     HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, GRAN, NULL);
@@ -465,6 +801,8 @@ int main(void)
     test_pagefile();
     test_named();
     test_file_backed();
+    test_end_of_file();
+    test_bad_input();
     test_view_at_address();
     test_sec_reserve();
     return harness_done();

@@ -8,6 +8,9 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include "../../src/host/host.h"
 
 #include "../../src/vm/vm.h"
 #include "unit.h"
@@ -649,8 +652,27 @@ static void test_protect_toggle_isolation(void)
     CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
 }
 
+/* host_fd_path: the path a file view's held section reopens. */
+static void test_fd_path(void)
+{
+    char tmpl[] = "/tmp/memshim-fd-path-XXXXXX", real[4096], got[4096];
+    int fd = mkstemp(tmpl);
+    CHECK(fd >= 0, "mkstemp");
+    CHECK(realpath(tmpl, real) != NULL, "realpath");
+    long len = host_fd_path(fd, got, sizeof(got));
+    CHECK(len == (long)strlen(real) && !strcmp(got, real), "host_fd_path %ld '%s', expected '%s'", len, got, real);
+    CHECK_EQ(host_fd_path(fd, got, 8), -36);    /* does not fit */
+    CHECK(unlink(tmpl) == 0, "unlink");
+    len = host_fd_path(fd, got, sizeof(got));
+    CHECK(len > 10 && !strcmp(got + len - 10, " (deleted)"), "a deleted file's path: '%s'", got);
+    close(fd);
+    CHECK_EQ(host_fd_path(fd, got, sizeof(got)), -2);   /* ENOENT: no such fd */
+    CHECK_EQ(host_fd_path(-1, got, sizeof(got)), -22);
+}
+
 int main(void)
 {
+    test_fd_path();
     CHECK_EQ(vm_init(0), MS_OK);
     test_reserve_commit_release();
     test_reserve_then_commit();
