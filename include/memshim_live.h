@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define MEMSHIM_LIVE_MAGIC      0x4556494c4d48534dull   /* "MSHMLIVE" */
-#define MEMSHIM_LIVE_VERSION    1u
+#define MEMSHIM_LIVE_VERSION    2u                       /* 2: blocks per heap */
 #define MEMSHIM_LIVE_SIZE       4096u                    /* bytes of the file */
 #define MEMSHIM_LIVE_FUNCTIONS  32u                      /* counter slots */
 #define MEMSHIM_LIVE_NAME_MAX   24u
@@ -45,6 +45,8 @@ struct memshim_live_heap {
     uint64_t handle;                    /* as the program sees it (GetProcessHeap()'s for the process heap) */
     uint64_t in_use;                    /* bytes of live blocks */
     uint64_t peak_in_use;               /* the highest in_use of the snapshots so far */
+    uint64_t blocks;                    /* live blocks */
+    uint64_t peak_blocks;               /* the highest block count of the snapshots so far */
     uint32_t is_process_heap;
     uint32_t reserved;
 };

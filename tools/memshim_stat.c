@@ -163,8 +163,10 @@ static void print_page(const struct memshim_live_page *page)
            (unsigned long long)f.private_heaps, kib(f.heap_in_use), kib(f.process_heap_in_use));
     unsigned heaps = f.heap_count < MEMSHIM_LIVE_HEAPS ? f.heap_count : MEMSHIM_LIVE_HEAPS;
     for (unsigned i = 0; i < heaps; i++)
-        printf("    %s %#llx: %llu KiB in use, %llu KiB peak\n", f.heaps[i].is_process_heap ? "process heap" : "heap",
-               (unsigned long long)f.heaps[i].handle, kib(f.heaps[i].in_use), kib(f.heaps[i].peak_in_use));
+        printf("    %s %#llx: %llu blocks, %llu KiB in use; peak %llu blocks, %llu KiB\n",
+               f.heaps[i].is_process_heap ? "process heap" : "heap", (unsigned long long)f.heaps[i].handle,
+               (unsigned long long)f.heaps[i].blocks, kib(f.heaps[i].in_use),
+               (unsigned long long)f.heaps[i].peak_blocks, kib(f.heaps[i].peak_in_use));
     if (f.heaps_live > heaps)
         printf("    ... and %u more heaps\n", f.heaps_live - heaps);
     printf("  host mappings: %lld\n", (long long)f.host_mappings);

@@ -57,7 +57,7 @@ static void program_name(char *out, size_t size)
 #define PEAK_SLOTS 64
 static struct {
     const void *heap;
-    uint64_t peak;
+    uint64_t peak, peak_blocks;
 } peaks[PEAK_SLOTS];
 static ms_mutex peaks_lock = MS_MUTEX_INIT;
 
@@ -75,7 +75,7 @@ unsigned live_heaps_sample(struct memshim_live_heap *out, unsigned max)
             peaks[s].heap = NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        uint64_t peak = now[i].in_use;
+        uint64_t peak = now[i].in_use, peak_blocks = now[i].blocks;
         unsigned free_slot = PEAK_SLOTS, s;
         for (s = 0; s < PEAK_SLOTS && peaks[s].heap != now[i].heap; s++)
             if (!peaks[s].heap && free_slot == PEAK_SLOTS)
@@ -84,17 +84,23 @@ unsigned live_heaps_sample(struct memshim_live_heap *out, unsigned max)
             s = free_slot;
             peaks[s].heap = now[i].heap;
             peaks[s].peak = 0;
+            peaks[s].peak_blocks = 0;
         }
         if (s < PEAK_SLOTS) {
             if (peaks[s].peak < peak)
                 peaks[s].peak = peak;
+            if (peaks[s].peak_blocks < peak_blocks)
+                peaks[s].peak_blocks = peak_blocks;
             peak = peaks[s].peak;
+            peak_blocks = peaks[s].peak_blocks;
         }
         if (i < max) {
             bool process = now[i].is_process_heap;
             out[i].handle = process ? (uint64_t)(uintptr_t)peb_process_heap() : (uint64_t)(uintptr_t)now[i].handle;
             out[i].in_use = now[i].in_use;
             out[i].peak_in_use = peak;
+            out[i].blocks = now[i].blocks;
+            out[i].peak_blocks = peak_blocks;
             out[i].is_process_heap = process;
             out[i].reserved = 0;
         }

@@ -124,8 +124,10 @@ void memshim_stats_report(void)
     struct memshim_live_heap heaps[MEMSHIM_LIVE_HEAPS];
     unsigned total = live_heaps_sample(heaps, MEMSHIM_LIVE_HEAPS);
     for (unsigned i = 0; i < total && i < MEMSHIM_LIVE_HEAPS; i++)
-        out("    %s %p: %llu KiB in use, %llu KiB peak\n", heaps[i].is_process_heap ? "process heap" : "heap",
-            (void *)(uintptr_t)heaps[i].handle, kib(heaps[i].in_use), kib(heaps[i].peak_in_use));
+        out("    %s %p: %llu blocks, %llu KiB in use; peak %llu blocks, %llu KiB\n",
+            heaps[i].is_process_heap ? "process heap" : "heap", (void *)(uintptr_t)heaps[i].handle,
+            (unsigned long long)heaps[i].blocks, kib(heaps[i].in_use), (unsigned long long)heaps[i].peak_blocks,
+            kib(heaps[i].peak_in_use));
     if (total > MEMSHIM_LIVE_HEAPS)
         out("    ... and %u more heaps\n", total - MEMSHIM_LIVE_HEAPS);
     out("  host mappings: %ld\n", host_count_mappings());

@@ -81,6 +81,7 @@ struct heap_usage {
     const struct ms_heap *heap;
     void *handle;                       /* heap_handle() */
     uint64_t in_use;                    /* bytes of live blocks */
+    uint64_t blocks;                    /* live blocks */
     bool is_process_heap;
 };
 size_t heap_usage_list(struct heap_usage *out, size_t max);

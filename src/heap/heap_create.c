@@ -384,19 +384,39 @@ struct ms_heap *heap_owner_of(const void *ptr)
     return heap_parent(shard_owner_of(ptr));
 }
 
-static uint64_t in_use_of(struct ms_heap *heap)
+/* Live blocks of one heap or shard, counted from its spans and large
+ * blocks (for the statistics: nothing on the allocation path counts them). */
+static uint64_t blocks_locked(const struct ms_heap *heap)
 {
-    uint64_t sum = 0;
+    uint64_t n = 0;
+    for (const struct heap_segment *seg = heap->segments; seg; seg = seg->next)
+        for (unsigned s = HEAP_META_SLICES; s < HEAP_SLICES; s++) {
+            const struct heap_span *span = &seg->spans[s - HEAP_META_SLICES];
+            if (span->used)
+                n += span->nblocks - span->nfree;
+        }
+    for (const struct heap_large *large = heap->large; large; large = large->next)
+        n++;
+    return n;
+}
+
+static uint64_t in_use_of(struct ms_heap *heap, uint64_t *blocks)
+{
+    uint64_t sum = 0, count = 0;
     for (unsigned i = 0; i < HEAP_SHARDS; i++) {
         struct ms_heap *s = heap->sharded ? atomic_load(&heap->shards[i]) : (i ? NULL : heap);
         if (!s)
             continue;
         bool locked = heap_lock(s, 0);
         sum += s->in_use;
+        if (blocks)
+            count += blocks_locked(s);
         heap_unlock(s, locked);
     }
     if (MS_UNLIKELY(heap_debug_mode))
         sum += heap_debug_charged(heap);
+    if (blocks)
+        *blocks = count;
     return sum;
 }
 
@@ -405,14 +425,18 @@ size_t heap_usage_list(struct heap_usage *out, size_t max)
     size_t n = 0;
     struct ms_heap *process = atomic_load_explicit(&process_heap, memory_order_acquire);
     if (process) {
-        if (n < max)
-            out[n] = (struct heap_usage){ process, heap_handle(process), in_use_of(process), true };
+        if (n < max) {
+            uint64_t blocks, bytes = in_use_of(process, &blocks);
+            out[n] = (struct heap_usage){ process, heap_handle(process), bytes, blocks, true };
+        }
         n++;
     }
     ms_mutex_lock(&heap_list_lock);
     for (struct ms_heap *h = heap_list; h; h = h->next_heap, n++)
-        if (n < max)
-            out[n] = (struct heap_usage){ h, heap_handle(h), in_use_of(h), false };
+        if (n < max) {
+            uint64_t blocks, bytes = in_use_of(h, &blocks);
+            out[n] = (struct heap_usage){ h, heap_handle(h), bytes, blocks, false };
+        }
     ms_mutex_unlock(&heap_list_lock);
     return n;
 }
@@ -424,10 +448,10 @@ void heap_totals(struct heap_totals *totals)
     ms_mutex_lock(&heap_list_lock);
     for (struct ms_heap *h = heap_list; h; h = h->next_heap) {
         totals->private_heaps++;
-        totals->in_use += in_use_of(h);
+        totals->in_use += in_use_of(h, NULL);
     }
     ms_mutex_unlock(&heap_list_lock);
     struct ms_heap *process = atomic_load_explicit(&process_heap, memory_order_acquire);
-    totals->process_in_use = process ? in_use_of(process) : 0;
+    totals->process_in_use = process ? in_use_of(process, NULL) : 0;
     totals->in_use += totals->process_in_use;
 }
