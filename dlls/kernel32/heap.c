@@ -14,6 +14,7 @@
 #include "private.h"
 #include "stats.h"
 #include "../../src/heap/heap.h"
+#include "../../src/heap/heap_userlock.h"
 
 /* The core heap behind a handle, or NULL when the handle is Wine's. */
 static struct ms_heap *core_heap(HANDLE handle)
@@ -89,7 +90,7 @@ static LPVOID HeapAlloc_impl(HANDLE handle, DWORD flags, SIZE_T size)
         return RtlAllocateHeap(handle, flags, size);
     }
     ms_status err = MS_OK;
-    void *block = heap_alloc(heap, flags, size, &err);
+    void *block = heap_alloc(heap, heap_userlock_flags(heap, flags), size, &err);
     TRACE("%p %#lx %#Ix -> %p\n", handle, flags, size, block);
     if (MS_UNLIKELY(!block)) {
         set_last_error(err);
@@ -115,7 +116,7 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block)
         return RtlFreeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block);
     }
     TRACE("%p %#lx %p\n", handle, flags, block);
-    ms_status st = heap_free(owner, flags, block);
+    ms_status st = heap_free(owner, heap_userlock_flags(heap_parent(owner), flags), block);
     if (MS_UNLIKELY(st)) {
         WARN("%p %p: not a live block (%u)\n", handle, block, st);
         set_last_error(st);
@@ -144,7 +145,7 @@ static LPVOID HeapReAlloc_impl(HANDLE handle, DWORD flags, LPVOID block, SIZE_T 
         return RtlReAllocateHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block, size);
     }
     ms_status err = MS_OK;
-    void *result = heap_realloc(owner, flags, block, size, &err);
+    void *result = heap_realloc(owner, heap_userlock_flags(heap_parent(owner), flags), block, size, &err);
     TRACE("%p %#lx %p %#Ix -> %p\n", handle, flags, block, size, result);
     if (!result) {
         set_last_error(err);
@@ -167,7 +168,7 @@ static SIZE_T HeapSize_impl(HANDLE handle, DWORD flags, LPCVOID block)
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
         return RtlSizeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block);
     }
-    size_t size = heap_size(owner, flags, block);
+    size_t size = heap_size(owner, heap_userlock_flags(heap_parent(owner), flags), block);
     if (size == (size_t)-1)
         set_last_error(ERROR_INVALID_PARAMETER);
     return size;
@@ -190,23 +191,24 @@ BOOL WINAPI HeapValidate(HANDLE handle, DWORD flags, LPCVOID block)
         return WINE_FN(fn_t, HeapValidate)(handle, flags, block);
     if (block && heap_parent(owner) != heap)
         return FALSE;
-    return heap_validate(heap, flags, block);
+    return heap_validate(heap, heap_userlock_flags(heap, flags), block);
 }
 
 /* The process heap handle names both Wine's heap (its older blocks) and
- * the core's: locking it locks both. */
+ * the core's: locking it locks both. Recursive per thread, and the holder
+ * goes on using the heap (heap_userlock.c). */
 BOOL WINAPI HeapLock(HANDLE handle)
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE);
     struct ms_heap *heap = core_heap(handle);
     if (heap && handle != peb_process_heap()) {
-        heap_lock_heap(heap);
+        heap_user_lock(heap);
         return TRUE;
     }
     if (!WINE_FN(fn_t, HeapLock)(handle))
         return FALSE;
     if (heap)
-        heap_lock_heap(heap);
+        heap_user_lock(heap);
     return TRUE;
 }
 
@@ -215,7 +217,7 @@ BOOL WINAPI HeapUnlock(HANDLE handle)
     typedef BOOL(WINAPI * fn_t)(HANDLE);
     struct ms_heap *heap = core_heap(handle);
     if (heap)
-        heap_unlock_heap(heap);
+        heap_user_unlock(heap);
     if (heap && handle != peb_process_heap())
         return TRUE;
     return WINE_FN(fn_t, HeapUnlock)(handle);
