@@ -13,21 +13,13 @@
  */
 #include "private.h"
 #include "stats.h"
+#include "heap_private.h"
 #include "../../src/heap/heap.h"
 #include "../../src/heap/heap_userlock.h"
 
-/* The core heap behind a handle, or NULL when the handle is Wine's. */
 static struct ms_heap *core_heap(HANDLE handle)
 {
-    if (handle == peb_process_heap())
-        return heap_process();
-    return heap_from_handle(handle);
-}
-
-static void raise_no_memory(DWORD flags)
-{
-    if (flags & HEAP_GENERATE_EXCEPTIONS)
-        RtlRaiseStatus(STATUS_NO_MEMORY);
+    return memshim_core_heap(handle);
 }
 
 HANDLE WINAPI GetProcessHeap(void)
@@ -94,7 +86,7 @@ static LPVOID HeapAlloc_impl(HANDLE handle, DWORD flags, SIZE_T size)
     TRACE("%p %#lx %#Ix -> %p\n", handle, flags, size, block);
     if (MS_UNLIKELY(!block)) {
         set_last_error(err);
-        raise_no_memory(flags);
+        memshim_raise_no_memory(heap, flags, size);
     }
     return block;
 }
@@ -118,7 +110,7 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block)
     TRACE("%p %#lx %p\n", handle, flags, block);
     ms_status st = heap_free(owner, heap_userlock_flags(heap_parent(owner), flags), block);
     if (MS_UNLIKELY(st)) {
-        WARN("%p %p: not a live block (%u)\n", handle, block, st);
+        memshim_heap_corruption(handle, block);
         set_last_error(st);
         return FALSE;
     }
@@ -149,7 +141,10 @@ static LPVOID HeapReAlloc_impl(HANDLE handle, DWORD flags, LPVOID block, SIZE_T 
     TRACE("%p %#lx %p %#Ix -> %p\n", handle, flags, block, size, result);
     if (!result) {
         set_last_error(err);
-        raise_no_memory(flags);
+        if (err == MS_ERROR_INVALID_PARAMETER)
+            memshim_heap_corruption(handle, block);
+        else
+            memshim_raise_no_memory(owner, flags, size);
     }
     return result;
 }
@@ -239,33 +234,3 @@ DWORD WINAPI GetProcessHeaps(DWORD count, PHANDLE heaps)
     }
     return total;
 }
-
-/* --- not yet served by the core ------------------------------------------ */
-
-SIZE_T WINAPI HeapCompact(HANDLE heap, DWORD flags)
-{
-    PASSTHROUGH_FIXME(SIZE_T(WINAPI *)(HANDLE, DWORD), HeapCompact, heap, flags);
-}
-
-BOOL WINAPI HeapWalk(HANDLE heap, LPPROCESS_HEAP_ENTRY entry)
-{
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, LPPROCESS_HEAP_ENTRY), HeapWalk, heap, entry);
-}
-
-BOOL WINAPI HeapSummary(HANDLE heap, DWORD flags, LPHEAP_SUMMARY summary)
-{
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, DWORD, LPHEAP_SUMMARY), HeapSummary, heap, flags, summary);
-}
-
-BOOL WINAPI HeapQueryInformation(HANDLE heap, HEAP_INFORMATION_CLASS cls, PVOID info, SIZE_T size, PSIZE_T ret)
-{
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, HEAP_INFORMATION_CLASS, PVOID, SIZE_T, PSIZE_T), HeapQueryInformation,
-                      heap, cls, info, size, ret);
-}
-
-BOOL WINAPI HeapSetInformation(HANDLE heap, HEAP_INFORMATION_CLASS cls, PVOID info, SIZE_T size)
-{
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, HEAP_INFORMATION_CLASS, PVOID, SIZE_T), HeapSetInformation, heap, cls,
-                      info, size);
-}
-

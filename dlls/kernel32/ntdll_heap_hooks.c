@@ -15,6 +15,7 @@
  */
 #include "private.h"
 #include "hotpatch.h"
+#include "heap_private.h"
 #include "../../src/heap/heap.h"
 #include "../../src/vm/vm.h"
 
@@ -40,8 +41,8 @@ static void *NTAPI hook_RtlAllocateHeap(HANDLE handle, ULONG flags, SIZE_T size)
         return orig_alloc(handle, flags, size);
     ms_status err = MS_OK;
     void *block = heap_alloc(heap, flags, size, &err);
-    if (!block && (flags & HEAP_GENERATE_EXCEPTIONS))
-        RtlRaiseStatus(STATUS_NO_MEMORY);
+    if (!block)
+        memshim_raise_no_memory(heap, flags, size);
     return block;
 }
 
@@ -69,8 +70,8 @@ static void *NTAPI hook_RtlReAllocateHeap(HANDLE heap, ULONG flags, void *ptr, S
         return orig_realloc(heap, flags, ptr, size);
     ms_status err = MS_OK;
     void *result = heap_realloc(owner, flags, ptr, size, &err);
-    if (!result && (flags & HEAP_GENERATE_EXCEPTIONS))
-        RtlRaiseStatus(STATUS_NO_MEMORY);
+    if (!result && err != MS_ERROR_INVALID_PARAMETER)
+        memshim_raise_no_memory(owner, flags, size);
     return result;
 }
 

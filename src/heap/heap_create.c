@@ -327,3 +327,24 @@ void heap_totals(struct heap_totals *totals)
     totals->process_in_use = process ? in_use_of(process) : 0;
     totals->in_use += totals->process_in_use;
 }
+
+/* For HeapLock of a sharded heap (heap_userlock.c): every shard made before
+ * the locks are taken, so a thread that starts allocating while the heap is
+ * held finds its shard locked instead of making a fresh, unlocked one. */
+void heap_shards_create_all(struct ms_heap *heap)
+{
+    if (!heap->sharded)
+        return;
+    for (unsigned i = 0; i < HEAP_SHARDS; i++) {
+        if (atomic_load_explicit(&heap->shards[i], memory_order_acquire))
+            continue;
+        ms_status err;
+        struct ms_heap *fresh = heap_new(heap->flags, 0, 0, &err);
+        if (!fresh)
+            continue;           /* that slot's threads share the heap itself, which is locked */
+        fresh->parent = heap;
+        struct ms_heap *expected = NULL;
+        if (!atomic_compare_exchange_strong(&heap->shards[i], &expected, fresh))
+            heap_destroy(fresh);
+    }
+}

@@ -52,6 +52,7 @@ void heap_user_lock(struct ms_heap *heap)
         mine->depth++;
         return;
     }
+    heap_shards_create_all(heap);
     heap_lock_heap(heap);
     ms_mutex_lock(&reg_lock);
     for (unsigned i = 0; i < USERLOCK_SLOTS; i++) {

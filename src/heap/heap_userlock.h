@@ -14,6 +14,8 @@ void heap_user_lock(struct ms_heap *heap);
 bool heap_user_unlock(struct ms_heap *heap);
 
 extern _Atomic uint32_t heap_userlock_active;
+/* heap_create.c: make every shard of a sharded heap (before locking it). */
+void heap_shards_create_all(struct ms_heap *heap);
 bool heap_userlock_held_slow(struct ms_heap *heap);
 
 /* Does the calling thread hold `heap` (the parent heap, not a shard) through
