@@ -313,6 +313,67 @@ static void test_cross(void)
     ok(GlobalFree(p) == NULL, "GlobalFree of a HeapAlloc block");
 }
 
+/* Wine's DLLs reach Local* through kernelbase: the program's handles must
+ * work there, and kernelbase's handles through kernel32. */
+static void test_kernelbase(void)
+{
+    HMODULE kb = GetModuleHandleA("kernelbase.dll");
+    if (!kb) {
+        skip("no kernelbase.dll");
+        return;
+    }
+    typedef HLOCAL(WINAPI * alloc_fn)(UINT, SIZE_T);
+    typedef HLOCAL(WINAPI * free_fn)(HLOCAL);
+    typedef LPVOID(WINAPI * lock_fn)(HLOCAL);
+    typedef BOOL(WINAPI * unlock_fn)(HLOCAL);
+    typedef HLOCAL(WINAPI * realloc_fn)(HLOCAL, SIZE_T, UINT);
+    alloc_fn kb_alloc = (alloc_fn)(void *)GetProcAddress(kb, "LocalAlloc");
+    free_fn kb_free = (free_fn)(void *)GetProcAddress(kb, "LocalFree");
+    free_fn kb_gfree = (free_fn)(void *)GetProcAddress(kb, "GlobalFree");
+    lock_fn kb_lock = (lock_fn)(void *)GetProcAddress(kb, "LocalLock");
+    unlock_fn kb_unlock = (unlock_fn)(void *)GetProcAddress(kb, "LocalUnlock");
+    realloc_fn kb_realloc = (realloc_fn)(void *)GetProcAddress(kb, "LocalReAlloc");
+    if (!kb_alloc || !kb_free || !kb_gfree || !kb_lock || !kb_unlock || !kb_realloc) {
+        skip("kernelbase lacks the Local* functions");
+        return;
+    }
+    /* kernel32's handle through kernelbase */
+    HLOCAL mem = LocalAlloc(LMEM_MOVEABLE, 100);
+    BYTE *p = kb_lock(mem);
+    ok(p != NULL && p == LocalLock(mem), "kernelbase LocalLock of a kernel32 handle: %p", p);
+    ok(LocalFlags(mem) == 2, "lock count %#x", LocalFlags(mem));
+    ok(kb_unlock(mem), "kernelbase LocalUnlock: still locked");
+    SetLastError(0xdeadbeef);
+    ok(!kb_unlock(mem) && GetLastError() == NO_ERROR, "kernelbase LocalUnlock to 0: %lu", GetLastError());
+    memset(p, 0x5a, 100);
+    ok(kb_realloc(mem, 5000, LMEM_MOVEABLE) == mem, "kernelbase LocalReAlloc");
+    ok(LocalSize(mem) == 5000, "size %zu", LocalSize(mem));
+    p = LocalLock(mem);
+    ok(p && p[0] == 0x5a && p[99] == 0x5a, "contents kept");
+    LocalUnlock(mem);
+    ok(kb_free(mem) == NULL, "kernelbase LocalFree of a kernel32 handle");
+    SetLastError(0xdeadbeef);
+    ok(LocalFree(mem) == mem && GetLastError() == ERROR_INVALID_HANDLE, "freed there, gone here: %lu", GetLastError());
+    HGLOBAL g = GlobalAlloc(GMEM_MOVEABLE, 10);
+    ok(kb_gfree(g) == NULL, "kernelbase GlobalFree of a kernel32 handle");
+    ok(GlobalFlags(g) == GMEM_INVALID_HANDLE, "freed: flags %#x", GlobalFlags(g));
+
+    /* kernelbase's handle through kernel32 */
+    mem = kb_alloc(LMEM_MOVEABLE, 64);
+    p = LocalLock(mem);
+    ok(p != NULL, "kernel32 LocalLock of a kernelbase handle");
+    ok(LocalSize(mem) == 64, "size %zu", LocalSize(mem));
+    ok(LocalHandle(p) == mem, "LocalHandle");
+    ok(!LocalUnlock(mem), "unlocked");
+    mem = LocalReAlloc(mem, 128, LMEM_MOVEABLE);
+    ok(mem && LocalSize(mem) == 128, "kernel32 LocalReAlloc of a kernelbase handle");
+    ok(LocalFree(mem) == NULL, "kernel32 LocalFree of a kernelbase handle");
+    void *f = kb_alloc(LMEM_FIXED, 32);
+    ok(LocalSize(f) == 32 && LocalFree(f) == NULL, "kernelbase fixed memory through kernel32");
+    f = LocalAlloc(LMEM_FIXED, 32);
+    ok(kb_lock(f) == f && kb_free(f) == NULL, "kernel32 fixed memory through kernelbase");
+}
+
 static DWORD WINAPI thread_proc(void *arg)
 {
     DWORD bad = 0;
@@ -358,6 +419,7 @@ int main(void)
     test_realloc();
     test_flags_variants();
     test_cross();
+    test_kernelbase();
     test_threads();
     test_limit();
     return harness_done();
