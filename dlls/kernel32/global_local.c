@@ -26,6 +26,28 @@ static bool is_wine_memory(const void *mem)
     return gmem_classify(mem) == GMEM_NOT_OURS;
 }
 
+/* Windows reads a block's header before deciding: a pointer whose memory
+ * cannot be read fails with ERROR_NOACCESS where Wine 8.0 says
+ * ERROR_INVALID_HANDLE. */
+static bool readable(const void *p)
+{
+    MEMORY_BASIC_INFORMATION info;
+    const BYTE *at = (const BYTE *)p - 16;
+    if ((UINT_PTR)p < 16 || NtQueryVirtualMemory(CURRENT_PROCESS, at, memshim_MemoryBasicInformation, &info,
+                                                  sizeof(info), NULL))
+        return false;
+    return info.State == MEM_COMMIT && !(info.Protect & (PAGE_NOACCESS | PAGE_GUARD)) &&
+           (const BYTE *)info.BaseAddress + info.RegionSize >= (const BYTE *)p + sizeof(void *);
+}
+
+/* After Wine failed on a value that is neither its nor ours: the error
+ * Windows gives for it. */
+static void fix_wine_error(const void *mem)
+{
+    if (!((UINT_PTR)mem & 15) && get_last_error() == ERROR_INVALID_HANDLE && !readable(mem))
+        set_last_error(ERROR_NOACCESS);
+}
+
 static HGLOBAL alloc_common(BOOL global, UINT flags, SIZE_T size)
 {
     ms_status err = GMEM_KEEP_ERROR;
@@ -49,8 +71,12 @@ HLOCAL WINAPI LocalAlloc(UINT flags, SIZE_T size)
 HGLOBAL WINAPI GlobalFree(HGLOBAL mem)
 {
     typedef HGLOBAL(WINAPI * fn_t)(HGLOBAL);
-    if (!mem || is_wine_memory(mem))
-        return WINE_FN(fn_t, GlobalFree)(mem);
+    if (!mem || is_wine_memory(mem)) {
+        HGLOBAL ret = WINE_FN(fn_t, GlobalFree)(mem);
+        if (ret)
+            fix_wine_error(mem);
+        return ret;
+    }
     ms_status err = GMEM_KEEP_ERROR;
     HGLOBAL ret = gmem_free(mem, &err);
     TRACE("%p -> %p\n", mem, ret);
@@ -64,8 +90,12 @@ HGLOBAL WINAPI GlobalFree(HGLOBAL mem)
 HLOCAL WINAPI LocalFree(HLOCAL mem)
 {
     typedef HLOCAL(WINAPI * fn_t)(HLOCAL);
-    if (!mem || is_wine_memory(mem))
-        return WINE_FN(fn_t, LocalFree)(mem);
+    if (!mem || is_wine_memory(mem)) {
+        HLOCAL ret = WINE_FN(fn_t, LocalFree)(mem);
+        if (ret)
+            fix_wine_error(mem);
+        return ret;
+    }
     ms_status err = GMEM_KEEP_ERROR;
     HLOCAL ret = gmem_free(mem, &err);
     TRACE("%p -> %p\n", mem, ret);
@@ -109,8 +139,13 @@ static BOOL unlock_common(BOOL global, HGLOBAL mem)
 BOOL WINAPI GlobalUnlock(HGLOBAL mem)
 {
     typedef BOOL(WINAPI * fn_t)(HGLOBAL);
-    if (((UINT_PTR)mem & 15) && is_wine_memory(mem))
-        return WINE_FN(fn_t, GlobalUnlock)(mem);
+    if (((UINT_PTR)mem & 15) && is_wine_memory(mem)) {
+        /* Windows: TRUE (with ERROR_INVALID_HANDLE) for a handle that is
+         * not one; Wine 8.0 says FALSE. */
+        if (WINE_FN(fn_t, GlobalUnlock)(mem))
+            return TRUE;
+        return get_last_error() == ERROR_INVALID_HANDLE;
+    }
     return unlock_common(TRUE, mem);
 }
 
@@ -201,15 +236,23 @@ static HGLOBAL realloc_common(BOOL global, HGLOBAL mem, SIZE_T size, UINT flags)
 HGLOBAL WINAPI GlobalReAlloc(HGLOBAL mem, SIZE_T size, UINT flags)
 {
     typedef HGLOBAL(WINAPI * fn_t)(HGLOBAL, SIZE_T, UINT);
-    if (is_wine_memory(mem))
-        return WINE_FN(fn_t, GlobalReAlloc)(mem, size, flags);
+    if (is_wine_memory(mem)) {
+        HGLOBAL ret = WINE_FN(fn_t, GlobalReAlloc)(mem, size, flags);
+        if (!ret && mem)
+            fix_wine_error(mem);
+        return ret;
+    }
     return realloc_common(TRUE, mem, size, flags);
 }
 
 HLOCAL WINAPI LocalReAlloc(HLOCAL mem, SIZE_T size, UINT flags)
 {
     typedef HLOCAL(WINAPI * fn_t)(HLOCAL, SIZE_T, UINT);
-    if (is_wine_memory(mem))
-        return WINE_FN(fn_t, LocalReAlloc)(mem, size, flags);
+    if (is_wine_memory(mem)) {
+        HLOCAL ret = WINE_FN(fn_t, LocalReAlloc)(mem, size, flags);
+        if (!ret && mem)
+            fix_wine_error(mem);
+        return ret;
+    }
     return realloc_common(FALSE, mem, size, flags);
 }

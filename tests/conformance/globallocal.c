@@ -126,6 +126,56 @@ static void test_moveable(void)
     ok(GetLastError() == ERROR_INVALID_HANDLE, "error %lu", GetLastError());
 }
 
+/* Values that are no memory at all: a handle-shaped one and a pointer. */
+static void test_garbage(void)
+{
+    HGLOBAL invalid_mem = (HGLOBAL)(UINT_PTR)(0xdeadbee0 + sizeof(void *));
+    void *invalid_ptr = (void *)(UINT_PTR)0xdeadbee0;
+    SetLastError(0xdeadbeef);
+    ok(GlobalFree(invalid_mem) == invalid_mem, "GlobalFree(garbage handle)");
+    ok(GetLastError() == ERROR_INVALID_HANDLE, "error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(GlobalFlags(invalid_mem) == GMEM_INVALID_HANDLE, "GlobalFlags(garbage handle)");
+    ok(GetLastError() == ERROR_INVALID_HANDLE, "error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(GlobalSize(invalid_mem) == 0, "GlobalSize(garbage handle)");
+    ok(GetLastError() == ERROR_INVALID_HANDLE, "error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(GlobalLock(invalid_mem) == NULL, "GlobalLock(garbage handle)");
+    ok(GetLastError() == ERROR_INVALID_HANDLE, "error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    todo_wine ok(GlobalUnlock(invalid_mem), "GlobalUnlock(garbage handle) is TRUE");
+    ok(GetLastError() == ERROR_INVALID_HANDLE, "error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(GlobalReAlloc(invalid_mem, 0, GMEM_MOVEABLE) == NULL, "GlobalReAlloc(garbage handle)");
+    ok(GetLastError() == ERROR_INVALID_HANDLE, "error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(!LocalUnlock(invalid_mem), "LocalUnlock(garbage handle)");
+    ok(GetLastError() == ERROR_INVALID_HANDLE, "error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(LocalFlags(invalid_mem) == LMEM_INVALID_HANDLE, "LocalFlags(garbage handle)");
+    ok(GetLastError() == ERROR_INVALID_HANDLE, "error %lu", GetLastError());
+
+    SetLastError(0xdeadbeef);
+    ok(GlobalFree(invalid_ptr) == invalid_ptr, "GlobalFree(garbage pointer)");
+    todo_wine ok(GetLastError() == ERROR_NOACCESS, "error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(GlobalSize(invalid_ptr) == 0, "GlobalSize(garbage pointer)");
+    ok(GetLastError() == ERROR_INVALID_HANDLE, "error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(GlobalUnlock(invalid_ptr), "GlobalUnlock(garbage pointer) is TRUE");
+    ok(GetLastError() == 0xdeadbeef, "error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(!LocalUnlock(invalid_ptr), "LocalUnlock(garbage pointer)");
+    ok(GetLastError() == ERROR_NOT_LOCKED, "error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(LocalLock(invalid_ptr) == NULL, "LocalLock(garbage pointer)");
+    ok(GetLastError() == 0xdeadbeef, "error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(LocalReAlloc(invalid_ptr, 0, LMEM_MOVEABLE) == NULL, "LocalReAlloc(garbage pointer)");
+    todo_wine ok(GetLastError() == ERROR_NOACCESS, "error %lu", GetLastError());
+}
+
 static void test_discarded(void)
 {
     HGLOBAL mem = GlobalAlloc(GMEM_MOVEABLE | GMEM_DISCARDABLE, 0);
@@ -415,6 +465,7 @@ int main(void)
     harness_init();
     test_fixed();
     test_moveable();
+    test_garbage();
     test_discarded();
     test_realloc();
     test_flags_variants();
