@@ -211,8 +211,10 @@ BOOL WINAPI HeapUnlock(HANDLE handle)
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE);
     struct ms_heap *heap = core_heap(handle);
-    if (heap)
-        heap_user_unlock(heap);
+    if (heap && !heap_user_unlock(heap)) {
+        set_last_error(ERROR_INVALID_PARAMETER);    /* held by another thread */
+        return FALSE;
+    }
     if (heap && handle != peb_process_heap())
         return TRUE;
     return WINE_FN(fn_t, HeapUnlock)(handle);

@@ -69,12 +69,25 @@ void heap_user_lock(struct ms_heap *heap)
     ms_mutex_unlock(&reg_lock);
 }
 
+static bool held_by_other(struct ms_heap *heap, uintptr_t me)
+{
+    for (unsigned i = 0; i < USERLOCK_SLOTS; i++)
+        if (atomic_load_explicit(&slots[i].heap, memory_order_relaxed) == heap &&
+            atomic_load_explicit(&slots[i].owner, memory_order_relaxed) != me)
+            return true;
+    return false;
+}
+
 bool heap_user_unlock(struct ms_heap *heap)
 {
     uintptr_t me = host_thread_key();
     struct userlock_slot *mine = find_mine(heap, me);
     if (mine && --mine->depth)
         return true;
+    /* Another thread's lock is not ours to release. (A holder without a
+     * slot, when 32 heaps are held at once, unlocks as before.) */
+    if (!mine && held_by_other(heap, me))
+        return false;
     if (mine) {
         ms_mutex_lock(&reg_lock);
         atomic_store_explicit(&mine->heap, NULL, memory_order_relaxed);

@@ -9,7 +9,8 @@
 
 #include "heap.h"
 
-/* HeapLock / HeapUnlock: recursive per thread. */
+/* HeapLock / HeapUnlock: recursive per thread. heap_user_unlock is false
+ * (and changes nothing) when another thread holds the heap. */
 void heap_user_lock(struct ms_heap *heap);
 bool heap_user_unlock(struct ms_heap *heap);
 

@@ -93,14 +93,33 @@ static void test_walk(void)
     HeapFree(heap, 0, large);
     HeapDestroy(heap);
 
-    /* the process heap: the walk ends, and shows a block of this program */
+    /* the process heap: the walk ends, and shows a block of this program
+     * (memshim's) and a block ntdll made in it directly (Wine's, under
+     * memshim); moveable Global memory shows no MOVEABLE flag (Windows 10) */
+    typedef void *(WINAPI * rtl_alloc_fn)(HANDLE, ULONG, SIZE_T);
+    typedef BOOLEAN(WINAPI * rtl_free_fn)(HANDLE, ULONG, void *);
+    HMODULE nt = GetModuleHandleA("ntdll.dll");
+    rtl_alloc_fn rtl_alloc = (rtl_alloc_fn)(void *)GetProcAddress(nt, "RtlAllocateHeap");
+    rtl_free_fn rtl_free = (rtl_free_fn)(void *)GetProcAddress(nt, "RtlFreeHeap");
     void *mine = HeapAlloc(GetProcessHeap(), 0, 4567);
+    void *nt_block = rtl_alloc(GetProcessHeap(), 0, 2345);
+    HGLOBAL moveable = GlobalAlloc(GMEM_MOVEABLE | GMEM_DDESHARE, 100);
     ok(HeapLock(GetProcessHeap()), "HeapLock");
     c = walk(GetProcessHeap(), mine);
+    struct walk_count c2 = walk(GetProcessHeap(), nt_block);
+    PROCESS_HEAP_ENTRY e2 = { 0 };
+    int flagged = 0;
+    while (HeapWalk(GetProcessHeap(), &e2))
+        flagged += (e2.wFlags & (PROCESS_HEAP_ENTRY_MOVEABLE | PROCESS_HEAP_ENTRY_DDESHARE)) != 0;
     ok(HeapUnlock(GetProcessHeap()), "HeapUnlock");
     ok(c.end_error == ERROR_NO_MORE_ITEMS, "process heap walk: error %lu", c.end_error);
     ok(c.found == 1 && c.found_size == 4567, "process heap block walked once: %d, %zu", c.found, c.found_size);
-    ok(c.regions >= 1 && c.busy >= 2, "process heap: %d regions, %d busy", c.regions, c.busy);
+    ok(c2.found == 1 && c2.found_size == 2345, "ntdll's block in the process heap walked once: %d, %zu", c2.found,
+       c2.found_size);
+    ok(c.regions >= 1 && c.busy >= 3, "process heap: %d regions, %d busy", c.regions, c.busy);
+    ok(!flagged, "%d entries flagged moveable or DDE-shared", flagged);
+    GlobalFree(moveable);
+    rtl_free(GetProcessHeap(), 0, nt_block);
     HeapFree(GetProcessHeap(), 0, mine);
 }
 

@@ -213,6 +213,11 @@ static void *waiting_allocator(void *arg)
     return NULL;
 }
 
+static void *foreign_unlock(void *arg)
+{
+    return (void *)(uintptr_t)heap_user_unlock(arg);
+}
+
 static void test_walk_under_lock(struct ms_heap *h, const char *what)
 {
     ms_status err = 0;
@@ -232,6 +237,12 @@ static void test_walk_under_lock(struct ms_heap *h, const char *what)
     struct walk_result r = walk_all(h, flags, blocks, sizes, 2);
     CHECK(r.end == MS_ERROR_NO_MORE_ITEMS && r.busy_found == 2 && r.sizes_right, "%s: walk under HeapLock", what);
     CHECK_EQ(atomic_load(&allocated_by_thread), 0);
+    pthread_t other;
+    void *unlocked;
+    pthread_create(&other, NULL, foreign_unlock, h);
+    pthread_join(other, &unlocked);
+    CHECK(!unlocked, "%s: another thread cannot release the holder's lock", what);
+    CHECK(heap_userlock_held(h), "%s: still held", what);
     heap_free(h, flags, more);
     heap_user_unlock(h);
     usleep(10000);
