@@ -239,7 +239,19 @@ static void test_information(void)
     SetLastError(0xdeadbeef);
     todo_wine ok(!HeapSetInformation(heap, HeapCompatibilityInformation, &info, sizeof(info)), "LFH cannot be undone");
     todo_wine ok(GetLastError() == ERROR_GEN_FAILURE, "error %lu", GetLastError());
+    ULONG buffer[4] = { 0 };
+    SetLastError(0xdeadbeef);
+    ok(!HeapQueryInformation(heap, (HEAP_INFORMATION_CLASS)99, buffer, sizeof(buffer), &size), "unknown class");
+    ok(GetLastError() == ERROR_INVALID_PARAMETER, "error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    todo_wine ok(!HeapSetInformation(heap, (HEAP_INFORMATION_CLASS)99, buffer, sizeof(buffer)), "unknown class");
+    todo_wine ok(GetLastError() == ERROR_INVALID_PARAMETER, "error %lu", GetLastError());
     HeapDestroy(heap);
+
+    info = 0xdeadbeef;
+    ok(HeapQueryInformation(GetProcessHeap(), HeapCompatibilityInformation, &info, sizeof(info), NULL),
+       "query the process heap");
+    todo_wine ok(info == 2, "the process heap uses the LFH: %lu", info);
 
     MY_HEAP_OPTIMIZE_RESOURCES_INFORMATION opt = { 1, 0 };
     ok(HeapSetInformation(NULL, MY_HeapOptimizeResources, &opt, sizeof(opt)), "HeapOptimizeResources: %lu",
