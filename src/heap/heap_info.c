@@ -27,18 +27,21 @@ static unsigned info_parts(struct ms_heap *heap, struct ms_heap **parts)
     return n;
 }
 
-static bool info_lock(struct ms_heap *heap, uint32_t flags)
+/* Lock the shards in parts[0..n) (a snapshot: a shard made meanwhile is
+ * left out of this call's figures), in shard order as HeapLock does. */
+static bool info_lock(struct ms_heap *heap, uint32_t flags, struct ms_heap **parts, unsigned n)
 {
     if ((flags | heap->flags) & MS_HEAP_NO_SERIALIZE)
         return false;
-    heap_lock_heap(heap);
+    for (unsigned k = 0; k < n; k++)
+        ms_mutex_lock(&parts[k]->lock);
     return true;
 }
 
-static void info_unlock(struct ms_heap *heap, bool locked)
+static void info_unlock(bool locked, struct ms_heap **parts, unsigned n)
 {
-    if (locked)
-        heap_unlock_heap(heap);
+    for (unsigned k = n; locked && k-- > 0;)
+        ms_mutex_unlock(&parts[k]->lock);
 }
 
 static unsigned bits_set(uint64_t v)
@@ -82,8 +85,8 @@ static size_t segment_largest_free(struct heap_segment *seg)
 size_t heap_compact(struct ms_heap *heap, uint32_t flags)
 {
     struct ms_heap *parts[HEAP_SHARDS];
-    bool locked = info_lock(heap, flags);
     unsigned n = info_parts(heap, parts);
+    bool locked = info_lock(heap, flags, parts, n);
     size_t best = 0;
     for (unsigned k = 0; k < n; k++)
         for (struct heap_segment *seg = parts[k]->segments; seg; seg = seg->next) {
@@ -91,7 +94,7 @@ size_t heap_compact(struct ms_heap *heap, uint32_t flags)
             if (f > best)
                 best = f;
         }
-    info_unlock(heap, locked);
+    info_unlock(locked, parts, n);
     return best;
 }
 
@@ -99,8 +102,8 @@ void heap_summarize(struct ms_heap *heap, uint32_t flags, struct heap_summary *o
 {
     struct ms_heap *parts[HEAP_SHARDS];
     out->allocated = out->committed = out->reserved = 0;
-    bool locked = info_lock(heap, flags);
     unsigned n = info_parts(heap, parts);
+    bool locked = info_lock(heap, flags, parts, n);
     for (unsigned k = 0; k < n; k++) {
         for (struct heap_segment *seg = parts[k]->segments; seg; seg = seg->next) {
             out->reserved += HEAP_SEG_SIZE;
@@ -124,7 +127,7 @@ void heap_summarize(struct ms_heap *heap, uint32_t flags, struct heap_summary *o
         }
     }
     out->max_reserve = heap->maximum ? heap->maximum : out->reserved;
-    info_unlock(heap, locked);
+    info_unlock(locked, parts, n);
 }
 
 uint32_t heap_compat_info(struct ms_heap *heap)
@@ -164,12 +167,12 @@ static void segment_decommit_free(struct heap_segment *seg)
 static void optimize_one(struct ms_heap *heap)
 {
     struct ms_heap *parts[HEAP_SHARDS];
-    bool locked = info_lock(heap, 0);
     unsigned n = info_parts(heap, parts);
+    bool locked = info_lock(heap, 0, parts, n);
     for (unsigned k = 0; k < n; k++)
         for (struct heap_segment *seg = parts[k]->segments; seg; seg = seg->next)
             segment_decommit_free(seg);
-    info_unlock(heap, locked);
+    info_unlock(locked, parts, n);
 }
 
 void heap_optimize_resources(struct ms_heap *heap)

@@ -24,8 +24,9 @@
  * inside the heap's memory and ends; entries may then be stale, as on
  * Windows.
  *
- * Thread safety: each call holds every lock of the heap (unless the caller
- * holds them through HeapLock: flags has HEAP_NO_SERIALIZE then).
+ * Thread safety: each call holds the lock of every shard it walks (unless
+ * the caller holds them through HeapLock: flags has HEAP_NO_SERIALIZE then),
+ * taken in shard order as HeapLock takes them.
  */
 #include "heap_internal.h"
 #include "heap_info.h"
@@ -233,10 +234,8 @@ static ms_status after_segment(struct ms_heap **parts, unsigned n, unsigned k, s
     return after_large(parts, n, k, 0, e);
 }
 
-static ms_status walk_locked(struct ms_heap *heap, struct heap_walk_entry *e)
+static ms_status walk_locked(struct ms_heap **parts, unsigned n, struct heap_walk_entry *e)
 {
-    struct ms_heap *parts[HEAP_SHARDS];
-    unsigned n = heap_parts(heap, parts);
     if (!e->data)
         return first_from(parts, n, 0, e);
     uintptr_t base = e->data & ~(HEAP_SEG_SIZE - 1);
@@ -267,11 +266,15 @@ static ms_status walk_locked(struct ms_heap *heap, struct heap_walk_entry *e)
 
 ms_status heap_walk(struct ms_heap *heap, uint32_t flags, struct heap_walk_entry *e)
 {
+    /* The shards that exist now, each locked: one made meanwhile by another
+     * thread is not walked by this call (it is by later ones). */
+    struct ms_heap *parts[HEAP_SHARDS];
+    unsigned n = heap_parts(heap, parts);
     bool lock = !((flags | heap->flags) & MS_HEAP_NO_SERIALIZE);
-    if (lock)
-        heap_lock_heap(heap);
-    ms_status st = walk_locked(heap, e);
-    if (lock)
-        heap_unlock_heap(heap);
+    for (unsigned k = 0; lock && k < n; k++)
+        ms_mutex_lock(&parts[k]->lock);
+    ms_status st = walk_locked(parts, n, e);
+    for (unsigned k = n; lock && k-- > 0;)
+        ms_mutex_unlock(&parts[k]->lock);
     return st;
 }
