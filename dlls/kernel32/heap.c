@@ -16,6 +16,7 @@
 #include "heap_private.h"
 #include "../../src/heap/heap.h"
 #include "../../src/heap/heap_userlock.h"
+#include "../../src/heap/heap_info.h"
 
 static struct ms_heap *core_heap(HANDLE handle)
 {
@@ -105,7 +106,13 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block)
     struct ms_heap *owner = heap_owner_of(block);
     if (MS_UNLIKELY(!owner)) {
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
-        return RtlFreeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block);
+        if (RtlFreeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block))
+            return TRUE;
+        /* Wine's heap refused it: corruption for Windows too (Wine 8.0
+         * does not terminate on its own). */
+        if (heap_termination_on_corruption())
+            memshim_heap_corruption(handle, block);
+        return FALSE;
     }
     TRACE("%p %#lx %p\n", handle, flags, block);
     ms_status st = heap_free(owner, heap_userlock_flags(heap_parent(owner), flags), block);

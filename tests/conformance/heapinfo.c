@@ -299,12 +299,15 @@ static void test_generate_exceptions(void)
     RemoveVectoredExceptionHandler(handler);
 }
 
-/* Runs in a child: frees a block twice; the exit code says what happened. */
-static int child_double_free(int terminate)
+/* Runs in a child: frees a block twice; the exit code says what happened.
+ * rtl: the block is from a heap ntdll made (Wine's, under memshim). */
+static int child_double_free(int terminate, int rtl)
 {
     if (terminate)
         HeapSetInformation(NULL, HeapEnableTerminationOnCorruption, NULL, 0);
-    HANDLE heap = HeapCreate(0, 0, 0);
+    typedef HANDLE(WINAPI * rtl_create_fn)(ULONG, void *, SIZE_T, SIZE_T, void *, void *);
+    rtl_create_fn rtl_create = (rtl_create_fn)(void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "RtlCreateHeap");
+    HANDLE heap = rtl ? rtl_create(HEAP_GROWABLE, NULL, 0, 0, NULL, NULL) : HeapCreate(0, 0, 0);
     void *p = HeapAlloc(heap, 0, 64);
     HeapFree(heap, 0, p);
     SetLastError(0xdeadbeef);
@@ -339,15 +342,19 @@ static void test_corruption(void)
     ok(code == 0, "double free: FALSE with ERROR_INVALID_PARAMETER (child exit %#lx)", code);
     code = run_child("double-free-terminate");
     todo_wine ok(code == (DWORD)STATUS_HEAP_CORRUPTION, "terminate on corruption: child exit %#lx", code);
+    code = run_child("double-free-terminate-rtl");
+    todo_wine ok(code == (DWORD)STATUS_HEAP_CORRUPTION, "terminate on corruption, ntdll's heap: child exit %#lx", code);
 }
 
 int main(int argc, char **argv)
 {
     program = argv[0];
     if (argc > 1 && !strcmp(argv[1], "double-free"))
-        return child_double_free(0);
+        return child_double_free(0, 0);
     if (argc > 1 && !strcmp(argv[1], "double-free-terminate"))
-        return child_double_free(1);
+        return child_double_free(1, 0);
+    if (argc > 1 && !strcmp(argv[1], "double-free-terminate-rtl"))
+        return child_double_free(1, 1);
     harness_init();
     test_walk();
     HANDLE heap = HeapCreate(0, 0, 0);
