@@ -269,8 +269,44 @@ static void *walker(void *arg)
     return (void *)bad;
 }
 
-/* Walks without HeapLock while another thread allocates and frees: each
- * walk ends normally and the heap stays valid. */
+/* Walks without HeapLock while other threads allocate and free: each walk
+ * ends normally and the heap stays valid. On the process heap the
+ * allocating threads may make new shards while a walk runs. */
+static void *churn(void *arg)
+{
+    struct ms_heap *h = arg;
+    ms_status err;
+    void *live[64] = { 0 };
+    uint64_t x = (uint64_t)(uintptr_t)&err | 1;
+    for (int i = 0; i < 5000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        unsigned k = (unsigned)(x % 64);
+        if (live[k]) {
+            heap_free(h, 0, live[k]);
+            live[k] = NULL;
+        } else {
+            live[k] = heap_alloc(h, 0, (size_t)(x >> 20) % 2000, &err);
+        }
+    }
+    for (unsigned k = 0; k < 64; k++)
+        heap_free(h, 0, live[k]);
+    return NULL;
+}
+
+static void test_walk_concurrent_process(void)
+{
+    pthread_t w, c[3];
+    pthread_create(&w, NULL, walker, heap_process());
+    for (int i = 0; i < 3; i++)
+        pthread_create(&c[i], NULL, churn, heap_process());
+    for (int i = 0; i < 3; i++)
+        pthread_join(c[i], NULL);
+    void *bad;
+    pthread_join(w, &bad);
+    CHECK(bad == NULL, "process heap: concurrent walks end with ERROR_NO_MORE_ITEMS");
+    CHECK(heap_validate(heap_process(), 0, NULL), "process heap valid");
+}
+
 static void test_walk_concurrent(void)
 {
     ms_status err = 0;
@@ -327,6 +363,7 @@ int main(void)
     test_walk_blocks();
     test_empty_compact();
     test_compat();
+    test_walk_concurrent_process();     /* first: shards are still being made */
     ms_status err = 0;
     struct ms_heap *h = heap_create(0, 0, 0, &err);
     test_walk_under_lock(h, "private heap");
