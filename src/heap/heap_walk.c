@@ -248,8 +248,8 @@ static ms_status walk_locked(struct ms_heap **parts, unsigned n, struct heap_wal
                 pos = base + SEG_DATA_OFFSET;
             else if (e->data < base + SEG_DATA_OFFSET || (e->flags & MS_PHE_REGION))
                 return MS_ERROR_INVALID_PARAMETER;
-            else
-                pos = entry_end(seg, e);
+            else if ((pos = entry_end(seg, e)) <= e->data)
+                return MS_ERROR_INVALID_PARAMETER;      /* a size that wraps around */
             unsigned index = region_index(parts[k], seg);
             if (segment_item(seg, pos, e)) {
                 e->region_index = (uint8_t)index;
