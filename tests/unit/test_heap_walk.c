@@ -130,6 +130,8 @@ static void test_walk_blocks(void)
     CHECK_EQ(heap_walk(h, 0, &e), MS_ERROR_INVALID_PARAMETER);
     e = (struct heap_walk_entry){ .data = (uintptr_t)heap_handle(h) + 64 };
     CHECK_EQ(heap_walk(h, 0, &e), MS_ERROR_INVALID_PARAMETER);
+    e = (struct heap_walk_entry){ .data = (uintptr_t)blocks[4], .flags = 0, .size = (size_t)-8 };
+    CHECK_EQ(heap_walk(h, 0, &e), MS_ERROR_INVALID_PARAMETER);
     struct ms_heap *other = heap_create(0, 0, 0, &err);
     e = (struct heap_walk_entry){ .data = (uintptr_t)blocks[4], .flags = MS_PHE_BUSY, .size = 100 };
     CHECK_EQ(heap_walk(other, 0, &e), MS_ERROR_INVALID_PARAMETER);
