@@ -3,46 +3,18 @@
  * HeapSetInformation on the core's heaps (HeapWalk is heap_walk.c).
  *
  * The figures are computed by reading the heap's metadata under its locks
- * (all shards): nothing is counted on the allocation path for them.
+ * (heap_inspect.h): nothing is counted on the allocation path for them.
  * The LFH request of HeapSetInformation is remembered as a private bit of
  * heap->flags (above every HEAP_* flag HeapCreate keeps); the process-wide
  * termination switch is an atomic flag.
  * Thread safety: as heap_info.h says.
  */
-#include "heap_internal.h"
 #include "heap_info.h"
+#include "heap_inspect.h"
 
 #define HEAP_INFO_LFH_ON 0x40000000u
 
 static _Atomic bool terminate_on_corruption;
-
-static unsigned info_parts(struct ms_heap *heap, struct ms_heap **parts)
-{
-    unsigned n = 0;
-    for (unsigned i = 0; i < HEAP_SHARDS; i++) {
-        struct ms_heap *s = heap->sharded ? atomic_load(&heap->shards[i]) : (i ? NULL : heap);
-        if (s)
-            parts[n++] = s;
-    }
-    return n;
-}
-
-/* Lock the shards in parts[0..n) (a snapshot: a shard made meanwhile is
- * left out of this call's figures), in shard order as HeapLock does. */
-static bool info_lock(struct ms_heap *heap, uint32_t flags, struct ms_heap **parts, unsigned n)
-{
-    if ((flags | heap->flags) & MS_HEAP_NO_SERIALIZE)
-        return false;
-    for (unsigned k = 0; k < n; k++)
-        ms_mutex_lock(&parts[k]->lock);
-    return true;
-}
-
-static void info_unlock(bool locked, struct ms_heap **parts, unsigned n)
-{
-    for (unsigned k = n; locked && k-- > 0;)
-        ms_mutex_unlock(&parts[k]->lock);
-}
 
 static unsigned bits_set(uint64_t v)
 {
@@ -69,7 +41,7 @@ static size_t segment_largest_free(struct heap_segment *seg)
         run = 0;
         size_t blocks_run = 0;
         for (uint32_t i = 0; i < span->nblocks; i++) {
-            if ((span->freebits[i / 64] >> (i % 64)) & 1) {
+            if (heap_inspect_block_free(span, i)) {
                 blocks_run += span->block_size;
                 if (blocks_run > best)
                     best = blocks_run;
@@ -84,28 +56,26 @@ static size_t segment_largest_free(struct heap_segment *seg)
 
 size_t heap_compact(struct ms_heap *heap, uint32_t flags)
 {
-    struct ms_heap *parts[HEAP_SHARDS];
-    unsigned n = info_parts(heap, parts);
-    bool locked = info_lock(heap, flags, parts, n);
+    struct heap_inspect in;
+    heap_inspect_begin(heap, flags, &in);
     size_t best = 0;
-    for (unsigned k = 0; k < n; k++)
-        for (struct heap_segment *seg = parts[k]->segments; seg; seg = seg->next) {
+    for (unsigned k = 0; k < in.n; k++)
+        for (struct heap_segment *seg = in.parts[k]->segments; seg; seg = seg->next) {
             size_t f = segment_largest_free(seg);
             if (f > best)
                 best = f;
         }
-    info_unlock(locked, parts, n);
+    heap_inspect_end(&in);
     return best;
 }
 
 void heap_summarize(struct ms_heap *heap, uint32_t flags, struct heap_summary *out)
 {
-    struct ms_heap *parts[HEAP_SHARDS];
+    struct heap_inspect in;
     out->allocated = out->committed = out->reserved = 0;
-    unsigned n = info_parts(heap, parts);
-    bool locked = info_lock(heap, flags, parts, n);
-    for (unsigned k = 0; k < n; k++) {
-        for (struct heap_segment *seg = parts[k]->segments; seg; seg = seg->next) {
+    heap_inspect_begin(heap, flags, &in);
+    for (unsigned k = 0; k < in.n; k++) {
+        for (struct heap_segment *seg = in.parts[k]->segments; seg; seg = seg->next) {
             out->reserved += HEAP_SEG_SIZE;
             out->committed += (size_t)bits_set(seg->committed_slices) << HEAP_SLICE_SHIFT;
             for (unsigned s = HEAP_META_SLICES; s < HEAP_SLICES;) {
@@ -115,19 +85,19 @@ void heap_summarize(struct ms_heap *heap, uint32_t flags, struct heap_summary *o
                     continue;
                 }
                 for (uint32_t i = 0; i < span->nblocks; i++)
-                    if (!((span->freebits[i / 64] >> (i % 64)) & 1))
+                    if (!heap_inspect_block_free(span, i))
                         out->allocated += heap_small_requested(span, i);
                 s += span->nslices;
             }
         }
-        for (struct heap_large *l = parts[k]->large; l; l = l->next) {
+        for (struct heap_large *l = in.parts[k]->large; l; l = l->next) {
             out->reserved += l->region_size;
             out->committed += l->committed;
             out->allocated += l->requested;
         }
     }
     out->max_reserve = heap->maximum ? heap->maximum : out->reserved;
-    info_unlock(locked, parts, n);
+    heap_inspect_end(&in);
 }
 
 uint32_t heap_compat_info(struct ms_heap *heap)
@@ -166,13 +136,12 @@ static void segment_decommit_free(struct heap_segment *seg)
 
 static void optimize_one(struct ms_heap *heap)
 {
-    struct ms_heap *parts[HEAP_SHARDS];
-    unsigned n = info_parts(heap, parts);
-    bool locked = info_lock(heap, 0, parts, n);
-    for (unsigned k = 0; k < n; k++)
-        for (struct heap_segment *seg = parts[k]->segments; seg; seg = seg->next)
+    struct heap_inspect in;
+    heap_inspect_begin(heap, 0, &in);
+    for (unsigned k = 0; k < in.n; k++)
+        for (struct heap_segment *seg = in.parts[k]->segments; seg; seg = seg->next)
             segment_decommit_free(seg);
-    info_unlock(locked, parts, n);
+    heap_inspect_end(&in);
 }
 
 void heap_optimize_resources(struct ms_heap *heap)

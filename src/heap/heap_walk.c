@@ -28,21 +28,10 @@
  * the caller holds them through HeapLock: flags has HEAP_NO_SERIALIZE then),
  * taken in shard order as HeapLock takes them.
  */
-#include "heap_internal.h"
 #include "heap_info.h"
+#include "heap_inspect.h"
 
 #define SEG_DATA_OFFSET ((uintptr_t)HEAP_META_SLICES << HEAP_SLICE_SHIFT)
-
-static unsigned heap_parts(struct ms_heap *heap, struct ms_heap **parts)
-{
-    unsigned n = 0;
-    for (unsigned i = 0; i < HEAP_SHARDS; i++) {
-        struct ms_heap *s = heap->sharded ? atomic_load(&heap->shards[i]) : (i ? NULL : heap);
-        if (s)
-            parts[n++] = s;
-    }
-    return n;
-}
 
 static unsigned count_bits(uint64_t v)
 {
@@ -116,11 +105,6 @@ static void range_entry(uintptr_t start, uintptr_t end, uint16_t flags, struct h
     clear_region_fields(e);
 }
 
-static inline bool block_free(const struct heap_span *span, uint32_t i)
-{
-    return (span->freebits[i / 64] >> (i % 64)) & 1;
-}
-
 /* The first entry of `seg` at or after `pos`; false past its end. */
 static bool segment_item(struct heap_segment *seg, uintptr_t pos, struct heap_walk_entry *e)
 {
@@ -139,7 +123,7 @@ static bool segment_item(struct heap_segment *seg, uintptr_t pos, struct heap_wa
                 uint32_t i = (uint32_t)((pos - span->start + bs - 1) / bs);
                 if (i < span->nblocks) {
                     uintptr_t b = span->start + (uintptr_t)i * bs;
-                    if (!block_free(span, i)) {
+                    if (!heap_inspect_block_free(span, i)) {
                         size_t req = heap_small_requested(span, i);
                         e->data = b;
                         e->size = req;
@@ -149,7 +133,7 @@ static bool segment_item(struct heap_segment *seg, uintptr_t pos, struct heap_wa
                         return true;
                     }
                     uint32_t j = i;
-                    while (j < span->nblocks && block_free(span, j))
+                    while (j < span->nblocks && heap_inspect_block_free(span, j))
                         j++;
                     range_entry(b, j == span->nblocks ? span_end : span->start + (uintptr_t)j * bs, 0, e);
                     return true;
@@ -266,15 +250,10 @@ static ms_status walk_locked(struct ms_heap **parts, unsigned n, struct heap_wal
 
 ms_status heap_walk(struct ms_heap *heap, uint32_t flags, struct heap_walk_entry *e)
 {
-    /* The shards that exist now, each locked: one made meanwhile by another
-     * thread is not walked by this call (it is by later ones). */
-    struct ms_heap *parts[HEAP_SHARDS];
-    unsigned n = heap_parts(heap, parts);
-    bool lock = !((flags | heap->flags) & MS_HEAP_NO_SERIALIZE);
-    for (unsigned k = 0; lock && k < n; k++)
-        ms_mutex_lock(&parts[k]->lock);
-    ms_status st = walk_locked(parts, n, e);
-    for (unsigned k = n; lock && k-- > 0;)
-        ms_mutex_unlock(&parts[k]->lock);
+    /* A shard another thread makes meanwhile is walked by later calls. */
+    struct heap_inspect in;
+    heap_inspect_begin(heap, flags, &in);
+    ms_status st = walk_locked(in.parts, in.n, e);
+    heap_inspect_end(&in);
     return st;
 }
