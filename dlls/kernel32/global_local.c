@@ -1,28 +1,258 @@
 /*
- * global_local.c - the Global* and Local* families.
+ * global_local.c - the Global* and Local* families on the core
+ * (src/heap/heap_global.c holds the rules and the handle table).
  *
- * Not yet served by the core: each passes through to Wine (FIXME trace once).
- * Wine implements them on its own process heap, so their blocks stay Wine's
- * and the ownership routing of HeapFree/HeapSize keeps working on them.
+ * Routing: memory the core made (a pointer into its process heap, or a
+ * handle of its table, live or freed) is the core's; anything else is a
+ * block or handle Wine made (before memshim loaded, or through kernelbase)
+ * or garbage, and goes to Wine's implementation, which knows its own table.
+ * GlobalUnlock/LocalUnlock of a pointer touch no memory and are answered
+ * here for any pointer, as Windows answers them.
+ *
+ * Errors: the core says which error the call leaves (or that it leaves the
+ * last error alone, GMEM_KEEP_ERROR).
  */
 #include "private.h"
+#include "../../src/heap/heap_global.h"
 
-#define PT(ret, name, params, ...) \
-    ret WINAPI name params { PASSTHROUGH_FIXME(ret(WINAPI *) params, name, __VA_ARGS__); }
+static void finish(ms_status err)
+{
+    if (err != GMEM_KEEP_ERROR)
+        set_last_error(err);
+}
 
-PT(HGLOBAL, GlobalAlloc, (UINT flags, SIZE_T size), flags, size)
-PT(HGLOBAL, GlobalReAlloc, (HGLOBAL mem, SIZE_T size, UINT flags), mem, size, flags)
-PT(HGLOBAL, GlobalFree, (HGLOBAL mem), mem)
-PT(LPVOID, GlobalLock, (HGLOBAL mem), mem)
-PT(BOOL, GlobalUnlock, (HGLOBAL mem), mem)
-PT(SIZE_T, GlobalSize, (HGLOBAL mem), mem)
-PT(UINT, GlobalFlags, (HGLOBAL mem), mem)
-PT(HGLOBAL, GlobalHandle, (LPCVOID ptr), ptr)
-PT(HLOCAL, LocalAlloc, (UINT flags, SIZE_T size), flags, size)
-PT(HLOCAL, LocalReAlloc, (HLOCAL mem, SIZE_T size, UINT flags), mem, size, flags)
-PT(HLOCAL, LocalFree, (HLOCAL mem), mem)
-PT(LPVOID, LocalLock, (HLOCAL mem), mem)
-PT(BOOL, LocalUnlock, (HLOCAL mem), mem)
-PT(SIZE_T, LocalSize, (HLOCAL mem), mem)
-PT(UINT, LocalFlags, (HLOCAL mem), mem)
-PT(HLOCAL, LocalHandle, (LPCVOID ptr), ptr)
+static bool is_wine_memory(const void *mem)
+{
+    return gmem_classify(mem) == GMEM_NOT_OURS;
+}
+
+/* Windows reads a block's header before deciding: a pointer whose memory
+ * cannot be read fails with ERROR_NOACCESS where Wine 8.0 says
+ * ERROR_INVALID_HANDLE. */
+static bool readable(const void *p)
+{
+    MEMORY_BASIC_INFORMATION info;
+    const BYTE *at = (const BYTE *)p - 16;
+    if ((UINT_PTR)p < 16 || NtQueryVirtualMemory(CURRENT_PROCESS, at, memshim_MemoryBasicInformation, &info,
+                                                  sizeof(info), NULL))
+        return false;
+    return info.State == MEM_COMMIT && !(info.Protect & (PAGE_NOACCESS | PAGE_GUARD)) &&
+           (const BYTE *)info.BaseAddress + info.RegionSize >= (const BYTE *)p + sizeof(void *);
+}
+
+/* After Wine failed on a value that is neither its nor ours: the error
+ * Windows gives for it. */
+static void fix_wine_error(const void *mem)
+{
+    if (!((UINT_PTR)mem & 15) && get_last_error() == ERROR_INVALID_HANDLE && !readable(mem))
+        set_last_error(ERROR_NOACCESS);
+}
+
+static HGLOBAL alloc_common(BOOL global, UINT flags, SIZE_T size)
+{
+    ms_status err = GMEM_KEEP_ERROR;
+    void *mem = gmem_alloc(global, flags, size, &err);
+    TRACE("%s %#x %#Ix -> %p\n", global ? "global" : "local", flags, size, mem);
+    if (!mem)
+        finish(err);
+    return mem;
+}
+
+HGLOBAL WINAPI GlobalAlloc(UINT flags, SIZE_T size)
+{
+    return alloc_common(TRUE, flags, size);
+}
+
+HLOCAL WINAPI LocalAlloc(UINT flags, SIZE_T size)
+{
+    return alloc_common(FALSE, flags, size);
+}
+
+HGLOBAL WINAPI GlobalFree(HGLOBAL mem)
+{
+    typedef HGLOBAL(WINAPI * fn_t)(HGLOBAL);
+    if (!mem || is_wine_memory(mem)) {
+        HGLOBAL ret = WINE_FN(fn_t, GlobalFree)(mem);
+        if (ret)
+            fix_wine_error(mem);
+        return ret;
+    }
+    ms_status err = GMEM_KEEP_ERROR;
+    HGLOBAL ret = gmem_free(mem, &err);
+    TRACE("%p -> %p\n", mem, ret);
+    if (ret) {
+        WARN("%p: not a live block or handle\n", mem);
+        finish(err);
+    }
+    return ret;
+}
+
+HLOCAL WINAPI LocalFree(HLOCAL mem)
+{
+    typedef HLOCAL(WINAPI * fn_t)(HLOCAL);
+    if (!mem || is_wine_memory(mem)) {
+        HLOCAL ret = WINE_FN(fn_t, LocalFree)(mem);
+        if (ret)
+            fix_wine_error(mem);
+        return ret;
+    }
+    ms_status err = GMEM_KEEP_ERROR;
+    HLOCAL ret = gmem_free(mem, &err);
+    TRACE("%p -> %p\n", mem, ret);
+    if (ret) {
+        WARN("%p: not a live block or handle\n", mem);
+        finish(err);
+    }
+    return ret;
+}
+
+LPVOID WINAPI GlobalLock(HGLOBAL mem)
+{
+    typedef LPVOID(WINAPI * fn_t)(HGLOBAL);
+    if (is_wine_memory(mem))
+        return WINE_FN(fn_t, GlobalLock)(mem);
+    ms_status err = GMEM_KEEP_ERROR;
+    void *p = gmem_lock(mem, &err);
+    finish(err);
+    return p;
+}
+
+LPVOID WINAPI LocalLock(HLOCAL mem)
+{
+    typedef LPVOID(WINAPI * fn_t)(HLOCAL);
+    if (is_wine_memory(mem))
+        return WINE_FN(fn_t, LocalLock)(mem);
+    ms_status err = GMEM_KEEP_ERROR;
+    void *p = gmem_lock(mem, &err);
+    finish(err);
+    return p;
+}
+
+static BOOL unlock_common(BOOL global, HGLOBAL mem)
+{
+    ms_status err = GMEM_KEEP_ERROR;
+    BOOL ret = gmem_unlock(global, mem, &err);
+    finish(err);
+    return ret;
+}
+
+BOOL WINAPI GlobalUnlock(HGLOBAL mem)
+{
+    typedef BOOL(WINAPI * fn_t)(HGLOBAL);
+    if (((UINT_PTR)mem & 15) && is_wine_memory(mem)) {
+        /* Windows: TRUE (with ERROR_INVALID_HANDLE) for a handle that is
+         * not one; Wine 8.0 says FALSE. */
+        if (WINE_FN(fn_t, GlobalUnlock)(mem))
+            return TRUE;
+        return get_last_error() == ERROR_INVALID_HANDLE;
+    }
+    return unlock_common(TRUE, mem);
+}
+
+BOOL WINAPI LocalUnlock(HLOCAL mem)
+{
+    typedef BOOL(WINAPI * fn_t)(HLOCAL);
+    if (((UINT_PTR)mem & 15) && is_wine_memory(mem))
+        return WINE_FN(fn_t, LocalUnlock)(mem);
+    return unlock_common(FALSE, mem);
+}
+
+SIZE_T WINAPI GlobalSize(HGLOBAL mem)
+{
+    typedef SIZE_T(WINAPI * fn_t)(HGLOBAL);
+    if (is_wine_memory(mem))
+        return WINE_FN(fn_t, GlobalSize)(mem);
+    ms_status err = GMEM_KEEP_ERROR;
+    SIZE_T size = gmem_size(mem, &err);
+    finish(err);
+    return size;
+}
+
+SIZE_T WINAPI LocalSize(HLOCAL mem)
+{
+    typedef SIZE_T(WINAPI * fn_t)(HLOCAL);
+    if (is_wine_memory(mem))
+        return WINE_FN(fn_t, LocalSize)(mem);
+    ms_status err = GMEM_KEEP_ERROR;
+    SIZE_T size = gmem_size(mem, &err);
+    finish(err);
+    return size;
+}
+
+UINT WINAPI GlobalFlags(HGLOBAL mem)
+{
+    typedef UINT(WINAPI * fn_t)(HGLOBAL);
+    if (is_wine_memory(mem))
+        return WINE_FN(fn_t, GlobalFlags)(mem);
+    ms_status err = GMEM_KEEP_ERROR;
+    UINT flags = gmem_flags(TRUE, mem, &err);
+    finish(err);
+    return flags;
+}
+
+UINT WINAPI LocalFlags(HLOCAL mem)
+{
+    typedef UINT(WINAPI * fn_t)(HLOCAL);
+    if (is_wine_memory(mem))
+        return WINE_FN(fn_t, LocalFlags)(mem);
+    ms_status err = GMEM_KEEP_ERROR;
+    UINT flags = gmem_flags(FALSE, mem, &err);
+    finish(err);
+    return flags;
+}
+
+HGLOBAL WINAPI GlobalHandle(LPCVOID ptr)
+{
+    typedef HGLOBAL(WINAPI * fn_t)(LPCVOID);
+    if (is_wine_memory(ptr))
+        return WINE_FN(fn_t, GlobalHandle)(ptr);
+    ms_status err = GMEM_KEEP_ERROR;
+    HGLOBAL h = gmem_handle(ptr, &err);
+    finish(err);
+    return h;
+}
+
+HLOCAL WINAPI LocalHandle(LPCVOID ptr)
+{
+    typedef HLOCAL(WINAPI * fn_t)(LPCVOID);
+    if (is_wine_memory(ptr))
+        return WINE_FN(fn_t, LocalHandle)(ptr);
+    ms_status err = GMEM_KEEP_ERROR;
+    HLOCAL h = gmem_handle(ptr, &err);
+    finish(err);
+    return h;
+}
+
+static HGLOBAL realloc_common(BOOL global, HGLOBAL mem, SIZE_T size, UINT flags)
+{
+    ms_status err = GMEM_KEEP_ERROR;
+    HGLOBAL ret = gmem_realloc(global, mem, size, flags, &err);
+    TRACE("%s %p %#Ix %#x -> %p\n", global ? "global" : "local", mem, size, flags, ret);
+    if (!ret)
+        finish(err);
+    return ret;
+}
+
+HGLOBAL WINAPI GlobalReAlloc(HGLOBAL mem, SIZE_T size, UINT flags)
+{
+    typedef HGLOBAL(WINAPI * fn_t)(HGLOBAL, SIZE_T, UINT);
+    if (is_wine_memory(mem)) {
+        HGLOBAL ret = WINE_FN(fn_t, GlobalReAlloc)(mem, size, flags);
+        if (!ret && mem)
+            fix_wine_error(mem);
+        return ret;
+    }
+    return realloc_common(TRUE, mem, size, flags);
+}
+
+HLOCAL WINAPI LocalReAlloc(HLOCAL mem, SIZE_T size, UINT flags)
+{
+    typedef HLOCAL(WINAPI * fn_t)(HLOCAL, SIZE_T, UINT);
+    if (is_wine_memory(mem)) {
+        HLOCAL ret = WINE_FN(fn_t, LocalReAlloc)(mem, size, flags);
+        if (!ret && mem)
+            fix_wine_error(mem);
+        return ret;
+    }
+    return realloc_common(FALSE, mem, size, flags);
+}

@@ -13,20 +13,14 @@
  */
 #include "private.h"
 #include "stats.h"
+#include "heap_private.h"
 #include "../../src/heap/heap.h"
+#include "../../src/heap/heap_userlock.h"
+#include "../../src/heap/heap_info.h"
 
-/* The core heap behind a handle, or NULL when the handle is Wine's. */
 static struct ms_heap *core_heap(HANDLE handle)
 {
-    if (handle == peb_process_heap())
-        return heap_process();
-    return heap_from_handle(handle);
-}
-
-static void raise_no_memory(DWORD flags)
-{
-    if (flags & HEAP_GENERATE_EXCEPTIONS)
-        RtlRaiseStatus(STATUS_NO_MEMORY);
+    return memshim_core_heap(handle);
 }
 
 HANDLE WINAPI GetProcessHeap(void)
@@ -89,11 +83,11 @@ static LPVOID HeapAlloc_impl(HANDLE handle, DWORD flags, SIZE_T size)
         return RtlAllocateHeap(handle, flags, size);
     }
     ms_status err = MS_OK;
-    void *block = heap_alloc(heap, flags, size, &err);
+    void *block = heap_alloc(heap, heap_userlock_flags(heap, flags), size, &err);
     TRACE("%p %#lx %#Ix -> %p\n", handle, flags, size, block);
     if (MS_UNLIKELY(!block)) {
         set_last_error(err);
-        raise_no_memory(flags);
+        memshim_raise_no_memory(heap, flags, size);
     }
     return block;
 }
@@ -116,12 +110,18 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block)
     struct ms_heap *owner = heap_owner_of(block);
     if (MS_UNLIKELY(!owner)) {
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
-        return RtlFreeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block);
+        if (RtlFreeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block))
+            return TRUE;
+        /* Wine's heap refused it: corruption for Windows too (Wine 8.0
+         * does not terminate on its own). */
+        if (heap_termination_on_corruption())
+            memshim_heap_corruption(handle, block);
+        return FALSE;
     }
     TRACE("%p %#lx %p\n", handle, flags, block);
-    ms_status st = heap_free(owner, flags, block);
+    ms_status st = heap_free(owner, heap_userlock_flags(heap_parent(owner), flags), block);
     if (MS_UNLIKELY(st)) {
-        WARN("%p %p: not a live block (%u)\n", handle, block, st);
+        memshim_heap_corruption(handle, block);
         set_last_error(st);
         return FALSE;
     }
@@ -148,11 +148,14 @@ static LPVOID HeapReAlloc_impl(HANDLE handle, DWORD flags, LPVOID block, SIZE_T 
         return RtlReAllocateHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block, size);
     }
     ms_status err = MS_OK;
-    void *result = heap_realloc(owner, flags, block, size, &err);
+    void *result = heap_realloc(owner, heap_userlock_flags(heap_parent(owner), flags), block, size, &err);
     TRACE("%p %#lx %p %#Ix -> %p\n", handle, flags, block, size, result);
     if (!result) {
         set_last_error(err);
-        raise_no_memory(flags);
+        if (err == MS_ERROR_INVALID_PARAMETER)
+            memshim_heap_corruption(handle, block);
+        else
+            memshim_raise_no_memory(owner, flags, size);
     }
     return result;
 }
@@ -171,7 +174,7 @@ static SIZE_T HeapSize_impl(HANDLE handle, DWORD flags, LPCVOID block)
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
         return RtlSizeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block);
     }
-    size_t size = heap_size(owner, flags, block);
+    size_t size = heap_size(owner, heap_userlock_flags(heap_parent(owner), flags), block);
     if (size == (size_t)-1)
         set_last_error(ERROR_INVALID_PARAMETER);
     return size;
@@ -194,23 +197,24 @@ BOOL WINAPI HeapValidate(HANDLE handle, DWORD flags, LPCVOID block)
         return WINE_FN(fn_t, HeapValidate)(handle, flags, block);
     if (block && heap_parent(owner) != heap)
         return FALSE;
-    return heap_validate(heap, flags, block);
+    return heap_validate(heap, heap_userlock_flags(heap, flags), block);
 }
 
 /* The process heap handle names both Wine's heap (its older blocks) and
- * the core's: locking it locks both. */
+ * the core's: locking it locks both. Recursive per thread, and the holder
+ * goes on using the heap (heap_userlock.c). */
 BOOL WINAPI HeapLock(HANDLE handle)
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE);
     struct ms_heap *heap = core_heap(handle);
     if (heap && handle != peb_process_heap()) {
-        heap_lock_heap(heap);
+        heap_user_lock(heap);
         return TRUE;
     }
     if (!WINE_FN(fn_t, HeapLock)(handle))
         return FALSE;
     if (heap)
-        heap_lock_heap(heap);
+        heap_user_lock(heap);
     return TRUE;
 }
 
@@ -218,8 +222,10 @@ BOOL WINAPI HeapUnlock(HANDLE handle)
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE);
     struct ms_heap *heap = core_heap(handle);
-    if (heap)
-        heap_unlock_heap(heap);
+    if (heap && !heap_user_unlock(heap)) {
+        set_last_error(ERROR_INVALID_PARAMETER);    /* held by another thread */
+        return FALSE;
+    }
     if (heap && handle != peb_process_heap())
         return TRUE;
     return WINE_FN(fn_t, HeapUnlock)(handle);
@@ -241,33 +247,3 @@ DWORD WINAPI GetProcessHeaps(DWORD count, PHANDLE heaps)
     }
     return total;
 }
-
-/* --- not yet served by the core ------------------------------------------ */
-
-SIZE_T WINAPI HeapCompact(HANDLE heap, DWORD flags)
-{
-    PASSTHROUGH_FIXME(SIZE_T(WINAPI *)(HANDLE, DWORD), HeapCompact, heap, flags);
-}
-
-BOOL WINAPI HeapWalk(HANDLE heap, LPPROCESS_HEAP_ENTRY entry)
-{
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, LPPROCESS_HEAP_ENTRY), HeapWalk, heap, entry);
-}
-
-BOOL WINAPI HeapSummary(HANDLE heap, DWORD flags, LPHEAP_SUMMARY summary)
-{
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, DWORD, LPHEAP_SUMMARY), HeapSummary, heap, flags, summary);
-}
-
-BOOL WINAPI HeapQueryInformation(HANDLE heap, HEAP_INFORMATION_CLASS cls, PVOID info, SIZE_T size, PSIZE_T ret)
-{
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, HEAP_INFORMATION_CLASS, PVOID, SIZE_T, PSIZE_T), HeapQueryInformation,
-                      heap, cls, info, size, ret);
-}
-
-BOOL WINAPI HeapSetInformation(HANDLE heap, HEAP_INFORMATION_CLASS cls, PVOID info, SIZE_T size)
-{
-    PASSTHROUGH_FIXME(BOOL(WINAPI *)(HANDLE, HEAP_INFORMATION_CLASS, PVOID, SIZE_T), HeapSetInformation, heap, cls,
-                      info, size);
-}
-

@@ -115,6 +115,7 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
     memshim_install_exception_handler();
     memshim_install_vm_hooks();
     memshim_install_heap_hooks();
+    memshim_install_kernelbase_gmem_hooks();
     TRACE("memshim kernel32 loaded at %p, Wine's kernel32 at %p\n", (void *)instance, (void *)wine_kernel32);
     return TRUE;
 }

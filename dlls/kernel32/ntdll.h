@@ -46,5 +46,7 @@ ULONG NTAPI RtlRemoveVectoredExceptionHandler(PVOID);
 PVOID NTAPI RtlReAllocateHeap(HANDLE, ULONG, PVOID, SIZE_T);
 SIZE_T NTAPI RtlSizeHeap(HANDLE, ULONG, const void *);
 void NTAPI RtlRaiseStatus(NTSTATUS);
+void NTAPI RtlRaiseException(EXCEPTION_RECORD *);
+NTSTATUS NTAPI NtTerminateProcess(HANDLE, LONG);
 
 #endif

@@ -15,7 +15,9 @@
  */
 #include "private.h"
 #include "hotpatch.h"
+#include "heap_private.h"
 #include "../../src/heap/heap.h"
+#include "../../src/heap/heap_userlock.h"
 #include "../../src/vm/vm.h"
 
 typedef void *(NTAPI *alloc_fn)(HANDLE, ULONG, SIZE_T);
@@ -39,9 +41,9 @@ static void *NTAPI hook_RtlAllocateHeap(HANDLE handle, ULONG flags, SIZE_T size)
     if (MS_LIKELY(!heap))
         return orig_alloc(handle, flags, size);
     ms_status err = MS_OK;
-    void *block = heap_alloc(heap, flags, size, &err);
-    if (!block && (flags & HEAP_GENERATE_EXCEPTIONS))
-        RtlRaiseStatus(STATUS_NO_MEMORY);
+    void *block = heap_alloc(heap, heap_userlock_flags(heap, flags), size, &err);
+    if (!block)
+        memshim_raise_no_memory(heap, flags, size);
     return block;
 }
 
@@ -51,7 +53,7 @@ static BOOLEAN NTAPI hook_RtlFreeHeap(HANDLE heap, ULONG flags, void *ptr)
     if (!owner)
         return orig_free(heap, flags, ptr);
     TRACE("%p %p: memshim's block, freed by memshim\n", heap, ptr);
-    return heap_free(owner, flags, ptr) == MS_OK;
+    return heap_free(owner, heap_userlock_flags(heap_parent(owner), flags), ptr) == MS_OK;
 }
 
 static SIZE_T NTAPI hook_RtlSizeHeap(HANDLE heap, ULONG flags, const void *ptr)
@@ -59,7 +61,7 @@ static SIZE_T NTAPI hook_RtlSizeHeap(HANDLE heap, ULONG flags, const void *ptr)
     struct ms_heap *owner = ptr ? heap_owner_of(ptr) : NULL;
     if (!owner)
         return orig_size(heap, flags, ptr);
-    return heap_size(owner, flags, ptr);
+    return heap_size(owner, heap_userlock_flags(heap_parent(owner), flags), ptr);
 }
 
 static void *NTAPI hook_RtlReAllocateHeap(HANDLE heap, ULONG flags, void *ptr, SIZE_T size)
@@ -68,9 +70,9 @@ static void *NTAPI hook_RtlReAllocateHeap(HANDLE heap, ULONG flags, void *ptr, S
     if (!owner)
         return orig_realloc(heap, flags, ptr, size);
     ms_status err = MS_OK;
-    void *result = heap_realloc(owner, flags, ptr, size, &err);
-    if (!result && (flags & HEAP_GENERATE_EXCEPTIONS))
-        RtlRaiseStatus(STATUS_NO_MEMORY);
+    void *result = heap_realloc(owner, heap_userlock_flags(heap_parent(owner), flags), ptr, size, &err);
+    if (!result && err != MS_ERROR_INVALID_PARAMETER)
+        memshim_raise_no_memory(owner, flags, size);
     return result;
 }
 
@@ -79,7 +81,7 @@ static BOOLEAN NTAPI hook_RtlValidateHeap(HANDLE heap, ULONG flags, const void *
     struct ms_heap *owner = ptr ? heap_owner_of(ptr) : NULL;
     if (!owner)
         return orig_validate(heap, flags, ptr);
-    return heap_validate(owner, flags, ptr);
+    return heap_validate(owner, heap_userlock_flags(heap_parent(owner), flags), ptr);
 }
 
 void memshim_install_heap_hooks(void)

@@ -100,5 +100,6 @@ static inline HANDLE peb_process_heap(void)
 void memshim_install_heap_hooks(void);
 void memshim_install_vm_hooks(void);
 void memshim_install_exception_handler(void);
+void memshim_install_kernelbase_gmem_hooks(void);
 
 #endif

@@ -28,5 +28,8 @@ typedef unsigned int ms_status;
 #define MS_ERROR_PARTIAL_COPY        299u
 #define MS_ERROR_ACCESS_DENIED         5u
 #define MS_ERROR_WORKING_SET_QUOTA  1453u
+#define MS_ERROR_GEN_FAILURE          31u
+#define MS_ERROR_DISCARDED           157u
+#define MS_ERROR_NO_MORE_ITEMS       259u
 
 #endif

@@ -455,3 +455,4 @@ void heap_totals(struct heap_totals *totals)
     totals->process_in_use = process ? in_use_of(process, NULL) : 0;
     totals->in_use += totals->process_in_use;
 }
+

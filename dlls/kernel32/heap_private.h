@@ -1,0 +1,21 @@
+/*
+ * heap_private.h - what heap.c, heap_info.c and the ntdll heap hooks share.
+ */
+#ifndef MEMSHIM_HEAP_PRIVATE_H
+#define MEMSHIM_HEAP_PRIVATE_H
+
+struct ms_heap;
+
+/* The core heap behind a heap handle (the process heap handle names the
+ * core's process heap), or NULL when the handle is Wine's. */
+struct ms_heap *memshim_core_heap(HANDLE handle);
+/* A failed allocation on `heap` (NULL: flags alone decide): raises
+ * STATUS_NO_MEMORY, as Windows does, when the call or the heap's creation
+ * asked for HEAP_GENERATE_EXCEPTIONS; returns otherwise. */
+void memshim_raise_no_memory(struct ms_heap *heap, DWORD flags, SIZE_T size);
+/* A pointer handed to free/realloc that is no live block of the core:
+ * terminates the process with STATUS_HEAP_CORRUPTION when the program
+ * enabled HeapEnableTerminationOnCorruption, else a WARN trace. */
+void memshim_heap_corruption(HANDLE handle, const void *block);
+
+#endif
