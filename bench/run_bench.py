@@ -289,8 +289,8 @@ def write_reports(results, out):
         for case in cases:
             e = results["cases"][case]
             table += "| %s | %s | %s | %s | %s | %s |\n" % (
-                case, fmt_spread(e.get("memshim-nohooks")), fmt_spread(e.get("memshim")),
-                fmt_spread(e.get("memshim+stats")), fmt_ratio(e.get("ratio_hooks")),
+                case, fmt_spread(e.get("memshim-nohooks"), case), fmt_spread(e.get("memshim"), case),
+                fmt_spread(e.get("memshim+stats"), case), fmt_ratio(e.get("ratio_hooks")),
                 fmt_ratio(e.get("ratio_stats")))
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(table)

@@ -14,8 +14,9 @@
  * `version` is the one it knows; any change to the layout bumps the version.
  *
  * Consistency:
- *  - function counters are the live counters themselves (the process
- *    increments them atomically in the page), so each is exact at any time;
+ *  - function counters are totals the process folds from its per-thread
+ *    counters at each snapshot (each counter is a single 8-byte store, so
+ *    a reader never sees a torn value; they are at most one snapshot old);
  *  - the process figures are a snapshot the process rewrites a few times a
  *    second under a sequence lock: `seq` is odd while a snapshot is being
  *    written; a reader copies the figures and retries if `seq` was odd or
@@ -27,7 +28,7 @@
 #include <stdint.h>
 
 #define MEMSHIM_LIVE_MAGIC      0x4556494c4d48534dull   /* "MSHMLIVE" */
-#define MEMSHIM_LIVE_VERSION    2u                       /* 2: blocks per heap */
+#define MEMSHIM_LIVE_VERSION    2u                       /* 2: blocks per heap, counters folded per snapshot */
 #define MEMSHIM_LIVE_SIZE       4096u                    /* bytes of the file */
 #define MEMSHIM_LIVE_FUNCTIONS  32u                      /* counter slots */
 #define MEMSHIM_LIVE_NAME_MAX   24u

@@ -7,7 +7,8 @@
  * The file is created with raw host calls and mapped shared into a range
  * the vm core reserved for it (usage HEAP with no owner, like the heap's
  * segment map: no heap claims it and Wine never maps over it). The call
- * counters of stats.c live in the page itself, so they cost nothing more.
+ * counters of stats.c are folded into the page at each snapshot (stats.c
+ * counts in per-thread stripes, so busy threads do not share a line).
  * The figures that are snapshots (commit charge, heaps, mappings) are
  * rewritten every SNAPSHOT_MS by a small thread of our own, under the
  * page's sequence lock; the thread only exists while statistics are on.
@@ -19,6 +20,7 @@
  */
 #include "private.h"
 #include "live_page.h"
+#include "stats.h"
 #include "../../include/memshim_live.h"
 #include "../../src/base/ms_format.h"
 #include "../../src/base/ms_lock.h"
@@ -111,6 +113,7 @@ unsigned live_heaps_sample(struct memshim_live_heap *out, unsigned max)
 
 static void publish_figures(void)
 {
+    memshim_stats_fold();
     struct memshim_live_figures f;
     struct vm_counters c;
     struct heap_totals h;

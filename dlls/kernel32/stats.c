@@ -1,9 +1,15 @@
 /*
  * stats.c - see stats.h. The report goes straight to the host's stderr
  * (file descriptor 2, Wine's own stderr), formatted without a C runtime.
- * The counters are the slots of the live statistics page when it could be
- * made (live_page.c), so `memshim stat` sees them as they change; else a
- * private array of the same layout.
+ *
+ * Counting: each call increments a counter in one of STAT_STRIPES stripes
+ * chosen by thread, each on cache lines of its own, so threads of a busy
+ * program do not fight over one line (two threads on one shared counter
+ * made every HeapAlloc+HeapFree pair ~45% slower). The totals are folded
+ * into the slots of the live statistics page when it could be made
+ * (live_page.c, at each snapshot: `memshim stat` figures are at most one
+ * snapshot old), else into a private array of the same layout, and once
+ * more for the report at exit.
  */
 #include "private.h"
 #include "stats.h"
@@ -47,11 +53,33 @@ _Static_assert(STAT_COUNT_OF <= MEMSHIM_LIVE_FUNCTIONS, "every counter needs a s
 static struct memshim_live_function private_counts[STAT_COUNT_OF];
 static struct memshim_live_function *counts = private_counts;
 
+#define STAT_STRIPES 16
+static struct {
+    _Alignas(64) volatile LONG64 calls[STAT_COUNT_OF];
+    volatile LONG64 failures[STAT_COUNT_OF];
+} stripes[STAT_STRIPES];
+
 void memshim_stats_count(enum memshim_stat which, int failed)
 {
-    InterlockedIncrement64((volatile LONG64 *)&counts[which].calls);
+    /* Thread pointers are page-aligned and spaced by stacks: mix the bits
+     * above the page. */
+    unsigned s = (unsigned)(((uint64_t)(host_thread_key() >> 12) * 0x9E3779B97F4A7C15ull) >> 60) % STAT_STRIPES;
+    InterlockedIncrement64(&stripes[s].calls[which]);
     if (failed)
-        InterlockedIncrement64((volatile LONG64 *)&counts[which].failures);
+        InterlockedIncrement64(&stripes[s].failures[which]);
+}
+
+void memshim_stats_fold(void)
+{
+    for (int i = 0; i < STAT_COUNT_OF; i++) {
+        uint64_t calls = 0, failures = 0;
+        for (int s = 0; s < STAT_STRIPES; s++) {
+            calls += (uint64_t)__atomic_load_n(&stripes[s].calls[i], __ATOMIC_RELAXED);
+            failures += (uint64_t)__atomic_load_n(&stripes[s].failures[i], __ATOMIC_RELAXED);
+        }
+        __atomic_store_n(&counts[i].calls, calls, __ATOMIC_RELAXED);
+        __atomic_store_n(&counts[i].failures, failures, __ATOMIC_RELAXED);
+    }
 }
 
 /* An environment switch: set, not empty and not starting with '0'. */
@@ -106,6 +134,7 @@ void memshim_stats_report(void)
     live_page_remove();
     if (!report_at_exit)
         return;
+    memshim_stats_fold();
     out("memshim stats (process %d):\n", host_getpid());
     out("  %-22s %12s %10s\n", "function", "calls", "failed");
     for (int i = 0; i < STAT_COUNT_OF; i++)

@@ -42,6 +42,9 @@ enum memshim_stat {
 extern unsigned char memshim_stats_on;
 void memshim_stats_count(enum memshim_stat which, int failed);
 void memshim_stats_init(void);
+/* Sum the per-thread stripes of the counters into the live page's slots
+ * (live_page.c calls it at each snapshot; the report at exit too). */
+void memshim_stats_fold(void);
 /* At process exit: the report (MEMSHIM_STATS) and removal of the live page. */
 void memshim_stats_report(void);
 
