@@ -13,6 +13,7 @@
 #include "private.h"
 #include "../../src/heap/heap.h"
 #include "../../src/host/host.h"
+#include "../../src/base/ms_lock.h"
 #include "../../src/vm/vm.h"
 #include "stats.h"
 #include "debug_heap.h"
@@ -85,8 +86,11 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved);
 BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
 {
     (void)instance;
-    (void)reserved;
     if (reason == DLL_PROCESS_DETACH) {
+        /* reserved != NULL: the process is exiting and Wine has already
+         * terminated its other threads, maybe inside our locks (ms_lock.c). */
+        if (reserved)
+            ms_lock_process_exiting = 1;
         memshim_debug_heap_report();
         memshim_stats_report();
     }

@@ -21,6 +21,13 @@ typedef struct {
 
 #define MS_MUTEX_INIT { 0 }
 
+/* Process-exit mode (ms_lock.c): set by the DLL when the process is
+ * exiting and its other threads are gone; a lock still taken then is
+ * waited for a bounded time and taken over. */
+#define MS_LOCK_EXIT_SPINS 2000         /* sched_yield()s, ~20 ms */
+extern volatile int ms_lock_process_exiting;
+void ms_mutex_lock_exiting(ms_mutex *m);
+
 static inline void ms_mutex_lock(ms_mutex *m)
 {
     uint32_t c = 0;
@@ -33,6 +40,10 @@ static inline void ms_mutex_lock(ms_mutex *m)
         c = 0;
         if (atomic_compare_exchange_weak_explicit(&m->state, &c, 1, memory_order_acquire, memory_order_relaxed))
             return;
+    }
+    if (MS_UNLIKELY(ms_lock_process_exiting)) {
+        ms_mutex_lock_exiting(m);
+        return;
     }
     if (c != 2)
         c = atomic_exchange_explicit(&m->state, 2, memory_order_acquire);

@@ -45,8 +45,13 @@ void heap_exclusive_enter(struct ms_heap *shard)
     if (atomic_load_explicit(&shard->owner, memory_order_relaxed)) {
         atomic_store_explicit(&shard->revoked, 1, memory_order_relaxed);
         host_membarrier();
-        while (atomic_load_explicit(&shard->active, memory_order_acquire))
+        /* At process exit an owner killed inside a call stays "active":
+         * wait a bounded time then (ms_lock.c). */
+        for (unsigned spins = 0; atomic_load_explicit(&shard->active, memory_order_acquire); spins++) {
+            if (ms_lock_process_exiting && spins >= MS_LOCK_EXIT_SPINS)
+                break;
             host_yield();
+        }
     }
     ms_mutex_lock(&shard->meta_lock);
     shard->meta_held = true;

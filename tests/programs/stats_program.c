@@ -3,12 +3,37 @@
  * --stats test: 3 VirtualAlloc (1 fails), 2 VirtualFree, 2 VirtualLock
  * (1 fails), 1 CreateFileMapping, 1 MapViewOfFile, 1 UnmapViewOfFile,
  * 4 GlobalMemoryStatusEx.
+ * With the argument "locked-exit": a thread takes HeapLock of a private heap
+ * and keeps it; the program exits while that thread holds it (Wine kills
+ * the thread first): the exit report must still come, and the process end.
  */
 #include <windows.h>
 #include <stdio.h>
+#include <string.h>
 
-int main(void)
+static HANDLE locked;
+
+static DWORD WINAPI hold_heap_signal(void *heap)
 {
+    HeapLock(heap);
+    SetEvent(locked);
+    for (;;)
+        Sleep(1000);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "locked-exit")) {
+        HANDLE heap = HeapCreate(0, 0, 0);
+        locked = CreateEventW(NULL, TRUE, FALSE, NULL);
+        HeapAlloc(heap, 0, 100);
+        CreateThread(NULL, 0, hold_heap_signal, heap, 0, NULL);
+        WaitForSingleObject(locked, INFINITE);
+        printf("stats_program exits with a heap locked\n");
+        fflush(stdout);
+        ExitProcess(0);
+    }
     MEMORYSTATUSEX ms;
     ms.dwLength = sizeof(ms);
     char *a = VirtualAlloc(NULL, 0x10000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
