@@ -94,8 +94,10 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
         memshim_debug_heap_report();
         memshim_stats_report();
     }
-    if (reason == DLL_THREAD_DETACH)
+    if (reason == DLL_THREAD_DETACH) {
         heap_thread_detach();          /* its process-heap shard can serve the next thread */
+        memshim_stats_thread_detach();
+    }
     if (reason != DLL_PROCESS_ATTACH)
         return TRUE;
     memshim_dbg_init();

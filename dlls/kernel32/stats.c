@@ -2,10 +2,11 @@
  * stats.c - see stats.h. The report goes straight to the host's stderr
  * (file descriptor 2, Wine's own stderr), formatted without a C runtime.
  *
- * Counting: each call increments a counter in one of STAT_STRIPES stripes
- * chosen by thread, each on cache lines of its own, so threads of a busy
- * program do not fight over one line (two threads on one shared counter
- * made every HeapAlloc+HeapFree pair ~45% slower). The totals are folded
+ * Counting: each thread increments counters of its own (a block found
+ * through a TLS slot), without an atomic read-modify-write and on cache
+ * lines no other thread writes (two threads on one shared counter made
+ * every HeapAlloc+HeapFree pair ~45% slower; hashed stripes with atomic
+ * increments still cost 10-20%). The totals are folded
  * into the slots of the live statistics page when it could be made
  * (live_page.c, at each snapshot: `memshim stat` figures are at most one
  * snapshot old), else into a private array of the same layout, and once
@@ -53,29 +54,58 @@ _Static_assert(STAT_COUNT_OF <= MEMSHIM_LIVE_FUNCTIONS, "every counter needs a s
 static struct memshim_live_function private_counts[STAT_COUNT_OF];
 static struct memshim_live_function *counts = private_counts;
 
-#define STAT_STRIPES 16
-static struct {
-    _Alignas(64) volatile LONG64 calls[STAT_COUNT_OF];
-    volatile LONG64 failures[STAT_COUNT_OF];
-} stripes[STAT_STRIPES];
+/* Per-thread counters: a thread takes a block of the pool on its first
+ * counted call and keeps it in a TLS slot (stats.h: the increment is
+ * inline); only it writes the block (relaxed load + store, no
+ * read-modify-write), the folding reads it. At DLL_THREAD_DETACH its counts
+ * move into `retired` and the block goes back to the pool. Threads beyond
+ * the pool count in `overflow` with atomic adds. */
+#define STAT_BLOCKS 64
+struct stat_block {
+    _Alignas(64) uint64_t v[2 * STAT_COUNT_OF];    /* calls, then failures */
+};
+static struct stat_block blocks[STAT_BLOCKS], retired, overflow;
+static volatile LONG block_taken[STAT_BLOCKS];
+DWORD memshim_stats_tls = TLS_OUT_OF_INDEXES;
 
-void memshim_stats_count(enum memshim_stat which, int failed)
+void memshim_stats_count_slow(enum memshim_stat which, int failed)
 {
-    /* Thread pointers are page-aligned and spaced by stacks: mix the bits
-     * above the page. */
-    unsigned s = (unsigned)(((uint64_t)(host_thread_key() >> 12) * 0x9E3779B97F4A7C15ull) >> 60) % STAT_STRIPES;
-    InterlockedIncrement64(&stripes[s].calls[which]);
+    if (memshim_stats_tls < 64) {
+        for (int i = 0; i < STAT_BLOCKS; i++)
+            if (!block_taken[i] && !InterlockedCompareExchange(&block_taken[i], 1, 0)) {
+                *memshim_stats_slot() = blocks[i].v;
+                memshim_stats_count(which, failed);
+                return;
+            }
+    }
+    __atomic_fetch_add(&overflow.v[which], 1, __ATOMIC_RELAXED);
     if (failed)
-        InterlockedIncrement64(&stripes[s].failures[which]);
+        __atomic_fetch_add(&overflow.v[STAT_COUNT_OF + which], 1, __ATOMIC_RELAXED);
+}
+
+void memshim_stats_thread_detach(void)
+{
+    if (!memshim_stats_on || memshim_stats_tls >= 64)
+        return;
+    uint64_t **slot = memshim_stats_slot(), *v = *slot;
+    if (!v)
+        return;
+    for (int i = 0; i < 2 * STAT_COUNT_OF; i++) {
+        __atomic_fetch_add(&retired.v[i], __atomic_load_n(&v[i], __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+        __atomic_store_n(&v[i], 0, __ATOMIC_RELAXED);
+    }
+    *slot = NULL;
+    InterlockedExchange(&block_taken[(struct stat_block *)v - blocks], 0);
 }
 
 void memshim_stats_fold(void)
 {
     for (int i = 0; i < STAT_COUNT_OF; i++) {
         uint64_t calls = 0, failures = 0;
-        for (int s = 0; s < STAT_STRIPES; s++) {
-            calls += (uint64_t)__atomic_load_n(&stripes[s].calls[i], __ATOMIC_RELAXED);
-            failures += (uint64_t)__atomic_load_n(&stripes[s].failures[i], __ATOMIC_RELAXED);
+        for (int k = 0; k <= STAT_BLOCKS + 1; k++) {
+            const struct stat_block *b = k < STAT_BLOCKS ? &blocks[k] : k == STAT_BLOCKS ? &retired : &overflow;
+            calls += __atomic_load_n(&b->v[i], __ATOMIC_RELAXED);
+            failures += __atomic_load_n(&b->v[STAT_COUNT_OF + i], __ATOMIC_RELAXED);
         }
         __atomic_store_n(&counts[i].calls, calls, __ATOMIC_RELAXED);
         __atomic_store_n(&counts[i].failures, failures, __ATOMIC_RELAXED);
@@ -93,6 +123,7 @@ static BOOL env_on(const WCHAR *name)
 
 void memshim_stats_init(void)
 {
+    typedef DWORD(WINAPI * tls_alloc_fn)(void);
     report_at_exit = env_on(L"MEMSHIM_STATS");
     if (!report_at_exit && !env_on(L"MEMSHIM_LIVE"))
         return;
@@ -106,6 +137,7 @@ void memshim_stats_init(void)
     for (int i = 0; i < STAT_COUNT_OF; i++)
         for (size_t j = 0; stat_names[i][j] && j + 1 < MEMSHIM_LIVE_NAME_MAX; j++)
             counts[i].name[j] = stat_names[i][j];
+    memshim_stats_tls = WINE_FN(tls_alloc_fn, TlsAlloc)();
     live_page_start(STAT_COUNT_OF);
     memshim_stats_on = 1;
 }

@@ -40,11 +40,37 @@ enum memshim_stat {
 };
 
 extern unsigned char memshim_stats_on;
-void memshim_stats_count(enum memshim_stat which, int failed);
+
+/* The calling thread's counters (stats.c): TEB.TlsSlots[memshim_stats_tls],
+ * calls[STAT_COUNT_OF] then failures[STAT_COUNT_OF]; NULL until its first
+ * counted call takes a block (memshim_stats_count_slow). */
+extern DWORD memshim_stats_tls;
+void memshim_stats_count_slow(enum memshim_stat which, int failed);
+static inline uint64_t **memshim_stats_slot(void)
+{
+    return (uint64_t **)(current_teb() + 0x1480) + memshim_stats_tls;
+}
+
+static inline void memshim_stats_count(enum memshim_stat which, int failed)
+{
+    uint64_t *v = memshim_stats_tls < 64 ? *memshim_stats_slot() : NULL;
+    if (__builtin_expect(!v, 0)) {
+        memshim_stats_count_slow(which, failed);
+        return;
+    }
+    /* Only this thread writes its block; the folding reads it. */
+    __atomic_store_n(&v[which], __atomic_load_n(&v[which], __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+    if (failed)
+        __atomic_store_n(&v[STAT_COUNT_OF + which], __atomic_load_n(&v[STAT_COUNT_OF + which], __ATOMIC_RELAXED) + 1,
+                         __ATOMIC_RELAXED);
+}
 void memshim_stats_init(void);
 /* Sum the per-thread stripes of the counters into the live page's slots
  * (live_page.c calls it at each snapshot; the report at exit too). */
 void memshim_stats_fold(void);
+/* DLL_THREAD_DETACH: the exiting thread's counts move to the shared total
+ * and its counter block can serve another thread. */
+void memshim_stats_thread_detach(void);
 /* At process exit: the report (MEMSHIM_STATS) and removal of the live page. */
 void memshim_stats_report(void);
 
