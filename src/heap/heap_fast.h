@@ -60,35 +60,12 @@ static inline bool heap_fast_free(struct ms_heap *heap, void *block)
     struct heap_segment *seg = (struct heap_segment *)base;
     if (seg->heap != shard || shard->parent != heap || MS_UNLIKELY(!heap_owner_enter(shard)))
         return false;
-    size_t slice = (p - base) >> HEAP_SLICE_SHIFT;
-    if (slice < HEAP_META_SLICES)
-        goto decline;
-    struct heap_span *rec = &seg->spans[slice - HEAP_META_SLICES];
-    struct heap_span *span = rec - rec->back;
-    if (!span->used)
-        goto decline;
-    uintptr_t off = p - span->start;
-    uint32_t i = (uint32_t)(((uint64_t)(off >> 4) * span->recip) >> 32);
-    if (i >= span->nblocks || (uintptr_t)i * span->block_size != off)
-        goto decline;                   /* not the start of a block (also catches p & 15) */
-    uint32_t w = i / 64;
-    uint64_t bit = (uint64_t)1 << (i % 64);
-    uint64_t free = heap_bits_get(&span->freebits[w]);
-    if ((free & bit) ||
-        (atomic_load_explicit(&span->remote_listed, memory_order_relaxed) && (heap_bits_get(&span->remote[w]) & bit)))
-        goto decline;                   /* a double free: the general path refuses it */
-    heap_bits_put(&span->freebits[w], free | bit);
-    if (w < span->cursor)
-        span->cursor = (uint16_t)w;
-    shard->in_use -= span->block_size;
-    uint32_t nfree = ++span->nfree;
-    if (MS_UNLIKELY(nfree == 1 || nfree == span->nblocks))
-        heap_small_span_changed(shard, span);
+    uint32_t index;
+    struct heap_span *span = heap_small_resolve_in(seg, shard, p, &index);
+    if (MS_LIKELY(span))
+        heap_small_free_locked(shard, span, index);
     heap_owner_leave(shard);
-    return true;
-decline:
-    heap_owner_leave(shard);
-    return false;
+    return span != NULL;                /* not a live block: the general path refuses it */
 }
 
 #endif

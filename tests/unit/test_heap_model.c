@@ -32,6 +32,7 @@
 #include "../../src/heap/heap.h"
 #include "../../src/heap/heap_info.h"
 #include "unit.h"
+#include "model_random.h"
 
 #define MAX_BLOCKS 48
 #define FIXED_MAX ((size_t)2 << 20)
@@ -46,31 +47,10 @@ static struct model_block blocks[MAX_BLOCKS];
 static unsigned nblocks;
 static struct ms_heap *heap;
 static int heap_kind;           /* 0 growable, 1 fixed, 2 no-serialize, 3 the process heap */
-static uint64_t rng;
 static unsigned long long current_seed;
 static int failed_seed;
 static unsigned long ops_done, ops_failed;  /* operations applied; of them, allocation failures */
 
-#ifdef MEMSHIM_FUZZ
-static const uint8_t *fuzz_data;
-static size_t fuzz_left;
-#endif
-
-static uint32_t rnd(uint32_t n)
-{
-#ifdef MEMSHIM_FUZZ
-    if (fuzz_left >= 2) {
-        uint32_t v = (uint32_t)fuzz_data[0] | (uint32_t)fuzz_data[1] << 8;
-        fuzz_data += 2;
-        fuzz_left -= 2;
-        return v % n;
-    }
-#endif
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng % n);
-}
 
 #define EXPECT(cond)                                                           \
     do {                                                                       \

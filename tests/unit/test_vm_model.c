@@ -22,6 +22,7 @@
 #include "../../src/host/host.h"
 #include "../../src/vm/vm.h"
 #include "unit.h"
+#include "model_random.h"
 
 #define PAGE 4096u
 #define MAX_ALLOCS 12
@@ -38,31 +39,10 @@ struct model_alloc {
 
 static struct model_alloc allocs[MAX_ALLOCS];
 static unsigned nallocs;
-static uint64_t rng;
 static unsigned long long current_seed;
 static int injecting;           /* host faults on: a call may fail with NOT_ENOUGH_MEMORY, changing nothing */
 static int failed_seed;
 
-#ifdef MEMSHIM_FUZZ
-static const uint8_t *fuzz_data;
-static size_t fuzz_left;
-#endif
-
-static uint32_t rnd(uint32_t n)
-{
-#ifdef MEMSHIM_FUZZ
-    if (fuzz_left >= 2) {
-        uint32_t v = (uint32_t)fuzz_data[0] | (uint32_t)fuzz_data[1] << 8;
-        fuzz_data += 2;
-        fuzz_left -= 2;
-        return v % n;
-    }
-#endif
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng % n);
-}
 
 static const uint32_t protections[] = {
     VM_PAGE_NOACCESS, VM_PAGE_READONLY, VM_PAGE_READWRITE, VM_PAGE_EXECUTE, VM_PAGE_EXECUTE_READ,
