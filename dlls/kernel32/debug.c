@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include "private.h"
 #include "../../src/base/ms_format.h"
+#include "../../src/host/host.h"
 
 struct wine_debug_channel {
     unsigned char flags;
@@ -44,4 +45,14 @@ void memshim_dbg_printf(enum memshim_dbg_class cls, const char *function, const 
     ms_vformat(buf, sizeof buf, fmt, ap);
     va_end(ap);
     dbg_output(buf);
+}
+
+void memshim_report(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = ms_vformat(line, sizeof line, fmt, ap);
+    va_end(ap);
+    host_write(2, line, n < sizeof line ? n : sizeof line - 1);
 }

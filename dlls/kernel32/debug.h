@@ -16,6 +16,10 @@ extern unsigned char memshim_dbg_flags;       /* bit n: class n enabled */
 void memshim_dbg_init(void);
 void memshim_dbg_printf(enum memshim_dbg_class cls, const char *function, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A line of a report for the user (statistics, leaks, page heap): straight
+ * to the host's stderr (Wine's own), whatever WINEDEBUG says. At most 511
+ * characters. */
+void memshim_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define MEMSHIM_DBG(cls, ...)                                                \
     do {                                                                     \

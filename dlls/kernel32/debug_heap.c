@@ -33,17 +33,6 @@
 static uintptr_t self_base, self_end;          /* memshim's kernel32 image */
 static bool leaks_on, leaks_all;
 
-static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void out(const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    size_t n = ms_vformat(line, sizeof line, fmt, ap);
-    va_end(ap);
-    host_write(2, line, n < sizeof line ? n : sizeof line - 1);
-}
-
 /* --- call sites ------------------------------------------------------------ */
 
 static void capture_frames(uintptr_t frames[HEAP_DEBUG_FRAMES])
@@ -188,10 +177,10 @@ static void print_frames(const char *label, const uintptr_t *frames)
     unsigned first = site_index(frames);
     for (unsigned i = first, shown = 0; i < HEAP_DEBUG_FRAMES && frames[i] && shown < 3; i++, shown++) {
         describe(frames[i], where, sizeof where);
-        out("    %s %s\n", shown ? "      called from" : label, where);
+        memshim_report("    %s %s\n", shown ? "      called from" : label, where);
     }
     if (!frames[0])
-        out("    %s (unknown)\n", label);
+        memshim_report("    %s (unknown)\n", label);
 }
 
 /* --- leak report --------------------------------------------------------- */
@@ -262,13 +251,13 @@ static void leak_report(void)
     uintptr_t mem = 0;
     if (vm_allocate_internal(&mem, ms_align_up(MAX_GROUPS * sizeof(struct leak_group), MS_GRANULARITY),
                              MS_GRANULARITY, PAGE_READWRITE, VM_USAGE_HEAP, NULL)) {
-        out("memshim leaks: no memory for the report\n");
+        memshim_report("memshim leaks: no memory for the report\n");
         return;
     }
     scan.groups = (struct leak_group *)mem;
     load_modules();
     heap_debug_for_each_live(count_leak, &scan);
-    out("memshim leaks (process %d): %llu bytes in %llu heap blocks and %llu VirtualAlloc regions still live "
+    memshim_report("memshim leaks (process %d): %llu bytes in %llu heap blocks and %llu VirtualAlloc regions still live "
         "at exit, from %u call sites%s\n",
         host_getpid(), (unsigned long long)scan.bytes, (unsigned long long)scan.blocks,
         (unsigned long long)scan.regions, scan.used,
@@ -283,7 +272,7 @@ static void leak_report(void)
                 best = g;
         }
         if (shown == MAX_SHOWN) {
-            out("  ... and %u more call sites\n", scan.used - shown);
+            memshim_report("  ... and %u more call sites\n", scan.used - shown);
             break;
         }
         char count[64];
@@ -293,16 +282,16 @@ static void leak_report(void)
             ms_format(count, sizeof count, "%u region%s", best->regions, best->regions == 1 ? "" : "s");
         else
             ms_format(count, sizeof count, "%u block%s", best->blocks, best->blocks == 1 ? "" : "s");
-        out("  %llu bytes in %s (largest %llu)\n", (unsigned long long)best->bytes, count,
+        memshim_report("  %llu bytes in %s (largest %llu)\n", (unsigned long long)best->bytes, count,
             (unsigned long long)best->largest);
         print_frames("allocated at", best->frames);
         best->site = 0;
     }
     if (scan.ungrouped)
-        out("  (%llu more blocks from further call sites, beyond the %u this report can group)\n",
+        memshim_report("  (%llu more blocks from further call sites, beyond the %u this report can group)\n",
             (unsigned long long)scan.ungrouped, MAX_GROUPS - 1);
     if (!leaks_all && scan.hidden)
-        out("  (%llu more blocks from Wine's own DLLs not shown)\n", (unsigned long long)scan.hidden);
+        memshim_report("  (%llu more blocks from Wine's own DLLs not shown)\n", (unsigned long long)scan.hidden);
     vm_release_internal(mem);
 }
 
@@ -314,10 +303,10 @@ static void problem(enum heap_debug_problem what, const struct heap_debug_record
     capture_frames(here);
     load_modules();
     if (what == HEAP_DEBUG_DOUBLE_FREE)
-        out("memshim page heap: double free of block %p (%Iu bytes, heap %p)\n", (void *)rec->block, rec->size,
+        memshim_report("memshim page heap: double free of block %p (%Iu bytes, heap %p)\n", (void *)rec->block, rec->size,
             rec->heap);
     else
-        out("memshim heap: the bytes after block %p (%Iu bytes, heap %p) were overwritten (found by HeapFree or "
+        memshim_report("memshim heap: the bytes after block %p (%Iu bytes, heap %p) were overwritten (found by HeapFree or "
             "HeapValidate)\n", (void *)rec->block, rec->size, rec->heap);
     print_frames("this call at", here);
     if (rec->alloc_frames[0])
@@ -346,7 +335,7 @@ void memshim_debug_heap_fault(const EXCEPTION_RECORD *rec)
     else
         ms_format(what, sizeof what, "%Iu bytes past the end of block %p", addr - (block.block + block.size),
                   (void *)block.block);
-    out("memshim page heap: %s of %p by %s: %s (%Iu bytes, heap %p)\n", access, (void *)addr, where, what,
+    memshim_report("memshim page heap: %s of %p by %s: %s (%Iu bytes, heap %p)\n", access, (void *)addr, where, what,
         block.size, block.heap);
     print_frames("allocated at", block.alloc_frames);
     if (block.freed)

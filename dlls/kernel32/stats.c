@@ -142,17 +142,6 @@ void memshim_stats_init(void)
     memshim_stats_on = 1;
 }
 
-static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void out(const char *fmt, ...)
-{
-    char line[256];
-    va_list ap;
-    va_start(ap, fmt);
-    size_t n = ms_vformat(line, sizeof line, fmt, ap);
-    va_end(ap);
-    host_write(2, line, n < sizeof line ? n : sizeof line - 1);
-}
-
 /* Bytes as "N KiB" (rounded down), so the report lines stay short. */
 static unsigned long long kib(uint64_t bytes)
 {
@@ -167,29 +156,29 @@ void memshim_stats_report(void)
     if (!report_at_exit)
         return;
     memshim_stats_fold();
-    out("memshim stats (process %d):\n", host_getpid());
-    out("  %-22s %12s %10s\n", "function", "calls", "failed");
+    memshim_report("memshim stats (process %d):\n", host_getpid());
+    memshim_report("  %-22s %12s %10s\n", "function", "calls", "failed");
     for (int i = 0; i < STAT_COUNT_OF; i++)
         if (counts[i].calls)
-            out("  %-22s %12llu %10llu\n", stat_names[i], (unsigned long long)counts[i].calls,
+            memshim_report("  %-22s %12llu %10llu\n", stat_names[i], (unsigned long long)counts[i].calls,
                 (unsigned long long)counts[i].failures);
     struct vm_counters c;
     vm_get_counters(&c);
-    out("  committed %llu KiB now, %llu KiB peak; reserved %llu KiB; views %llu (%llu KiB)\n",
+    memshim_report("  committed %llu KiB now, %llu KiB peak; reserved %llu KiB; views %llu (%llu KiB)\n",
         kib(c.committed_bytes), kib(c.peak_committed_bytes), kib(c.reserved_bytes),
         (unsigned long long)c.views, kib(c.view_bytes));
     struct heap_totals h;
     heap_totals(&h);
-    out("  heaps: %llu private live; %llu KiB in use (process heap %llu KiB)\n", (unsigned long long)h.private_heaps,
+    memshim_report("  heaps: %llu private live; %llu KiB in use (process heap %llu KiB)\n", (unsigned long long)h.private_heaps,
         kib(h.in_use), kib(h.process_in_use));
     struct memshim_live_heap heaps[MEMSHIM_LIVE_HEAPS];
     unsigned total = live_heaps_sample(heaps, MEMSHIM_LIVE_HEAPS);
     for (unsigned i = 0; i < total && i < MEMSHIM_LIVE_HEAPS; i++)
-        out("    %s %p: %llu blocks, %llu KiB in use; peak %llu blocks, %llu KiB\n",
+        memshim_report("    %s %p: %llu blocks, %llu KiB in use; peak %llu blocks, %llu KiB\n",
             heaps[i].is_process_heap ? "process heap" : "heap", (void *)(uintptr_t)heaps[i].handle,
             (unsigned long long)heaps[i].blocks, kib(heaps[i].in_use), (unsigned long long)heaps[i].peak_blocks,
             kib(heaps[i].peak_in_use));
     if (total > MEMSHIM_LIVE_HEAPS)
-        out("    ... and %u more heaps\n", total - MEMSHIM_LIVE_HEAPS);
-    out("  host mappings: %ld\n", host_count_mappings());
+        memshim_report("    ... and %u more heaps\n", total - MEMSHIM_LIVE_HEAPS);
+    memshim_report("  host mappings: %ld\n", host_count_mappings());
 }

@@ -350,6 +350,21 @@ static uintptr_t region_of(uintptr_t p)
 
 /* --- hooks ------------------------------------------------------------------ */
 
+/* Remember an ordinary block (not a page-heap one) for the leak report. */
+static void track_block(struct ms_heap *heap, void *block, size_t size, const uintptr_t *frames)
+{
+    struct heap_debug_record rec = { 0 };
+    rec.key = rec.block = (uintptr_t)block;
+    rec.size = size;
+    rec.heap = heap;
+    rec.kind = HEAP_DEBUG_BLOCK;
+    for (unsigned i = 0; i < HEAP_DEBUG_FRAMES; i++)
+        rec.alloc_frames[i] = frames[i];
+    ms_mutex_lock(&table_lock);
+    insert_locked(&rec);
+    ms_mutex_unlock(&table_lock);
+}
+
 void *heap_debug_alloc(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *err)
 {
     ms_status dummy;
@@ -369,18 +384,8 @@ void *heap_debug_alloc(struct ms_heap *heap, uint32_t flags, size_t size, ms_sta
         return NULL;
     if ((heap_debug_mode & HEAP_DEBUG_FILL) && !(flags & MS_HEAP_ZERO_MEMORY))
         fill32(p, size, HEAP_DEBUG_FILL_FRESH);
-    if (heap_debug_mode & HEAP_DEBUG_TRACK) {
-        struct heap_debug_record rec = { 0 };
-        rec.key = rec.block = (uintptr_t)p;
-        rec.size = size;
-        rec.heap = heap;
-        rec.kind = HEAP_DEBUG_BLOCK;
-        for (unsigned i = 0; i < HEAP_DEBUG_FRAMES; i++)
-            rec.alloc_frames[i] = frames[i];
-        ms_mutex_lock(&table_lock);
-        insert_locked(&rec);
-        ms_mutex_unlock(&table_lock);
-    }
+    if (heap_debug_mode & HEAP_DEBUG_TRACK)
+        track_block(heap, p, size, frames);
     return p;
 }
 
@@ -539,18 +544,8 @@ void *heap_debug_realloc(struct ms_heap *heap, uint32_t flags, void *block, size
         }
         return NULL;
     }
-    if (heap_debug_mode & HEAP_DEBUG_TRACK) {
-        struct heap_debug_record fresh = { 0 };
-        fresh.key = fresh.block = (uintptr_t)result;
-        fresh.size = size;
-        fresh.heap = heap;
-        fresh.kind = HEAP_DEBUG_BLOCK;
-        for (unsigned i = 0; i < HEAP_DEBUG_FRAMES; i++)
-            fresh.alloc_frames[i] = frames[i];
-        ms_mutex_lock(&table_lock);
-        insert_locked(&fresh);
-        ms_mutex_unlock(&table_lock);
-    }
+    if (heap_debug_mode & HEAP_DEBUG_TRACK)
+        track_block(heap, result, size, frames);
     return result;
 }
 
