@@ -171,6 +171,24 @@ static void section_cycle(size_t n)
     }
 }
 
+/* VirtualQuery inside a mapped view (one view, made once). */
+static void view_query(size_t n)
+{
+    static char *view;
+    if (!view) {
+        HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 64 * KiB, NULL);
+        BENCH_CHECK(h, "CreateFileMapping: %lu", GetLastError());
+        view = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, 64 * KiB);
+        BENCH_CHECK(view, "MapViewOfFile: %lu", GetLastError());
+        view[0] = 1;
+    }
+    MEMORY_BASIC_INFORMATION mbi;
+    for (size_t i = 0; i < n; i++) {
+        BENCH_CHECK(VirtualQuery(view + PAGE, &mbi, sizeof(mbi)) == sizeof(mbi), "VirtualQuery: %lu", GetLastError());
+        BENCH_CHECK(mbi.Type == MEM_MAPPED, "type %#lx", mbi.Type);
+    }
+}
+
 static void section_open_cycle(size_t n)
 {
     static HANDLE keep;
@@ -209,6 +227,7 @@ static const struct bench_case cases[] = {
     BENCH_HEAP_CASES,
     { "section_cycle", section_cycle, 2000, 200 },
     { "section_open_cycle", section_open_cycle, 2000, 200 },
+    { "view_query", view_query, 200000, 20000 },
     { "memory_status", memory_status, 100000, 10000 },
 };
 
