@@ -391,16 +391,26 @@ ms_status vm_allocate_internal(uintptr_t *addr, size_t size, size_t align, uint3
     return vm_reserve_internal(addr, size, size, align, protect, usage, owner);
 }
 
+struct vm_allocation *vm_internal_range_locked(uintptr_t base, size_t size, struct vm_arena **arena_out)
+{
+    struct vm_arena *arena = vm_arena_find(base);
+    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, base) : NULL;
+    if (!alloc || alloc->usage == VM_USAGE_USER || alloc->type != VM_MEM_PRIVATE || base + size <= base ||
+        base + size > alloc->base + alloc->size)
+        return NULL;
+    *arena_out = arena;
+    return alloc;
+}
+
 ms_status vm_commit_internal(uintptr_t base, size_t size)
 {
     if (!ms_is_aligned(base, MS_PAGE_SIZE) || !ms_is_aligned(size, MS_PAGE_SIZE) || size == 0)
         return MS_ERROR_INVALID_PARAMETER;
     ms_mutex_lock(&vm.lock);
     ms_status st = MS_ERROR_INVALID_ADDRESS;
-    struct vm_arena *arena = vm_arena_find(base);
-    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, base) : NULL;
-    if (alloc && alloc->usage != VM_USAGE_USER && alloc->type == VM_MEM_PRIVATE && base + size > base &&
-        base + size <= alloc->base + alloc->size)
+    struct vm_arena *arena;
+    struct vm_allocation *alloc = vm_internal_range_locked(base, size, &arena);
+    if (alloc)
         st = vm_commit_range(arena, alloc, base, base + size, alloc->alloc_protect);
     ms_mutex_unlock(&vm.lock);
     return st;

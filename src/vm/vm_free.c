@@ -91,10 +91,9 @@ ms_status vm_decommit_internal(uintptr_t base, size_t size)
         return MS_ERROR_INVALID_PARAMETER;
     ms_mutex_lock(&vm.lock);
     ms_status st = MS_ERROR_INVALID_ADDRESS;
-    struct vm_arena *arena = vm_arena_find(base);
-    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, base) : NULL;
-    if (alloc && alloc->usage != VM_USAGE_USER && alloc->type == VM_MEM_PRIVATE && base + size >= base &&
-        base + size <= alloc->base + alloc->size) {
+    struct vm_arena *arena;
+    struct vm_allocation *alloc = vm_internal_range_locked(base, size, &arena);
+    if (alloc) {
         vm_decommit_range(arena, alloc, base, base + size);
         st = MS_OK;
     }

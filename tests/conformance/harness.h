@@ -208,6 +208,16 @@ static HARNESS_UNUSED int harness_todo_end(void)
          harness_todo_once_ = harness_todo_end())
 #define todo_wine todo_wine_if(1)
 
+/* A failing call: the result is 0/NULL and GetLastError() is `err`. */
+#define CHECK_FAIL(ret, err, what) \
+    do { \
+        ok(!(ret), "%s: should fail", what); \
+        ok(GetLastError() == (err), "%s: error %lu, expected %lu", what, GetLastError(), (DWORD)(err)); \
+    } while (0)
+
+#define PAGE 0x1000            /* page size */
+#define GRAN 0x10000           /* allocation granularity */
+
 static HARNESS_UNUSED int harness_done(void)
 {
     if (!harness.initialized) harness_init();

@@ -6,7 +6,6 @@
  */
 #include "harness.h"
 
-#define PAGE 0x1000
 
 static void test_lock(void)
 {

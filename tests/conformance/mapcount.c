@@ -30,7 +30,6 @@
  */
 #include "harness.h"
 
-#define PAGE 4096
 #define NPAGES 100000
 #define MiB (1024ull * 1024)
 /* memshim keeps this many mappings free for Wine (src/vm/vm_maps.c). */

@@ -5,8 +5,6 @@
  */
 #include "harness.h"
 
-#define PAGE 0x1000
-#define GRAN 0x10000
 
 static MEMORY_BASIC_INFORMATION mbi;
 static int query(const void *p)
@@ -31,11 +29,6 @@ static void check_view(int line, const void *p, DWORD alloc_prot, SIZE_T size, D
 }
 #define CHECK_VIEW(p, ap, size, prot) check_view(__LINE__, p, ap, size, prot)
 
-#define CHECK_FAIL(ret, err, what) \
-    do { \
-        ok(!(ret), "%s: should fail", what); \
-        ok(GetLastError() == (err), "%s: error %lu, expected %lu", what, GetLastError(), (DWORD)(err)); \
-    } while (0)
 /* Same for a MapViewOfFile result; a view made by mistake is unmapped so
  * that one wrong answer does not change later checks. */
 #define CHECK_FAIL_VIEW(view, err, what) \

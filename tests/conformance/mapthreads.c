@@ -18,7 +18,6 @@
  */
 #include "harness.h"
 
-#define GRAN 0x10000
 #define THREADS 4
 #define ITERATIONS 150
 #define SLOTS 8

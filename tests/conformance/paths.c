@@ -7,8 +7,6 @@
  */
 #include "harness.h"
 
-#define PAGE 0x1000
-#define GRAN 0x10000
 
 typedef SIZE_T (WINAPI *query_fn)(LPCVOID, PMEMORY_BASIC_INFORMATION, SIZE_T);
 typedef BOOL (WINAPI *protect_fn)(LPVOID, SIZE_T, DWORD, PDWORD);

@@ -8,7 +8,6 @@
  */
 #include "harness.h"
 
-#define PAGE 0x1000
 
 static void test_probes(void)
 {

@@ -25,7 +25,6 @@
  */
 #include "harness.h"
 
-#define GRAN 0x10000
 #define COUNT_ROUNDS 3000
 #define CHILD_TIMEOUT 60000
 

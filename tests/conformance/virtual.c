@@ -6,8 +6,6 @@
  */
 #include "harness.h"
 
-#define PAGE 0x1000
-#define GRAN 0x10000
 
 static MEMORY_BASIC_INFORMATION mbi;
 
@@ -37,12 +35,6 @@ static void check_mbi(int line, const void *p, const void *base, const void *all
 #define CHECK_MBI(p, base, ab, ap, size, state, prot, type) \
     check_mbi(__LINE__, p, base, ab, ap, size, state, prot, type)
 
-/* A failing call: the result is 0/NULL and GetLastError() is `err`. */
-#define CHECK_FAIL(ret, err, what) \
-    do { \
-        ok(!(ret), "%s: should fail", what); \
-        ok(GetLastError() == (err), "%s: error %lu, expected %lu", what, GetLastError(), (DWORD)(err)); \
-    } while (0)
 
 static void test_basic_reserve_commit(void)
 {

@@ -8,7 +8,6 @@
  */
 #include "harness.h"
 
-#define PAGE 0x1000
 #define NPAGES 16
 
 static char *region;
