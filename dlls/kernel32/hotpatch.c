@@ -89,14 +89,14 @@ static void write_return_jump(BYTE *at, const void *target)
     memcpy(at + 6, &target, 8);
 }
 
-bool hotpatch(const char *name, void *fn, void *hook, void **original)
+bool hotpatch(const char *module, const char *name, void *fn, void *hook, void **original)
 {
     BYTE *code = fn;
     int copied = 0;
     while (copied < PATCH_SIZE) {
         int n = insn_length(code + copied);
         if (!n) {
-            ERR("cannot hook ntdll.%s: unknown prologue byte %02x at +%d; its callers bypass memshim\n", name,
+            ERR("cannot hook %s.%s: unknown prologue byte %02x at +%d; its callers bypass memshim\n", module, name,
                 code[copied], copied);
             return false;
         }
@@ -132,12 +132,12 @@ bool hotpatch(const char *name, void *fn, void *hook, void **original)
     size = PATCH_SIZE;
     NtProtectVirtualMemory(CURRENT_PROCESS, &page, &size, old, &old);
     NtFlushInstructionCache(CURRENT_PROCESS, code, copied);
-    TRACE("hooked ntdll.%s (%d bytes moved)\n", name, copied);
+    TRACE("hooked %s.%s (%d bytes moved)\n", module, name, copied);
     return true;
 }
 
 bool hotpatch_export(const char *name, void *hook, void **original)
 {
     void *fn = ntdll_proc(name);
-    return fn && hotpatch(name, fn, hook, original);
+    return fn && hotpatch("ntdll", name, fn, hook, original);
 }

@@ -94,6 +94,6 @@ void memshim_install_kernelbase_gmem_hooks(void)
         if (!fn)
             ERR("kernelbase has no %s\n", hooks[i].name);
         else
-            hotpatch(hooks[i].name, fn, hooks[i].hook, hooks[i].original);
+            hotpatch("kernelbase", hooks[i].name, fn, hooks[i].hook, hooks[i].original);
     }
 }

@@ -68,19 +68,6 @@ void *wine_kernel32_proc(const char *name);
  * import thunk; NULL when this Wine lacks it). */
 void *ntdll_proc(const char *name);
 
-/* Call Wine's implementation of `name` with the same signature as ours, with
- * a FIXME trace (once) that says the core does not implement it yet. */
-#define PASSTHROUGH_FIXME(type, name, ...)                                        \
-    do {                                                                          \
-        static __typeof__(type) wine_fn_;                                                     \
-        static LONG warned_;                                                      \
-        if (!InterlockedExchange(&warned_, 1))                                    \
-            FIXME("not implemented by the core yet, passing through to Wine\n");       \
-        if (!wine_fn_)                                                            \
-            wine_fn_ = (type)wine_kernel32_proc(#name);                           \
-        return wine_fn_(__VA_ARGS__);                                             \
-    } while (0)
-
 /* Resolve Wine's implementation once and keep it. */
 #define WINE_FN(type, name)                                                       \
     ({                                                                            \

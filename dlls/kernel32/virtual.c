@@ -239,7 +239,7 @@ BOOL WINAPI VirtualUnlock(LPVOID addr, SIZE_T size)
     return ret;
 }
 
-/* --- not yet served by the core: Wine's implementation, loudly ----------- */
+/* --- write watch ---------------------------------------------------------- */
 
 static UINT GetWriteWatch_impl(DWORD flags, LPVOID base, SIZE_T size, PVOID *addresses, ULONG_PTR *count, ULONG *granularity)
 {
