@@ -119,7 +119,7 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block)
         return FALSE;
     }
     TRACE("%p %#lx %p\n", handle, flags, block);
-    ms_status st = heap_free(owner, heap_userlock_flags(heap_parent(owner), flags), block);
+    ms_status st = heap_free_slow(owner, heap_userlock_flags(heap_parent(owner), flags), block);
     if (MS_UNLIKELY(st)) {
         memshim_heap_corruption(handle, block);
         set_last_error(st);

@@ -41,8 +41,11 @@ ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block);
 /* HeapFree's common case, tried first by the win32 layer before it routes a
  * pointer by ownership: a small block of the process heap freed by the
  * thread that allocated it. True: freed. False: nothing done, use
- * heap_owner_of and heap_free. */
+ * heap_owner_of and heap_free_slow. */
 bool heap_free_fast(void *block);
+/* heap_free for a block heap_free_fast already declined: the same result
+ * without trying the owner's path a second time. */
+ms_status heap_free_slow(struct ms_heap *heap, uint32_t flags, void *block);
 /* HeapReAlloc: NULL + *err on failure (the old block stays valid). */
 void *heap_realloc(struct ms_heap *heap, uint32_t flags, void *block, size_t size, ms_status *err);
 /* HeapSize: the size asked for; (size_t)-1 for a pointer that is not a live block. */

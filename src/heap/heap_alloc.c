@@ -60,6 +60,13 @@ bool heap_free_fast(void *block)
     return process && !heap_debug_mode && heap_fast_free(process, block);
 }
 
+ms_status heap_free_slow(struct ms_heap *heap, uint32_t flags, void *block)
+{
+    if (MS_UNLIKELY(heap_debug_mode) && !(flags & HEAP_DEBUG_INTERNAL))
+        return block ? heap_debug_free(heap, flags, block) : MS_OK;
+    return free_general(heap, flags, block);
+}
+
 static void *alloc_general(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *err)
 {
     ms_status dummy;
