@@ -186,6 +186,7 @@ static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, 
             seg->magic = HEAP_SEG_MAGIC;
             seg->free_slices = ~0ull << HEAP_META_SLICES;
             seg->nspans = 0;            /* committed_slices stay: that is the point */
+            seg->purge_after = 0;
             return seg;
         }
     }

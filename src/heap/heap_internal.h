@@ -117,6 +117,8 @@ struct heap_segment {
     uint64_t committed_slices;         /* bit s set: slice s is committed (all
                                         * slices are reserved; commit follows use,
                                         * so the commit charge is what the heap uses) */
+    uint64_t purge_after;              /* host_cycles() after which idle slices beyond
+                                        * the bound are decommitted (0: none pending) */
     uint32_t nspans;
     struct heap_span spans[HEAP_DATA_SLICES];   /* record of slice s at [s - HEAP_META_SLICES] */
 };

@@ -18,8 +18,9 @@
  * Bins: heap->bins[cls] lists the spans of the class that have a free block.
  * A span that becomes empty goes back to its segment unless it is the last
  * one of its bin (so an alloc/free loop does not rebuild a span each time);
- * a segment left without spans goes back to the vm core unless it is the
- * heap's home.
+ * its slices stay committed for the next spans up to a bound and a delay
+ * (HEAP_IDLE_SLICES), then go back to the host; a segment left without
+ * spans goes back to the vm core unless it is the heap's home.
  */
 #include "heap_internal.h"
 
@@ -108,6 +109,57 @@ static bool commit_slices(struct heap_segment *seg, uint64_t need)
     return true;
 }
 
+/* Free data slices a segment keeps committed for its next spans, and for
+ * how long it keeps more. Slices freed beyond HEAP_IDLE_SLICES go back to
+ * the host once the excess has lasted HEAP_PURGE_DELAY TSC cycles (10-30
+ * ms at today's clock rates) and the segment's spans change again, highest
+ * slices first. The delay is what keeps a heap that drains and refills
+ * (a batch freed, then allocated again) from decommitting and committing
+ * the same slices every round: each round's allocations take the idle
+ * slices back below the bound and cancel the purge. An immediate bound
+ * did exactly that on the mixed-batch bench, 20x slower. Emptied whole
+ * segments are bounded by heap_create.c's segment cache; HeapCompact and
+ * HeapOptimizeResources decommit every idle slice at once. */
+#define HEAP_IDLE_SLICES 8u
+#define HEAP_PURGE_DELAY ((uint64_t)1 << 25)
+#define HEAP_DATA_MASK (~0ull << HEAP_META_SLICES)
+
+static uint64_t segment_idle(const struct heap_segment *seg)
+{
+    return seg->committed_slices & seg->free_slices & HEAP_DATA_MASK;
+}
+
+/* After a span came or went in seg (meta lock held): arm, cancel or run
+ * the purge of its idle slices beyond the bound. */
+static void segment_purge_check(struct heap_segment *seg)
+{
+    uint64_t idle = segment_idle(seg);
+    unsigned count = popcount64(idle);
+    if (count <= HEAP_IDLE_SLICES) {
+        seg->purge_after = 0;
+        return;
+    }
+    uint64_t now = host_cycles();
+    if (!seg->purge_after) {
+        seg->purge_after = now + HEAP_PURGE_DELAY;
+        return;
+    }
+    if (now < seg->purge_after)
+        return;
+    seg->purge_after = 0;
+    while (count > HEAP_IDLE_SLICES) {
+        unsigned hi = 64u - (unsigned)__builtin_clzll(idle), lo = hi - 1;
+        while (count - (hi - lo) > HEAP_IDLE_SLICES && lo > HEAP_META_SLICES && ((idle >> (lo - 1)) & 1))
+            lo--;
+        uint64_t run = (hi - lo == 64 ? ~0ull : (((uint64_t)1 << (hi - lo)) - 1)) << lo;
+        if (vm_decommit_internal((uintptr_t)seg + ((uintptr_t)lo << HEAP_SLICE_SHIFT),
+                                 (size_t)(hi - lo) << HEAP_SLICE_SHIFT) == MS_OK)
+            seg->committed_slices &= ~run;
+        idle &= ~run;
+        count -= hi - lo;
+    }
+}
+
 static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms_status *err);
 
 static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_status *err)
@@ -124,9 +176,16 @@ static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms
     unsigned k = span_slices(bs);
     struct heap_segment *seg;
     int s = -1;
+    /* Committed free slices first: they cost no host call and no page
+     * faults, and taking them keeps the idle bound from decommitting
+     * slices that a later span then commits again. */
     for (seg = heap->segments; seg; seg = seg->next)
-        if ((s = find_run(seg->free_slices, k)) >= 0)
+        if ((s = find_run(seg->free_slices & seg->committed_slices & HEAP_DATA_MASK, k)) >= 0)
             break;
+    if (!seg)
+        for (seg = heap->segments; seg; seg = seg->next)
+            if ((s = find_run(seg->free_slices, k)) >= 0)
+                break;
     if (!seg) {
         seg = heap_segment_new_locked(heap, err);
         if (!seg)
@@ -140,6 +199,8 @@ static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms
     }
     seg->free_slices &= ~run;
     seg->nspans++;
+    if (seg->purge_after)
+        segment_purge_check(seg);
     for (unsigned i = 1; i < k; i++)
         seg->spans[s + i - HEAP_META_SLICES].back = (uint16_t)i;
     struct heap_span *span = &seg->spans[s - HEAP_META_SLICES];
@@ -187,9 +248,12 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
     span->used = 0;
     for (unsigned i = 1; i < k; i++)
         seg->spans[s + i - HEAP_META_SLICES].back = 0;
-    seg->free_slices |= (k == 64 ? ~0ull : (((uint64_t)1 << k) - 1)) << s;
+    uint64_t run = (k == 64 ? ~0ull : (((uint64_t)1 << k) - 1)) << s;
+    seg->free_slices |= run;
     if (--seg->nspans == 0 && seg != heap->home)
         heap_segment_release_locked(heap, seg);
+    else
+        segment_purge_check(seg);
     heap_meta_unlock(heap, meta);
 }
 
