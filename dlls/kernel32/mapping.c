@@ -13,6 +13,7 @@
  */
 #include "private.h"
 #include "file_view_hold.h"
+#include "section_cache.h"
 #include "stats.h"
 #include "../../src/vm/vm.h"
 #include "../../src/host/host.h"
@@ -38,6 +39,30 @@ int section_unix_fd(HANDLE section, unsigned int access)
     if (!to_fd || to_fd(section, access, &fd, &options))
         return -1;
     return fd;
+}
+
+/* A new pagefile section: what NtQuerySection would say of it (Wine's
+ * server rounds its size up to whole pages), so that mapping it costs no
+ * server request for that. A named one may also be opened again by name
+ * (other handles, same section): its descriptor is fetched now, which
+ * costs the request the first map would make (ntdll keeps the descriptor
+ * per handle), so that those handles are known as the same section. */
+static void remember_new_section(HANDLE section, uint64_t size, DWORD sec_type, BOOL named, unsigned int stamp)
+{
+    struct section_facts facts = { (size + MS_PAGE_SIZE - 1) & ~(uint64_t)(MS_PAGE_SIZE - 1), sec_type };
+    struct host_file_identity id;
+    if (sec_type & (SEC_RESERVE | SEC_IMAGE | SEC_FILE))
+        return;
+    if (!named) {
+        section_cache_remember(section, &facts, NULL, stamp);
+        return;
+    }
+    int fd = section_unix_fd(section, 0);
+    if (fd < 0)
+        return;
+    if (!host_fd_identity(fd, &id))
+        section_cache_remember(section, &facts, &id, stamp);
+    host_close(fd);
 }
 
 static HANDLE CreateFileMappingW_impl(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWORD protect, DWORD size_high,
@@ -89,9 +114,12 @@ static HANDLE CreateFileMappingW_impl(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWO
     size.u.LowPart = size_low;
     size.u.HighPart = (LONG)size_high;
     HANDLE section = NULL;
+    unsigned int stamp = section_cache_stamp();
     NTSTATUS status = NtCreateSection(&section, access, &attr, &size, protect, sec_type, file);
     TRACE("%p %#lx %#I64x %S -> %p (status %#lx)\n", file, protect | sec_type, (uint64_t)size.QuadPart,
           name ? (const WCHAR *)name : L"", section, (DWORD)status);
+    if (status == STATUS_SUCCESS && !file)
+        remember_new_section(section, (uint64_t)size.QuadPart, sec_type, name != NULL, stamp);
     /* Success on an existing name still tells the program so. */
     set_last_error(status == STATUS_OBJECT_NAME_EXISTS ? ERROR_ALREADY_EXISTS : status_to_error(status));
     return section;
@@ -177,39 +205,69 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
     BOOL shared;
     uint64_t offset = ((uint64_t)offset_high << 32) | offset_low;
     MEMSHIM_SECTION_BASIC_INFORMATION info;
+    struct section_facts facts;
+    struct host_file_identity id;
     handle_to_fd_fn to_fd = handle_to_fd();
-
-    /* What the core cannot serve is Wine's: images, sections it may not
-     * query (opened without SECTION_QUERY), reserve-only sections for now. */
-    if (!view_protection(access, &protect, &rights, &shared) || !to_fd ||
-        NtQuerySection(section, memshim_SectionBasicInformation, &info, sizeof(info), NULL) ||
-        (info.Attributes & (SEC_IMAGE | SEC_RESERVE))) {
-        TRACE("%p %#lx: not a section the core maps, passthrough\n", section, access);
-        return WINE_FN(fn_t, MapViewOfFileEx)(section, access, offset_high, offset_low, count, addr);
-    }
-    if ((offset & (MS_GRANULARITY - 1)) || ((uintptr_t)addr & (MS_GRANULARITY - 1))) {
-        set_last_error(ERROR_MAPPED_ALIGNMENT);
-        return NULL;
-    }
-    uint64_t section_size = (uint64_t)info.Size.QuadPart;
-    if (offset >= section_size) {
-        set_last_error(ERROR_INVALID_PARAMETER);
-        return NULL;
-    }
-    if (!count)
-        count = (SIZE_T)(section_size - offset);
-    else if (count > section_size - offset) {
-        set_last_error(ERROR_ACCESS_DENIED);
-        return NULL;
-    }
     int fd = -1;
     unsigned int options = 0;
-    NTSTATUS status = to_fd(section, rights, &fd, &options);
-    if (status) {
-        set_last_error(status_to_error(status));
+    unsigned int stamp = section_cache_stamp();
+    BOOL known = FALSE;
+
+    if (!view_protection(access, &protect, &rights, &shared) || !to_fd) {
+        TRACE("%p %#lx: not a view the core maps, passthrough\n", section, access);
+        return WINE_FN(fn_t, MapViewOfFileEx)(section, access, offset_high, offset_low, count, addr);
+    }
+    /* The descriptor first (ntdll keeps it per handle, so this is free after
+     * the first time): it tells whether the section is one whose facts are
+     * known (section_cache.c). Asking for SECTION_QUERY too keeps the rule
+     * below for handles without it; any failure takes the slow way, which
+     * gives the errors in their order. */
+    BOOL identified = FALSE;
+    if (!to_fd(section, rights | SECTION_QUERY, &fd, &options)) {
+        identified = !host_fd_identity(fd, &id);
+        known = identified && section_cache_find(section, &id, stamp, &facts);
+    } else {
+        fd = -1;
+    }
+    /* What the core cannot serve is Wine's: images, sections it may not
+     * query (opened without SECTION_QUERY), reserve-only sections for now. */
+    if (!known) {
+        if (NtQuerySection(section, memshim_SectionBasicInformation, &info, sizeof(info), NULL) ||
+            (info.Attributes & (SEC_IMAGE | SEC_RESERVE))) {
+            TRACE("%p %#lx: not a section the core maps, passthrough\n", section, access);
+            if (fd >= 0)
+                host_close(fd);
+            return WINE_FN(fn_t, MapViewOfFileEx)(section, access, offset_high, offset_low, count, addr);
+        }
+        facts.size = (uint64_t)info.Size.QuadPart;
+        facts.attributes = info.Attributes;
+        if (identified)
+            section_cache_remember(section, &facts, &id, stamp);
+    }
+    DWORD error = 0;
+    uint64_t section_size = facts.size;
+    if ((offset & (MS_GRANULARITY - 1)) || ((uintptr_t)addr & (MS_GRANULARITY - 1)))
+        error = ERROR_MAPPED_ALIGNMENT;
+    else if (offset >= section_size)
+        error = ERROR_INVALID_PARAMETER;
+    else if (!count)
+        count = (SIZE_T)(section_size - offset);
+    else if (count > section_size - offset)
+        error = ERROR_ACCESS_DENIED;
+    if (error) {
+        if (fd >= 0)
+            host_close(fd);
+        set_last_error(error);
         return NULL;
     }
-    void *hold = (info.Attributes & SEC_FILE) ? file_view_mapped(section, fd) : NULL;
+    if (fd < 0) {
+        NTSTATUS status = to_fd(section, rights, &fd, &options);
+        if (status) {
+            set_last_error(status_to_error(status));
+            return NULL;
+        }
+    }
+    void *hold = (facts.attributes & SEC_FILE) ? file_view_mapped(section, fd) : NULL;
     uintptr_t base = (uintptr_t)addr;
     ms_status st = vm_map_view(&base, count, protect, fd, offset, shared, FALSE, hold);
     host_close(fd);

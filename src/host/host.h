@@ -163,6 +163,16 @@ int host_unlink(const char *path);
  * not fit). A deleted file's path ends in " (deleted)". */
 long host_fd_path(int fd, char *buf, size_t size);
 
+/* Which file a descriptor is open on (fstat): device and inode name the
+ * file, as long as something keeps it alive; size is its current length. */
+struct host_file_identity {
+    uint64_t device;
+    uint64_t inode;
+    uint64_t size;
+};
+/* 0, or a negative errno (-EBADF for a closed descriptor). */
+int host_fd_identity(int fd, struct host_file_identity *id);
+
 struct host_memory_facts {
     uint64_t total_ram;         /* bytes of RAM (or the cgroup limit, if lower) */
     uint64_t available_ram;     /* bytes still available to programs */

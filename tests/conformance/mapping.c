@@ -788,6 +788,196 @@ static void test_sec_reserve(void)
     CloseHandle(h);
 }
 
+/* A handle value closed and then given to another object must never be
+ * mapped with the facts of the section it named before (memshim remembers
+ * the size and attributes of pagefile sections by handle). */
+typedef LONG(WINAPI *nt_close_fn)(HANDLE);
+typedef LONG(WINAPI *nt_create_section_fn)(HANDLE *, ACCESS_MASK, void *, LARGE_INTEGER *, ULONG, ULONG, HANDLE);
+
+/* A SEC_RESERVE section made without kernel32 (so memshim does not see it
+ * made), of `size` bytes. */
+static HANDLE reserve_section_by_ntdll(SIZE_T size)
+{
+    nt_create_section_fn create =
+        (nt_create_section_fn)(void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtCreateSection");
+    LARGE_INTEGER max;
+    HANDLE h = NULL;
+    max.QuadPart = (LONGLONG)size;
+    if (!create || create(&h, SECTION_ALL_ACCESS, NULL, &max, PAGE_READWRITE, SEC_RESERVE, NULL))
+        return NULL;
+    return h;
+}
+
+/* `h` must map as a reserve-only section of `size` bytes. */
+static void check_reserve_view(int line, HANDLE h, SIZE_T size, const char *how)
+{
+    char *v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+    harness_ok(v != NULL, __FILE__, line, "%s: view of the SEC_RESERVE section: error %lu", how, GetLastError());
+    if (!v)
+        return;
+    harness_ok(query(v) && mbi.State == MEM_RESERVE && mbi.RegionSize == size, __FILE__, line,
+               "%s: State %#lx RegionSize %#zx, expected MEM_RESERVE %#zx", how, mbi.State, mbi.RegionSize, size);
+    UnmapViewOfFile(v);
+}
+
+static void test_handle_reuse(void)
+{
+    nt_close_fn nt_close = (nt_close_fn)(void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtClose");
+    HANDLE h, again, dup;
+    char *v, *w;
+
+    /* Closed by NtClose before any view, the value reused by a section of
+     * the same size (so its file is as long) made by ntdll. */
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 2 * GRAN, NULL);
+    ok(h != NULL && nt_close != NULL, "section: error %lu", GetLastError());
+    if (!h || !nt_close) return;
+    ok(nt_close(h) == 0, "NtClose");
+    again = reserve_section_by_ntdll(2 * GRAN);
+    ok(again != NULL, "NtCreateSection SEC_RESERVE");
+    if (!again) return;
+    trace("NtClose: handle %p, then %p", h, again);
+    check_reserve_view(__LINE__, again, 2 * GRAN, "after NtClose");
+    CloseHandle(again);
+
+    /* The same after a view (the handle's file is then known) and CloseHandle. */
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 3 * GRAN, NULL);
+    v = h ? MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0) : NULL;
+    ok(v != NULL, "view: error %lu", GetLastError());
+    if (v) UnmapViewOfFile(v);
+    CloseHandle(h);
+    again = reserve_section_by_ntdll(3 * GRAN);
+    ok(again != NULL, "NtCreateSection SEC_RESERVE");
+    if (!again) return;
+    trace("CloseHandle after a view: handle %p, then %p", h, again);
+    check_reserve_view(__LINE__, again, 3 * GRAN, "after a view and CloseHandle");
+    CloseHandle(again);
+
+    /* Closed by DuplicateHandle(DUPLICATE_CLOSE_SOURCE): the duplicate is
+     * the section, the old value is another one. (A lower value is freed
+     * first, so that the duplicate does not take the old value back.) */
+    HANDLE filler = CreateEventW(NULL, TRUE, FALSE, NULL);
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 2 * GRAN, NULL);
+    ok(h != NULL && filler != NULL, "section: error %lu", GetLastError());
+    if (!h) return;
+    CloseHandle(filler);
+    ok(DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, SECTION_QUERY | SECTION_MAP_READ, FALSE,
+                       DUPLICATE_CLOSE_SOURCE),
+       "DuplicateHandle: error %lu", GetLastError());
+    again = reserve_section_by_ntdll(2 * GRAN);
+    ok(again != NULL, "NtCreateSection SEC_RESERVE");
+    trace("DuplicateHandle(DUPLICATE_CLOSE_SOURCE): handle %p, then %p, duplicate %p", h, again, dup);
+    if (again) check_reserve_view(__LINE__, again, 2 * GRAN, "after DUPLICATE_CLOSE_SOURCE");
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile(dup, FILE_MAP_WRITE, 0, 0, 0);
+    CHECK_FAIL_VIEW(v, ERROR_ACCESS_DENIED, "write view through the read-only duplicate");
+    v = MapViewOfFile(dup, FILE_MAP_READ, 0, 0, 0);
+    ok(v != NULL, "view of the duplicate: error %lu", GetLastError());
+    if (v)
+    {
+        CHECK_VIEW(v, PAGE_READONLY, 2 * GRAN, PAGE_READONLY);
+        UnmapViewOfFile(v);
+    }
+    CloseHandle(dup);
+    if (again) CloseHandle(again);
+
+    /* Given to another process with DUPLICATE_CLOSE_SOURCE: the value is
+     * free here, and taken by a section of the same size made by ntdll. */
+    {
+        WCHAR self[MAX_PATH];
+        STARTUPINFOW si;
+        memset(&si, 0, sizeof(si));
+        si.cb = sizeof(si);
+        PROCESS_INFORMATION pi;
+        GetModuleFileNameW(NULL, self, MAX_PATH);
+        if (!CreateProcessW(self, NULL, NULL, NULL, FALSE, CREATE_SUSPENDED, NULL, NULL, &si, &pi))
+        {
+            skip("no child process: error %lu", GetLastError());
+        }
+        else
+        {
+            h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 2 * GRAN, NULL);
+            ok(h != NULL, "section: error %lu", GetLastError());
+            ok(DuplicateHandle(GetCurrentProcess(), h, pi.hProcess, &dup, 0, FALSE,
+                               DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE),
+               "DuplicateHandle to a child: error %lu", GetLastError());
+            again = reserve_section_by_ntdll(2 * GRAN);
+            ok(again != NULL, "NtCreateSection SEC_RESERVE");
+            trace("DuplicateHandle(DUPLICATE_CLOSE_SOURCE) to a child: handle %p, then %p", h, again);
+            if (again) check_reserve_view(__LINE__, again, 2 * GRAN, "after DUPLICATE_CLOSE_SOURCE to a child");
+            if (again) CloseHandle(again);
+            TerminateProcess(pi.hProcess, 0);
+            WaitForSingleObject(pi.hProcess, 5000);
+            CloseHandle(pi.hThread);
+            CloseHandle(pi.hProcess);
+        }
+    }
+
+    /* The value reused by an object that is no section. */
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, GRAN, NULL);
+    ok(h != NULL, "section: error %lu", GetLastError());
+    if (!h) return;
+    CloseHandle(h);
+    again = CreateEventW(NULL, TRUE, FALSE, NULL);
+    trace("event: handle %p, then %p", h, again);
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFile(again, FILE_MAP_READ, 0, 0, 0);
+    CHECK_FAIL_VIEW(v, ERROR_INVALID_HANDLE, "MapViewOfFile of an event");
+    CloseHandle(again);
+
+    /* Other handles of a named section are the same section; a new section
+     * of the same name after the old one is gone is not (its file may get
+     * the old file's inode number). */
+    const WCHAR *name = unique_name("reuse");
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, PAGE, name);
+    ok(h != NULL, "named section: error %lu", GetLastError());
+    if (!h) return;
+    again = OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, name);
+    v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+    w = again ? MapViewOfFile(again, FILE_MAP_WRITE, 0, 0, 0) : NULL;
+    ok(v && w, "views through both handles: error %lu", GetLastError());
+    if (v && w)
+    {
+        CHECK_VIEW(w, PAGE_READWRITE, PAGE, PAGE_READWRITE);
+        v[5] = 42;
+        ok(w[5] == 42, "both views show the same section");
+    }
+    if (v) UnmapViewOfFile(v);
+    if (w) UnmapViewOfFile(w);
+    SetLastError(0xdeadbeef);
+    w = again ? MapViewOfFile(again, FILE_MAP_READ, 0, 0, PAGE + 1) : NULL;
+    CHECK_FAIL_VIEW(w, ERROR_ACCESS_DENIED, "view larger than the opened section");
+    CloseHandle(again);
+    again = OpenFileMappingW(FILE_MAP_READ, FALSE, name);
+    ok(again != NULL, "OpenFileMapping FILE_MAP_READ: error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    w = again ? MapViewOfFile(again, FILE_MAP_WRITE, 0, 0, 0) : NULL;
+    CHECK_FAIL_VIEW(w, ERROR_ACCESS_DENIED, "write view through a read-only handle");
+    w = again ? MapViewOfFile(again, FILE_MAP_READ, 0, 0, 0) : NULL;
+    ok(w != NULL, "read view through a read-only handle: error %lu", GetLastError());
+    if (w) UnmapViewOfFile(w);
+    CloseHandle(again);
+    CloseHandle(h);
+
+    for (int round = 0; round < 2; round++)
+    {
+        SIZE_T size = (round + 3) * PAGE;
+        h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, (DWORD)size, name);
+        ok(h != NULL && GetLastError() == ERROR_SUCCESS, "named section again: error %lu", GetLastError());
+        if (!h) return;
+        again = OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, name);
+        w = again ? MapViewOfFile(again, FILE_MAP_READ, 0, 0, 0) : NULL;
+        ok(w != NULL, "view of the new section: error %lu", GetLastError());
+        if (w)
+        {
+            CHECK_VIEW(w, PAGE_READONLY, size, PAGE_READONLY);
+            ok(!w[5], "the new section reads as zeros");
+            UnmapViewOfFile(w);
+        }
+        CloseHandle(again);
+        CloseHandle(h);
+    }
+}
+
 int main(void)
 {
     harness_init();
@@ -798,5 +988,6 @@ int main(void)
     test_bad_input();
     test_view_at_address();
     test_sec_reserve();
+    test_handle_reuse();
     return harness_done();
 }

@@ -5,7 +5,10 @@
  * Four threads create pagefile, named and file-backed sections, map, write,
  * query, flush and unmap views, close section handles before and after
  * their views, and hand views to each other through shared slots (a view is
- * often unmapped by a thread that did not map it). Every check is made by
+ * often unmapped by a thread that did not map it). Reserve-only sections
+ * made and closed through ntdll take handle values other threads' sections
+ * just freed, and must still map as reserve-only (memshim remembers the
+ * size and attributes of pagefile sections by handle). Every check is made by
  * the thread itself; failures are counted and reported by the main thread.
  *
  * Leaks: the process's host mappings (lines of /proc/PID/maps) and
@@ -28,6 +31,8 @@ static char first_failure[256];
 static void *volatile slots[SLOTS];
 static HANDLE start_ev[THREADS], done_ev[THREADS], quit_ev;
 static HANDLE files[THREADS];
+static LONG(WINAPI *nt_create_section)(HANDLE *, ACCESS_MASK, void *, LARGE_INTEGER *, ULONG, ULONG, HANDLE);
+static LONG(WINAPI *nt_close)(HANDLE);
 
 static void fail(const char *what, int thread, int iter)
 {
@@ -71,13 +76,29 @@ static void one_round(int id)
         }
         if (!(iter & 1) && h) CloseHandle(h);
 
+        /* A reserve-only section of the same size, made and closed by ntdll. */
+        {
+            HANDLE rs = NULL;
+            LARGE_INTEGER max;
+            MEMORY_BASIC_INFORMATION mbi;
+            max.QuadPart = (LONGLONG)size;
+            CHECK(!nt_create_section(&rs, SECTION_ALL_ACCESS, NULL, &max, PAGE_READWRITE, SEC_RESERVE, NULL),
+                  "NtCreateSection SEC_RESERVE");
+            void *v = rs ? MapViewOfFile(rs, FILE_MAP_WRITE, 0, 0, 0) : NULL;
+            CHECK(v && VirtualQuery(v, &mbi, sizeof(mbi)) == sizeof(mbi) && mbi.State == MEM_RESERVE &&
+                  mbi.RegionSize == size, "a view of a SEC_RESERVE section is reserved, whole");
+            if (v) CHECK(UnmapViewOfFile(v), "UnmapViewOfFile of the reserved view");
+            if (rs) nt_close(rs);
+        }
+
         /* A named section opened by name. */
         snprintf(name, sizeof(name), "Local\\memshim-mapthreads-%lu-%d", GetCurrentProcessId(), id);
         h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, GRAN, name);
         {
-            HANDLE o = OpenFileMappingA(FILE_MAP_READ, FALSE, name);
+            HANDLE o = OpenFileMappingA((iter & 1) ? FILE_MAP_ALL_ACCESS : FILE_MAP_READ, FALSE, name);
             unsigned char *v = o ? MapViewOfFile(o, FILE_MAP_READ, 0, 0, 0) : NULL;
             CHECK(h && o && v, "named section opened and mapped");
+            if (v) CHECK(is_view(v, GRAN), "VirtualQuery of the named view");
             if (v) CHECK(UnmapViewOfFile(v), "UnmapViewOfFile of the named view");
             if (o) CloseHandle(o);
         }
@@ -182,6 +203,11 @@ int main(void)
     long maps0, fds0, maps1, fds1;
 
     harness_init();
+    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+    nt_create_section = (void *)GetProcAddress(ntdll, "NtCreateSection");
+    nt_close = (void *)GetProcAddress(ntdll, "NtClose");
+    if (!ok(nt_create_section && nt_close, "ntdll's NtCreateSection and NtClose"))
+        return harness_done();
     GetTempPathA(MAX_PATH, dir);
     quit_ev = CreateEventA(NULL, TRUE, FALSE, NULL);
     for (int i = 0; i < THREADS; i++)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -652,7 +653,8 @@ static void test_protect_toggle_isolation(void)
     CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
 }
 
-/* host_fd_path: the path a file view's held section reopens. */
+/* host_fd_path: the path a file view's held section reopens; host_fd_identity:
+ * what a section's descriptor is the same object by (section_cache.c). */
 static void test_fd_path(void)
 {
     char tmpl[] = "/tmp/memshim-fd-path-XXXXXX", real[4096], got[4096];
@@ -665,7 +667,19 @@ static void test_fd_path(void)
     CHECK(unlink(tmpl) == 0, "unlink");
     len = host_fd_path(fd, got, sizeof(got));
     CHECK(len > 10 && !strcmp(got + len - 10, " (deleted)"), "a deleted file's path: '%s'", got);
+    struct host_file_identity id, dup_id;
+    struct stat st;
+    CHECK(ftruncate(fd, 12345) == 0 && fstat(fd, &st) == 0, "ftruncate, fstat");
+    CHECK_EQ(host_fd_identity(fd, &id), 0);
+    CHECK(id.device == (uint64_t)st.st_dev && id.inode == (uint64_t)st.st_ino && id.size == 12345,
+          "host_fd_identity %#llx/%llu/%llu, expected %#llx/%llu/12345", (unsigned long long)id.device,
+          (unsigned long long)id.inode, (unsigned long long)id.size, (unsigned long long)st.st_dev,
+          (unsigned long long)st.st_ino);
+    int other = dup(fd);
+    CHECK(other >= 0 && host_fd_identity(other, &dup_id) == 0 && dup_id.inode == id.inode, "same file, same identity");
+    close(other);
     close(fd);
+    CHECK_EQ(host_fd_identity(fd, &id), -9);             /* EBADF */
     CHECK_EQ(host_fd_path(fd, got, sizeof(got)), -2);   /* ENOENT: no such fd */
     CHECK_EQ(host_fd_path(-1, got, sizeof(got)), -22);
 }
