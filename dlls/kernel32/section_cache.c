@@ -105,8 +105,14 @@ static void forget(HANDLE handle)
 
 static NTSTATUS NTAPI hook_NtClose(HANDLE handle)
 {
+    /* Again after the close: a thread mapping the handle while it is being
+     * closed may have added an entry in between (its stamp was taken after
+     * the first forget). Dropping a new object's entry that reuses the
+     * value at once only costs it a request. */
     forget(handle);
-    return orig_close(handle);
+    NTSTATUS status = orig_close(handle);
+    forget(handle);
+    return status;
 }
 
 static NTSTATUS NTAPI hook_NtDuplicateObject(HANDLE source_process, HANDLE source, HANDLE dest_process,
