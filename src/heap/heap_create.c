@@ -4,10 +4,12 @@
  *
  * A heap lives inside its first ("home") segment, in the metadata slices, so
  * creating a heap is one vm allocation and the heap handle is itself an
- * address the heap owns. Segments come from vm_allocate_internal (4 MiB,
- * 4 MiB-aligned, usage HEAP) and rely on fresh pages reading as zero: a
- * zero span record is a valid free slice, so a new segment touches only its
- * header page. Segments are tagged with owner = their heap, except the home
+ * address the heap owns. Segments come from vm_reserve_warm (4 MiB,
+ * 4 MiB-aligned, usage HEAP) and rely on their span records reading as
+ * zero: a zero span record is a valid free slice, so a fresh segment
+ * touches only its header page; a warm one (an emptied segment, or the
+ * pages of a destroyed heap's segment the vm core kept) had its records
+ * reset when it left its heap (segment_scrub). Segments are tagged with owner = their heap, except the home
  * segment, which exists before the heap does (owner NULL); heap_owner_of
  * reads the owner of any segment from its header instead.
  */
@@ -146,34 +148,57 @@ void heap_unlock_heap(struct ms_heap *heap)
  * Bounded: HEAP_SEG_CACHE segments, at most 16 MiB of commit kept. Only
  * read-write segments. HeapDestroy does not feed the cache: on Windows the
  * memory of a destroyed heap is free address space afterwards (VirtualQuery
- * says MEM_FREE, VirtualAlloc may take it), and so it is here. */
+ * says MEM_FREE, VirtualAlloc may take it), and so it is here. What it
+ * does instead is release its segments through vm_release_keep: the vm
+ * core keeps the host pages of a couple of them (PROT_NONE, outside every
+ * allocation; see src/vm/vm_keep.c) and gives them back to the next
+ * segment reservation (vm_reserve_warm), faulted in and committed, with
+ * the contents they had. */
 #define HEAP_SEG_CACHE 4
 static struct heap_segment *seg_cache[HEAP_SEG_CACHE];
 static unsigned seg_cache_count;
 static ms_mutex seg_cache_lock = MS_MUTEX_INIT;
 
+/* Written into a segment's header when it leaves its heap with its span
+ * records reset: a segment that comes back warm (cache or vm_reserve_warm)
+ * with this mark reads like a fresh one where the heap relies on zeroes. */
+#define HEAP_SEG_SCRUBBED 0x4253534853534d31ull
+
+/* Reset the span records to "free slice" (zero used, back, remote_listed)
+ * where spans were, touching only records in use. Everything else a span
+ * keeps (bitmaps, sizes, side slots) span_create initialises itself. */
+static void segment_scrub(struct heap_segment *seg)
+{
+    for (uint64_t spans = ~seg->free_slices & (~0ull << HEAP_META_SLICES); spans; spans &= spans - 1) {
+        struct heap_span *rec = &seg->spans[__builtin_ctzll(spans) - HEAP_META_SLICES];
+        rec->used = 0;
+        rec->back = 0;
+        atomic_store_explicit(&rec->remote_listed, 0, memory_order_relaxed);
+    }
+    seg->magic = HEAP_SEG_SCRUBBED;
+}
+
 /* Give back a segment that is out of the segment map: to the cache, or to
- * the vm core. Its span records are reset to "free slice" (zero used/back)
- * where spans were, so it reads like a fresh one. */
+ * the vm core, which may keep its pages for the next segment. */
 static void segment_free(struct heap_segment *seg, uint32_t prot, bool may_cache)
 {
-    seg->magic = 0;
+    segment_scrub(seg);
     if (may_cache && prot == VM_PAGE_READWRITE) {
         ms_mutex_lock(&seg_cache_lock);
         if (seg_cache_count < HEAP_SEG_CACHE) {
-            for (uint64_t spans = ~seg->free_slices & (~0ull << HEAP_META_SLICES); spans; spans &= spans - 1) {
-                struct heap_span *rec = &seg->spans[__builtin_ctzll(spans) - HEAP_META_SLICES];
-                rec->used = 0;
-                rec->back = 0;
-                atomic_store_explicit(&rec->remote_listed, 0, memory_order_relaxed);
-            }
             seg_cache[seg_cache_count++] = seg;
             ms_mutex_unlock(&seg_cache_lock);
             return;
         }
         ms_mutex_unlock(&seg_cache_lock);
     }
-    vm_release_internal((uintptr_t)seg);
+    vm_release_keep((uintptr_t)seg);
+}
+
+static uint64_t slice_mask_below(size_t bytes)
+{
+    size_t n = bytes >> HEAP_SLICE_SHIFT;
+    return n >= HEAP_SLICES ? ~0ull : ((uint64_t)1 << n) - 1;
 }
 
 static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, ms_status *err)
@@ -190,17 +215,22 @@ static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, 
         }
     }
     uintptr_t base = 0;
+    size_t meta = (size_t)HEAP_META_SLICES << HEAP_SLICE_SHIFT, stale = 0;
     /* Reserve the whole segment, commit its metadata; data slices are
-     * committed as spans need them (heap_small.c). */
-    if (vm_reserve_internal(&base, HEAP_SEG_SIZE, (size_t)HEAP_META_SLICES << HEAP_SLICE_SHIFT, HEAP_SEG_SIZE, prot,
-                            VM_USAGE_HEAP, owner) != MS_OK) {
+     * committed as spans need them (heap_small.c). A warm segment comes
+     * back with whatever its last heap had committed. */
+    if (vm_reserve_warm(&base, HEAP_SEG_SIZE, meta, HEAP_SEG_SIZE, prot, VM_USAGE_HEAP, owner, &stale) != MS_OK) {
         *err = MS_ERROR_NOT_ENOUGH_MEMORY;
         return NULL;
     }
     struct heap_segment *seg = (struct heap_segment *)base;
+    /* Only a scrubbed segment comes back warm; should anything else ever
+     * do, reset every record rather than trust it. */
+    if (stale && seg->magic != HEAP_SEG_SCRUBBED)
+        memset(seg->spans, 0, sizeof(seg->spans));
     seg->magic = HEAP_SEG_MAGIC;
     seg->free_slices = ~0ull << HEAP_META_SLICES;
-    seg->committed_slices = ~(~0ull << HEAP_META_SLICES);
+    seg->committed_slices = slice_mask_below(stale > meta ? stale : meta);
     seg->nspans = 0;
     return seg;
 }

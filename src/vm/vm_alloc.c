@@ -35,6 +35,8 @@ struct vm_allocation *vm_allocation_at(const struct vm_arena *arena, uintptr_t a
 ms_status vm_allocation_create(struct vm_arena *arena, uintptr_t base, size_t size, uint32_t protect,
                                uint32_t type, struct vm_allocation **out)
 {
+    /* Pages kept for a heap segment's return must not reach anybody else. */
+    vm_keep_claim_locked(arena, base, size);
     uint32_t index;
     if (vm.free_head) {
         index = vm.free_head - 1;

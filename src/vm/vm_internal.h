@@ -173,6 +173,12 @@ void vm_maps_note(long delta);
 /* The host refused a change: read the real count before the next one. */
 void vm_maps_recount_soon(void);
 
+/* vm_keep.c: kept ranges of released heap segments. An allocation about
+ * to take [base, base+size) of the arena drops the kept ranges there. */
+void vm_keep_claim_locked(const struct vm_arena *arena, uintptr_t base, size_t size);
+uint64_t vm_keep_bytes_locked(void);
+const char *vm_keep_check_locked(void);
+
 /* vm_commit.c */
 bool vm_charge_commit(uint64_t pages);
 void vm_uncharge_commit(uint64_t pages);
