@@ -6,6 +6,7 @@
  * pages; the bound on entries; host failures; two threads at once.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
@@ -301,6 +302,48 @@ static void test_host_failures(void)
     }
 }
 
+/* Lines of /proc/self/maps: the process's mappings. */
+static long count_maps(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    long lines = 0;
+    int c;
+    if (!f)
+        return -1;
+    while ((c = fgetc(f)) != EOF)
+        lines += c == '\n';
+    fclose(f);
+    return lines;
+}
+
+/* The mapping budget's model follows keep, reuse and drop: the estimate
+ * moves as the real count does (vm_maps.c reads the real count only now
+ * and then). */
+static void test_mapping_model(void)
+{
+    vm_keep_drop_all();
+    size_t stale;
+    uintptr_t pin = segment(0, &stale);        /* an arena with a live neighbour */
+    long real0 = count_maps(), est0 = vm_map_estimate();
+    for (int i = 0; i < 20; i++) {
+        uintptr_t base = segment(i & 1 ? MIB : 0, &stale);
+        memset((char *)base, 1, 4096);
+        if (i % 5 == 4) {
+            CHECK_EQ(vm_release_internal(base), MS_OK);
+        } else {
+            CHECK_EQ(vm_release_keep(base), MS_OK);
+        }
+        long real = count_maps(), est = vm_map_estimate();
+        CHECK(est - est0 >= real - real0 - 2 && est - est0 <= real - real0 + 2,
+              "round %d: estimate moved %ld, real count %ld", i, est - est0, real - real0);
+    }
+    vm_keep_drop_all();
+    long real = count_maps(), est = vm_map_estimate();
+    CHECK(est - est0 >= real - real0 - 2 && est - est0 <= real - real0 + 2,
+          "after the drop: estimate moved %ld, real count %ld", est - est0, real - real0);
+    CHECK_EQ(vm_release_internal(pin), MS_OK);
+}
+
 static void *cycle_thread(void *arg)
 {
     (void)arg;
@@ -344,6 +387,7 @@ int main(void)
     test_bound();
     test_bad_input();
     test_host_failures();
+    test_mapping_model();
     test_threads();
     vm_keep_drop_all();
     CHECK_EQ(kept_now(), 0);
