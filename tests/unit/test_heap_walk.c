@@ -201,6 +201,15 @@ static void test_warm_compact(void)
           "warm heap: largest free %zu of %zu committed", largest, s.committed);
     CHECK(heap_validate(h, 0, NULL), "warm heap validates");
     heap_destroy(h);
+    /* HeapOptimizeResources for all heaps gives the kept pages back. */
+    struct vm_counters c;
+    vm_get_counters(&c);
+    CHECK(c.kept_bytes > 0, "a destroyed heap's pages kept: %llu", (unsigned long long)c.kept_bytes);
+    heap_optimize_resources(NULL);
+    vm_get_counters(&c);
+    CHECK_EQ(c.kept_bytes, 0);
+    const char *why = vm_check_invariants();
+    CHECK(!why, "invariants after the drop: %s", why ? why : "ok");
 }
 
 static void test_compat(void)
