@@ -149,11 +149,12 @@ void heap_unlock_heap(struct ms_heap *heap)
  * read-write segments. HeapDestroy does not feed the cache: on Windows the
  * memory of a destroyed heap is free address space afterwards (VirtualQuery
  * says MEM_FREE, VirtualAlloc may take it), and so it is here. What it
- * does instead is release its segments through vm_release_keep: the vm
- * core keeps the host pages of a couple of them (PROT_NONE, outside every
- * allocation; see src/vm/vm_keep.c) and gives them back to the next
- * segment reservation (vm_reserve_warm), faulted in and committed, with
- * the contents they had. */
+ * does instead is release two of its segments through vm_release_keep:
+ * the vm core keeps their host pages (PROT_NONE, outside every allocation;
+ * see src/vm/vm_keep.c) and gives them back to the next segment
+ * reservation (vm_reserve_warm), faulted in and committed, with the
+ * contents they had. A live heap's segments the cache has no room for go
+ * the same way. */
 #define HEAP_SEG_CACHE 4
 static struct heap_segment *seg_cache[HEAP_SEG_CACHE];
 static unsigned seg_cache_count;
@@ -178,12 +179,22 @@ static void segment_scrub(struct heap_segment *seg)
     seg->magic = HEAP_SEG_SCRUBBED;
 }
 
-/* Give back a segment that is out of the segment map: to the cache, or to
- * the vm core, which may keep its pages for the next segment. */
-static void segment_free(struct heap_segment *seg, uint32_t prot, bool may_cache)
+/* How a segment leaves its heap. */
+enum segment_fate {
+    SEG_CACHE,          /* a live heap's: to the cache, else kept by the vm core */
+    SEG_KEEP,           /* to the vm core, which may keep its pages */
+    SEG_RELEASE,        /* to the vm core, pages and all */
+};
+
+/* Give back a segment that is out of the segment map. */
+static void segment_free(struct heap_segment *seg, uint32_t prot, enum segment_fate fate)
 {
+    if (fate == SEG_RELEASE) {
+        vm_release_internal((uintptr_t)seg);
+        return;
+    }
     segment_scrub(seg);
-    if (may_cache && prot == VM_PAGE_READWRITE) {
+    if (fate == SEG_CACHE && prot == VM_PAGE_READWRITE) {
         ms_mutex_lock(&seg_cache_lock);
         if (seg_cache_count < HEAP_SEG_CACHE) {
             seg_cache[seg_cache_count++] = seg;
@@ -257,7 +268,7 @@ struct heap_segment *heap_segment_new_locked(struct ms_heap *heap, ms_status *er
         heap->segments = seg->next;
         if (seg->next)
             seg->next->prev = NULL;
-        segment_free(seg, heap->prot, true);
+        segment_free(seg, heap->prot, SEG_CACHE);
         *err = st;
         return NULL;
     }
@@ -273,7 +284,7 @@ void heap_segment_release_locked(struct ms_heap *heap, struct heap_segment *seg)
     if (seg->next)
         seg->next->prev = seg->prev;
     heap_segmap_set((uintptr_t)seg, false);
-    segment_free(seg, heap->prot, heap->magic == HEAP_MAGIC);   /* not while destroying */
+    segment_free(seg, heap->prot, SEG_CACHE);
 }
 
 static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, ms_status *err)
@@ -356,16 +367,24 @@ ms_status heap_destroy(struct ms_heap *heap)
     heap->magic = 0;
     while (heap->large)
         heap_large_free_locked(heap, heap->large);
+    /* The vm core keeps the pages of two segments at most: the home one,
+     * which the next HeapCreate takes, and the newest other one (first in
+     * the list), for that heap's second segment. Keeping more would only
+     * make the core drop them again, two host calls instead of one. */
     struct heap_segment *home = heap->home;
+    enum segment_fate fate = SEG_KEEP;
     for (struct heap_segment *seg = heap->segments, *next; seg; seg = next) {
         next = seg->next;
-        if (seg != home)
-            heap_segment_release_locked(heap, seg);
+        if (seg == home)
+            continue;
+        heap_segmap_set((uintptr_t)seg, false);
+        segment_free(seg, heap->prot, fate);
+        fate = SEG_RELEASE;
     }
     /* The heap itself lives in the home segment: nothing of it is touched
      * after this. */
     heap_segmap_set((uintptr_t)home, false);
-    segment_free(home, heap->prot, false);
+    segment_free(home, heap->prot, SEG_KEEP);
     return MS_OK;
 }
 
