@@ -176,6 +176,9 @@ void vm_maps_recount_soon(void);
 /* vm_keep.c: kept ranges of released heap segments. An allocation about
  * to take [base, base+size) of the arena drops the kept ranges there. */
 void vm_keep_claim_locked(const struct vm_arena *arena, uintptr_t base, size_t size);
+/* Placement found [*base, *base+size) in *arena for a new allocation: if
+ * that is over a kept range and another place fits, move it there. */
+void vm_keep_avoid_locked(size_t size, size_t align, bool top_down, struct vm_arena **arena, uintptr_t *base);
 uint64_t vm_keep_bytes_locked(void);
 const char *vm_keep_check_locked(void);
 

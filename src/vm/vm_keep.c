@@ -24,6 +24,9 @@
  *    ones; so memory handed to anyone but a warm reservation is fresh zero
  *    memory, as Windows requires;
  *  - the kept prefix's page bytes are STALE, the host pages PROT_NONE.
+ * Placement of new allocations goes around kept ranges while their arenas
+ * have other room (vm_keep_avoid_locked), so that an unrelated allocation
+ * does not cost the next heap its pages.
  * Bounds: an entry's range is at most VM_KEEP_MAX_BYTES (one heap segment),
  * so the core holds at most VM_KEEP_ENTRIES * VM_KEEP_MAX_BYTES = 8 MiB of
  * resident memory that no allocation accounts for (not charged as commit:
@@ -77,6 +80,45 @@ void vm_keep_claim_locked(const struct vm_arena *arena, uintptr_t base, size_t s
         struct vm_kept *k = &kept_ranges[i];
         if (k->arena == arena && base < k->base + k->size && k->base < base + size)
             keep_drop(k);
+    }
+}
+
+/* Granule slot of a kept range while placement looks elsewhere: taken,
+ * for arena_search, which only asks whether a slot is 0. Never left in
+ * the map (vm_keep_avoid_locked restores 0 before it returns). */
+#define KEEP_GRANULE_BUSY UINT32_MAX
+
+static void keep_mark(const struct vm_kept *k, uint32_t value)
+{
+    size_t g0 = arena_granule(k->arena, k->base), g1 = arena_granule(k->arena, k->base + k->size - 1);
+    for (size_t g = g0; g <= g1; g++)
+        k->arena->granules[g] = value;
+}
+
+void vm_keep_avoid_locked(size_t size, size_t align, bool top_down, struct vm_arena **arena, uintptr_t *base)
+{
+    bool overlaps = false;
+    for (unsigned i = 0; i < VM_KEEP_ENTRIES; i++) {
+        const struct vm_kept *k = &kept_ranges[i];
+        overlaps |= k->arena == *arena && *base < k->base + k->size && k->base < *base + size;
+    }
+    if (!overlaps)
+        return;
+    /* Placement is lowest (or highest) first, as on Windows; taking the
+     * next fit instead costs the program nothing, and keeps the pages for
+     * the next heap. With no other room, the kept range goes. */
+    for (unsigned i = 0; i < VM_KEEP_ENTRIES; i++)
+        if (kept_ranges[i].arena)
+            keep_mark(&kept_ranges[i], KEEP_GRANULE_BUSY);
+    struct vm_arena *other;
+    uintptr_t at;
+    bool found = vm_arena_find_free(size, align, top_down, &other, &at);
+    for (unsigned i = 0; i < VM_KEEP_ENTRIES; i++)
+        if (kept_ranges[i].arena)
+            keep_mark(&kept_ranges[i], 0);
+    if (found) {
+        *arena = other;
+        *base = at;
     }
 }
 

@@ -171,6 +171,38 @@ static void test_claimed_by_allocation(void)
     CHECK_EQ(vm_free(&at, &size, VM_MEM_RELEASE), MS_OK);
 }
 
+/* Placement goes around a kept range while there is other room: the
+ * program's allocations land elsewhere and the next heap still gets the
+ * pages. */
+static void test_placement_avoids(void)
+{
+    vm_keep_drop_all();
+    size_t stale;
+    uintptr_t base = segment(0, &stale);
+    memset((char *)base, 0x21, META);
+    CHECK_EQ(vm_release_keep(base), MS_OK);
+    enum { N = 24 };
+    uintptr_t got[N];
+    int inside = 0;
+    for (int i = 0; i < N; i++) {
+        got[i] = 0;
+        size_t size = i == N - 1 ? SEG : (size_t)65536 * (1 + i % 3);
+        CHECK_EQ(vm_allocate(&got[i], size, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+        inside += got[i] < base + SEG && base < got[i] + size;
+    }
+    CHECK_EQ(inside, 0);
+    CHECK_EQ(kept_now(), META);
+    const char *why = vm_check_invariants();
+    CHECK(!why, "invariants with placement around a kept range: %s", why ? why : "ok");
+    uintptr_t again = segment(0, &stale);
+    CHECK(again == base && stale == META && ((char *)again)[0] == 0x21, "the next segment still gets the pages");
+    for (int i = 0; i < N; i++) {
+        size_t size = 0;
+        CHECK_EQ(vm_free(&got[i], &size, VM_MEM_RELEASE), MS_OK);
+    }
+    CHECK_EQ(vm_release_internal(again), MS_OK);
+}
+
 static void test_claimed_by_view(void)
 {
     vm_keep_drop_all();
@@ -382,6 +414,7 @@ int main(void)
     CHECK_EQ(vm_allocate(&first, 65536, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_OK);
     test_kept_and_reused();
     test_claimed_by_allocation();
+    test_placement_avoids();
     test_claimed_by_view();
     test_shape_must_match();
     test_bound();
