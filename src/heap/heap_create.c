@@ -9,9 +9,10 @@
  * zero: a zero span record is a valid free slice, so a fresh segment
  * touches only its header page; a warm one (an emptied segment, or the
  * pages of a destroyed heap's segment the vm core kept) had its records
- * reset when it left its heap (segment_scrub). Segments are tagged with owner = their heap, except the home
- * segment, which exists before the heap does (owner NULL); heap_owner_of
- * reads the owner of any segment from its header instead.
+ * reset when it left its heap (segment_scrub). Segments are tagged with
+ * owner = their heap, except the home segment, which exists before the
+ * heap does (owner NULL); heap_owner_of reads the owner of any segment
+ * from its header instead.
  */
 #include "heap_internal.h"
 #include "heap_debug.h"

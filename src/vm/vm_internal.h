@@ -26,7 +26,8 @@
  *    which costs about 2 us under Wine);
  *  - alloc->committed_pages counts the COMMITTED pages of the allocation;
  *  - a committed page is mapped on the host with page_host_prot(byte);
- *  - vm.committed_pages equals the number of COMMITTED private pages.
+ *  - vm.committed_pages equals the number of COMMITTED private pages;
+ *  - kept ranges (vm_keep.c) lie in free space, their kept pages STALE.
  * Every access to the map holds vm.lock.
  */
 #ifndef MS_VM_INTERNAL_H
