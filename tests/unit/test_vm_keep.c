@@ -294,7 +294,8 @@ static void test_bad_input(void)
     CHECK_EQ(vm_release_keep((uintptr_t)&on_stack & ~(uintptr_t)4095), VM_NOT_OWNED);
     uintptr_t x = 0;
     size_t stale = 7;
-    CHECK_EQ(vm_reserve_warm(&x, 0, 0, SEG, VM_PAGE_READWRITE, VM_USAGE_HEAP, NULL, &stale), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_reserve_warm(&x, 0, 0, SEG, VM_PAGE_READWRITE, VM_USAGE_HEAP, NULL, &stale),
+             MS_ERROR_INVALID_PARAMETER);
     CHECK_EQ(stale, 0);
     CHECK_EQ(vm_reserve_warm(&x, SEG, SEG + 1, SEG, VM_PAGE_READWRITE, VM_USAGE_HEAP, NULL, &stale),
              MS_ERROR_INVALID_PARAMETER);
