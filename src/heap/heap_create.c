@@ -4,12 +4,15 @@
  *
  * A heap lives inside its first ("home") segment, in the metadata slices, so
  * creating a heap is one vm allocation and the heap handle is itself an
- * address the heap owns. Segments come from vm_allocate_internal (4 MiB,
- * 4 MiB-aligned, usage HEAP) and rely on fresh pages reading as zero: a
- * zero span record is a valid free slice, so a new segment touches only its
- * header page. Segments are tagged with owner = their heap, except the home
- * segment, which exists before the heap does (owner NULL); heap_owner_of
- * reads the owner of any segment from its header instead.
+ * address the heap owns. Segments come from vm_reserve_warm (4 MiB,
+ * 4 MiB-aligned, usage HEAP) and rely on their span records reading as
+ * zero: a zero span record is a valid free slice, so a fresh segment
+ * touches only its header page; a warm one (an emptied segment, or the
+ * pages of a destroyed heap's segment the vm core kept) had its records
+ * reset when it left its heap (segment_scrub). Segments are tagged with
+ * owner = their heap, except the home segment, which exists before the
+ * heap does (owner NULL); heap_owner_of reads the owner of any segment
+ * from its header instead.
  */
 #include "heap_internal.h"
 #include "heap_debug.h"
@@ -146,34 +149,68 @@ void heap_unlock_heap(struct ms_heap *heap)
  * Bounded: HEAP_SEG_CACHE segments, at most 16 MiB of commit kept. Only
  * read-write segments. HeapDestroy does not feed the cache: on Windows the
  * memory of a destroyed heap is free address space afterwards (VirtualQuery
- * says MEM_FREE, VirtualAlloc may take it), and so it is here. */
+ * says MEM_FREE, VirtualAlloc may take it), and so it is here. What it
+ * does instead is release two of its segments through vm_release_keep:
+ * the vm core keeps their host pages (PROT_NONE, outside every allocation;
+ * see src/vm/vm_keep.c) and gives them back to the next segment
+ * reservation (vm_reserve_warm), faulted in and committed, with the
+ * contents they had. A live heap's segments the cache has no room for go
+ * the same way. */
 #define HEAP_SEG_CACHE 4
 static struct heap_segment *seg_cache[HEAP_SEG_CACHE];
 static unsigned seg_cache_count;
 static ms_mutex seg_cache_lock = MS_MUTEX_INIT;
 
-/* Give back a segment that is out of the segment map: to the cache, or to
- * the vm core. Its span records are reset to "free slice" (zero used/back)
- * where spans were, so it reads like a fresh one. */
-static void segment_free(struct heap_segment *seg, uint32_t prot, bool may_cache)
+/* Written into a segment's header when it leaves its heap with its span
+ * records reset: a segment that comes back warm (cache or vm_reserve_warm)
+ * with this mark reads like a fresh one where the heap relies on zeroes. */
+#define HEAP_SEG_SCRUBBED 0x4253534853534d31ull
+
+/* Reset the span records to "free slice" (zero used, back, remote_listed)
+ * where spans were, touching only records in use. Everything else a span
+ * keeps (bitmaps, sizes, side slots) span_create initialises itself. */
+static void segment_scrub(struct heap_segment *seg)
 {
-    seg->magic = 0;
-    if (may_cache && prot == VM_PAGE_READWRITE) {
+    for (uint64_t spans = ~seg->free_slices & (~0ull << HEAP_META_SLICES); spans; spans &= spans - 1) {
+        struct heap_span *rec = &seg->spans[__builtin_ctzll(spans) - HEAP_META_SLICES];
+        rec->used = 0;
+        rec->back = 0;
+        atomic_store_explicit(&rec->remote_listed, 0, memory_order_relaxed);
+    }
+    seg->magic = HEAP_SEG_SCRUBBED;
+}
+
+/* How a segment leaves its heap. */
+enum segment_fate {
+    SEG_CACHE,          /* a live heap's: to the cache, else kept by the vm core */
+    SEG_KEEP,           /* to the vm core, which may keep its pages */
+    SEG_RELEASE,        /* to the vm core, pages and all */
+};
+
+/* Give back a segment that is out of the segment map. */
+static void segment_free(struct heap_segment *seg, uint32_t prot, enum segment_fate fate)
+{
+    if (fate == SEG_RELEASE) {
+        vm_release_internal((uintptr_t)seg);
+        return;
+    }
+    segment_scrub(seg);
+    if (fate == SEG_CACHE && prot == VM_PAGE_READWRITE) {
         ms_mutex_lock(&seg_cache_lock);
         if (seg_cache_count < HEAP_SEG_CACHE) {
-            for (uint64_t spans = ~seg->free_slices & (~0ull << HEAP_META_SLICES); spans; spans &= spans - 1) {
-                struct heap_span *rec = &seg->spans[__builtin_ctzll(spans) - HEAP_META_SLICES];
-                rec->used = 0;
-                rec->back = 0;
-                atomic_store_explicit(&rec->remote_listed, 0, memory_order_relaxed);
-            }
             seg_cache[seg_cache_count++] = seg;
             ms_mutex_unlock(&seg_cache_lock);
             return;
         }
         ms_mutex_unlock(&seg_cache_lock);
     }
-    vm_release_internal((uintptr_t)seg);
+    vm_release_keep((uintptr_t)seg);
+}
+
+static uint64_t slice_mask_below(size_t bytes)
+{
+    size_t n = bytes >> HEAP_SLICE_SHIFT;
+    return n >= HEAP_SLICES ? ~0ull : ((uint64_t)1 << n) - 1;
 }
 
 static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, ms_status *err)
@@ -191,17 +228,22 @@ static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, 
         }
     }
     uintptr_t base = 0;
+    size_t meta = (size_t)HEAP_META_SLICES << HEAP_SLICE_SHIFT, stale = 0;
     /* Reserve the whole segment, commit its metadata; data slices are
-     * committed as spans need them (heap_small.c). */
-    if (vm_reserve_internal(&base, HEAP_SEG_SIZE, (size_t)HEAP_META_SLICES << HEAP_SLICE_SHIFT, HEAP_SEG_SIZE, prot,
-                            VM_USAGE_HEAP, owner) != MS_OK) {
+     * committed as spans need them (heap_small.c). A warm segment comes
+     * back with whatever its last heap had committed. */
+    if (vm_reserve_warm(&base, HEAP_SEG_SIZE, meta, HEAP_SEG_SIZE, prot, VM_USAGE_HEAP, owner, &stale) != MS_OK) {
         *err = MS_ERROR_NOT_ENOUGH_MEMORY;
         return NULL;
     }
     struct heap_segment *seg = (struct heap_segment *)base;
+    /* Only a scrubbed segment comes back warm; should anything else ever
+     * do, reset every record rather than trust it. */
+    if (stale && seg->magic != HEAP_SEG_SCRUBBED)
+        memset(seg->spans, 0, sizeof(seg->spans));
     seg->magic = HEAP_SEG_MAGIC;
     seg->free_slices = ~0ull << HEAP_META_SLICES;
-    seg->committed_slices = ~(~0ull << HEAP_META_SLICES);
+    seg->committed_slices = slice_mask_below(stale > meta ? stale : meta);
     seg->nspans = 0;
     return seg;
 }
@@ -228,7 +270,7 @@ struct heap_segment *heap_segment_new_locked(struct ms_heap *heap, ms_status *er
         heap->segments = seg->next;
         if (seg->next)
             seg->next->prev = NULL;
-        segment_free(seg, heap->prot, true);
+        segment_free(seg, heap->prot, SEG_CACHE);
         *err = st;
         return NULL;
     }
@@ -244,7 +286,7 @@ void heap_segment_release_locked(struct ms_heap *heap, struct heap_segment *seg)
     if (seg->next)
         seg->next->prev = seg->prev;
     heap_segmap_set((uintptr_t)seg, false);
-    segment_free(seg, heap->prot, heap->magic == HEAP_MAGIC);   /* not while destroying */
+    segment_free(seg, heap->prot, SEG_CACHE);
 }
 
 static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, ms_status *err)
@@ -327,16 +369,24 @@ ms_status heap_destroy(struct ms_heap *heap)
     heap->magic = 0;
     while (heap->large)
         heap_large_free_locked(heap, heap->large);
+    /* The vm core keeps the pages of two segments at most: the home one,
+     * which the next HeapCreate takes, and the newest other one (first in
+     * the list), for that heap's second segment. Keeping more would only
+     * make the core drop them again, two host calls instead of one. */
     struct heap_segment *home = heap->home;
+    enum segment_fate fate = SEG_KEEP;
     for (struct heap_segment *seg = heap->segments, *next; seg; seg = next) {
         next = seg->next;
-        if (seg != home)
-            heap_segment_release_locked(heap, seg);
+        if (seg == home)
+            continue;
+        heap_segmap_set((uintptr_t)seg, false);
+        segment_free(seg, heap->prot, fate);
+        fate = SEG_RELEASE;
     }
     /* The heap itself lives in the home segment: nothing of it is touched
      * after this. */
     heap_segmap_set((uintptr_t)home, false);
-    segment_free(home, heap->prot, false);
+    segment_free(home, heap->prot, SEG_KEEP);
     return MS_OK;
 }
 

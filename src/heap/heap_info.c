@@ -150,6 +150,9 @@ void heap_optimize_resources(struct ms_heap *heap)
         optimize_one(heap);
         return;
     }
+    /* Every heap: the pages the vm core keeps from destroyed heaps'
+     * segments too (src/vm/vm_keep.c). */
+    vm_keep_drop_all();
     struct ms_heap *process = heap_process();
     if (process)
         optimize_one(process);

@@ -56,6 +56,7 @@ struct vm_counters {
     uint64_t arena_bytes;               /* address space the core holds */
     uint64_t commit_limit;              /* refused beyond this */
     uint64_t views, view_bytes;         /* section views mapped now */
+    uint64_t kept_bytes;                /* resident pages of released heap segments kept (vm_keep.c) */
 };
 
 /* Initialise the core; `max_address` is the highest usable address
@@ -79,6 +80,21 @@ ms_status vm_commit_internal(uintptr_t base, size_t size);
 /* Release a region vm_allocate_internal made (any usage), by its base;
  * MS_ERROR_INVALID_ADDRESS unless base starts such a region. */
 ms_status vm_release_internal(uintptr_t base);
+/* Heap segments: vm_reserve_internal that may hand back a region
+ * vm_release_keep released, of the same size, protection and usage, at an
+ * address aligned to `align`. Then its first *stale bytes (a page multiple,
+ * committed, perhaps beyond `commit`) hold what the previous region left
+ * there, not zeroes; the rest is fresh. *stale is 0 for a fresh region. */
+ms_status vm_reserve_warm(uintptr_t *addr, size_t reserve, size_t commit, size_t align, uint32_t protect,
+                          enum vm_usage usage, void *owner, size_t *stale);
+/* vm_release_internal that keeps the host pages of the region's committed
+ * prefix for a later vm_reserve_warm (a bounded few; see vm_keep.c). To
+ * everything else the region is gone: VirtualQuery says MEM_FREE, a touch
+ * faults, and any allocation may take the address (with fresh zero pages:
+ * the kept pages are dropped then). */
+ms_status vm_release_keep(uintptr_t base);
+/* Give every kept page back to the host. */
+void vm_keep_drop_all(void);
 /* Decommit the pages of [base, base+size) (page-aligned) inside a region
  * vm_allocate_internal made; they read as zero once committed again. */
 ms_status vm_decommit_internal(uintptr_t base, size_t size);

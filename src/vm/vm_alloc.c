@@ -35,6 +35,8 @@ struct vm_allocation *vm_allocation_at(const struct vm_arena *arena, uintptr_t a
 ms_status vm_allocation_create(struct vm_arena *arena, uintptr_t base, size_t size, uint32_t protect,
                                uint32_t type, struct vm_allocation **out)
 {
+    /* Pages kept for a heap segment's return must not reach anybody else. */
+    vm_keep_claim_locked(arena, base, size);
     uint32_t index;
     if (vm.free_head) {
         index = vm.free_head - 1;
@@ -233,7 +235,10 @@ ms_status vm_reserve_locked(uintptr_t base, size_t size, size_t align, bool top_
             if (st)
                 return st;
         }
-    } else if (!vm_arena_find_free(size, align, top_down, &arena, &base)) {
+    } else if (vm_arena_find_free(size, align, top_down, &arena, &base)) {
+        /* Elsewhere, if there is room, than over a destroyed heap's kept pages. */
+        vm_keep_avoid_locked(size, align, top_down, &arena, &base);
+    } else {
         bool large = size > VM_ARENA_SIZE / 4 || align > MS_GRANULARITY;
         size_t arena_size = large ? ms_align_up(size, MS_GRANULARITY) + (align > MS_GRANULARITY ? align : 0)
                                   : VM_ARENA_SIZE;

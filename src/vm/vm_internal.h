@@ -26,7 +26,8 @@
  *    which costs about 2 us under Wine);
  *  - alloc->committed_pages counts the COMMITTED pages of the allocation;
  *  - a committed page is mapped on the host with page_host_prot(byte);
- *  - vm.committed_pages equals the number of COMMITTED private pages.
+ *  - vm.committed_pages equals the number of COMMITTED private pages;
+ *  - kept ranges (vm_keep.c) lie in free space, their kept pages STALE.
  * Every access to the map holds vm.lock.
  */
 #ifndef MS_VM_INTERNAL_H
@@ -172,6 +173,15 @@ bool vm_maps_take(long delta, long margin);
 void vm_maps_note(long delta);
 /* The host refused a change: read the real count before the next one. */
 void vm_maps_recount_soon(void);
+
+/* vm_keep.c: kept ranges of released heap segments. An allocation about
+ * to take [base, base+size) of the arena drops the kept ranges there. */
+void vm_keep_claim_locked(const struct vm_arena *arena, uintptr_t base, size_t size);
+/* Placement found [*base, *base+size) in *arena for a new allocation: if
+ * that is over a kept range and another place fits, move it there. */
+void vm_keep_avoid_locked(size_t size, size_t align, bool top_down, struct vm_arena **arena, uintptr_t *base);
+uint64_t vm_keep_bytes_locked(void);
+const char *vm_keep_check_locked(void);
 
 /* vm_commit.c */
 bool vm_charge_commit(uint64_t pages);

@@ -74,6 +74,7 @@ void vm_get_counters(struct vm_counters *c)
     c->commit_limit = vm.commit_limit;
     c->views = vm.views;
     c->view_bytes = vm.view_bytes;
+    c->kept_bytes = vm_keep_bytes_locked();
     ms_mutex_unlock(&vm.lock);
 }
 
@@ -150,6 +151,8 @@ const char *vm_check_invariants(void)
         err = "commit charge differs from the committed private pages";
     if (!err && reserved != vm.reserved_bytes)
         err = "reserved bytes differ from the allocations";
+    if (!err)
+        err = vm_keep_check_locked();
     ms_mutex_unlock(&vm.lock);
     return err;
 }

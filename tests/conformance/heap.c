@@ -266,6 +266,35 @@ static void test_private_heaps(void)
            "the heap's memory is free after HeapDestroy (State %#lx)", m.State);
     }
 
+    /* A destroyed heap's small blocks are gone too: touching them faults,
+     * also when the next heap is made at once (memshim keeps the pages of
+     * a destroyed heap for the next one, inaccessible until then). */
+    heap = HeapCreate(0, 0, 0);
+    p = heap ? HeapAlloc(heap, 0, 100) : NULL;
+    ok(p != NULL, "small block in a private heap: error %lu", GetLastError());
+    if (p)
+    {
+        MEMORY_BASIC_INFORMATION m;
+        HANDLE next;
+        memset(p, 0x5A, 100);
+        ok(HeapDestroy(heap), "HeapDestroy: error %lu", GetLastError());
+        ok(VirtualQuery(p, &m, sizeof(m)) == sizeof(m) && m.State == MEM_FREE,
+           "a small block's memory is free after HeapDestroy (State %#lx)", m.State);
+        ok(probe_read(p), "reading a block of a destroyed heap faults");
+        ok(probe_write(p, 1), "writing a block of a destroyed heap faults");
+        next = HeapCreate(0, 0, 0);
+        ok(next != NULL, "HeapCreate after HeapDestroy: error %lu", GetLastError());
+        if (next)
+        {
+            unsigned char *q = HeapAlloc(next, HEAP_ZERO_MEMORY, 100);
+            int zero = q != NULL;
+            for (int i = 0; q && i < 100; i++) zero &= q[i] == 0;
+            ok(zero, "HEAP_ZERO_MEMORY block of the next heap is zero");
+            ok(q && HeapSize(next, 0, q) == 100 && HeapValidate(next, 0, NULL), "the next heap works");
+            ok(HeapDestroy(next), "HeapDestroy of the next heap: error %lu", GetLastError());
+        }
+    }
+
     /* A fixed-size heap refuses what does not fit. */
     heap = HeapCreate(0, 0x10000, 0x10000);
     ok(heap != NULL, "HeapCreate fixed 64 KiB: error %lu", GetLastError());

@@ -6,6 +6,8 @@
  * every byte it committed.
  */
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <unistd.h>
 #include <stdint.h>
@@ -15,6 +17,7 @@
 #include "../../src/heap/heap.h"
 #include "../../src/heap/heap_info.h"
 #include "../../src/heap/heap_internal.h"
+#include "../../src/heap/heap_info.h"
 #include "../../src/vm/vm.h"
 #include "unit.h"
 
@@ -741,6 +744,99 @@ static void test_idle_slices_decommitted(void)
     CHECK(vm_check_invariants() == NULL, "vm invariants after idle decommit");
 }
 
+static sigjmp_buf fault_jump;
+
+static void on_fault(int sig)
+{
+    (void)sig;
+    siglongjmp(fault_jump, 1);
+}
+
+/* Does reading addr fault? */
+static int read_faults(volatile char *addr)
+{
+    struct sigaction sa = { 0 }, old_segv, old_bus;
+    sa.sa_handler = on_fault;
+    sigaction(SIGSEGV, &sa, &old_segv);
+    sigaction(SIGBUS, &sa, &old_bus);
+    int faulted = 0;
+    if (sigsetjmp(fault_jump, 1) == 0)
+        (void)*addr;
+    else
+        faulted = 1;
+    sigaction(SIGSEGV, &old_segv, NULL);
+    sigaction(SIGBUS, &old_bus, NULL);
+    return faulted;
+}
+
+/* A heap made on the kept pages of a destroyed one (src/vm/vm_keep.c):
+ * the old heap's memory is free and faults in between; the new heap sees
+ * none of the old one's state, zeroes what HEAP_ZERO_MEMORY asks although
+ * its pages are not fresh, and works like any other. */
+static void test_warm_heap(void)
+{
+    enum { N = 300 };
+    static void *blocks[N];
+    static size_t sizes[N];
+    ms_status err;
+    struct vm_counters c;
+    struct ms_heap *h = heap_create(0, 0, 0, &err);
+    void *handle = heap_handle(h);
+    for (int i = 0; i < N; i++) {
+        sizes[i] = (size_t)16 << (i % 15);             /* 16 B .. 256 KiB: every kind of span */
+        sizes[i] += (size_t)(i * 7) % 16;
+        blocks[i] = heap_alloc(h, 0, sizes[i], &err);
+        if (blocks[i])
+            memset(blocks[i], 0xEE, sizes[i]);
+    }
+    CHECK(heap_set_compat_info(h, 2) == MS_OK, "LFH on for the first heap");
+    CHECK_EQ(heap_destroy(h), MS_OK);
+    vm_get_counters(&c);
+    uint64_t kept = c.kept_bytes;
+    CHECK(kept > 0 && kept <= (8u << 20), "destroy kept pages: %llu bytes", (unsigned long long)kept);
+    struct vm_region_info info;
+    CHECK(vm_query((uintptr_t)handle, &info) == MS_OK && info.state == VM_MEM_FREE, "destroyed heap: MEM_FREE");
+    CHECK(read_faults(handle) && read_faults(blocks[0]), "destroyed heap: touching it faults");
+
+    h = heap_create(0, 0, 0, &err);
+    CHECK(h && heap_handle(h) == handle, "the next heap comes back on the kept pages");
+    vm_get_counters(&c);
+    CHECK(c.kept_bytes < kept, "kept pages taken: %llu bytes left", (unsigned long long)c.kept_bytes);
+    CHECK_EQ(heap_compat_info(h), 0);
+    struct heap_summary sum;
+    heap_summarize(h, 0, &sum);
+    CHECK_EQ(sum.allocated, 0);
+    CHECK(heap_validate(h, 0, NULL), "warm heap: valid before any block");
+    /* Other sizes first this time, so that spans of other classes and
+     * lengths fall on the slices the old heap's spans covered. */
+    int bad = 0;
+    size_t asked = 0;
+    for (int i = 0; i < N / 2; i++) {
+        size_t t = sizes[i];
+        sizes[i] = sizes[N - 1 - i];
+        sizes[N - 1 - i] = t;
+    }
+    for (int i = 0; i < N; i++) {
+        blocks[i] = heap_alloc(h, (i & 1) ? MS_HEAP_ZERO_MEMORY : 0, sizes[i], &err);
+        asked += sizes[i];
+        bad += !blocks[i] || heap_size(h, 0, blocks[i]) != sizes[i];
+        if (blocks[i] && (i & 1))
+            bad += !all_bytes(blocks[i], 0, sizes[i]);
+    }
+    CHECK_EQ(bad, 0);
+    heap_summarize(h, 0, &sum);
+    CHECK_EQ(sum.allocated, asked);
+    CHECK(heap_validate(h, 0, NULL), "warm heap: valid with blocks");
+    for (int i = 0; i < N; i += 2)
+        bad += heap_free(h, 0, blocks[i]) != MS_OK;
+    for (int i = 0; i < N; i += 2)
+        bad += heap_free(h, 0, blocks[i]) == MS_OK;  /* freed twice: refused */
+    CHECK_EQ(bad, 0);
+    CHECK(heap_validate(h, 0, NULL), "warm heap: valid after frees");
+    CHECK_EQ(heap_destroy(h), MS_OK);
+    CHECK(vm_check_invariants() == NULL, "vm invariants after warm heaps");
+}
+
 /* Every size maps to the smallest class that holds it, 16-byte aligned,
  * and no class wastes more than 12.5% beyond 128 bytes. */
 static void test_size_classes(void)
@@ -770,5 +866,6 @@ int main(void)
     test_process_heap_thread_churn();
     test_process_heap();
     test_destroy_releases();
+    test_warm_heap();
     return unit_done();
 }

@@ -14,6 +14,7 @@
 
 #include "../../src/heap/heap_info.h"
 #include "../../src/heap/heap_userlock.h"
+#include "../../src/vm/vm.h"
 #include "unit.h"
 
 #define SEG_SIZE ((uintptr_t)4 << 20)
@@ -168,6 +169,10 @@ static void test_walk_blocks(void)
 static void test_empty_compact(void)
 {
     ms_status err = 0;
+    /* On cold memory an empty heap has committed nothing but metadata. (A
+     * heap made on the kept pages of a destroyed one starts with what that
+     * one had committed: see test_warm_compact.) */
+    vm_keep_drop_all();
     struct ms_heap *h = heap_create(0, 0, 0, &err);
     CHECK_EQ(heap_compact(h, 0), 0);
     struct heap_summary s;
@@ -178,6 +183,33 @@ static void test_empty_compact(void)
     heap_summarize(h, 0, &s);
     CHECK_EQ(s.max_reserve, 1 << 20);
     heap_destroy(h);
+}
+
+/* A heap on the warm pages of a destroyed one: its committed free slices
+ * are free memory like any other, for HeapCompact and HeapSummary. */
+static void test_warm_compact(void)
+{
+    ms_status err = 0;
+    struct ms_heap *h = heap_create(0, 0, 0, &err);
+    CHECK(h && heap_alloc(h, 0, 3000, &err) && heap_alloc(h, 0, 40, &err), "blocks in the first heap");
+    heap_destroy(h);
+    h = heap_create(0, 0, 0, &err);
+    struct heap_summary s;
+    heap_summarize(h, 0, &s);
+    size_t largest = heap_compact(h, 0);
+    CHECK(s.allocated == 0 && largest >= (64u << 10) && largest <= s.committed,
+          "warm heap: largest free %zu of %zu committed", largest, s.committed);
+    CHECK(heap_validate(h, 0, NULL), "warm heap validates");
+    heap_destroy(h);
+    /* HeapOptimizeResources for all heaps gives the kept pages back. */
+    struct vm_counters c;
+    vm_get_counters(&c);
+    CHECK(c.kept_bytes > 0, "a destroyed heap's pages kept: %llu", (unsigned long long)c.kept_bytes);
+    heap_optimize_resources(NULL);
+    vm_get_counters(&c);
+    CHECK_EQ(c.kept_bytes, 0);
+    const char *why = vm_check_invariants();
+    CHECK(!why, "invariants after the drop: %s", why ? why : "ok");
 }
 
 static void test_compat(void)
@@ -364,6 +396,7 @@ int main(void)
     test_walk_fresh();
     test_walk_blocks();
     test_empty_compact();
+    test_warm_compact();
     test_compat();
     test_walk_concurrent_process();     /* first: shards are still being made */
     ms_status err = 0;
