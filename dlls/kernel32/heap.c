@@ -92,11 +92,24 @@ static LPVOID HeapAlloc_impl(HANDLE handle, DWORD flags, SIZE_T size)
     return block;
 }
 
-LPVOID WINAPI HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
+/* Out of line, so that the exports' fast paths need no stack frame. */
+static MS_NOINLINE LPVOID HeapAlloc_counted(HANDLE handle, DWORD flags, SIZE_T size)
 {
     LPVOID ret = HeapAlloc_impl(handle, flags, size);
     STAT_COUNT(STAT_HEAPALLOC, !ret);
     return ret;
+}
+
+LPVOID WINAPI HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
+{
+    /* The common case first, with nothing to count or trace: a small
+     * block of the process heap from the calling thread's own shard. */
+    if (MS_LIKELY(handle == peb_process_heap()) && MS_LIKELY(!memshim_stats_on && !TRACE_ON())) {
+        void *fast = heap_alloc_fast(flags, size);
+        if (MS_LIKELY(fast != NULL))
+            return fast;
+    }
+    return HeapAlloc_counted(handle, flags, size);
 }
 
 static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block)
@@ -128,11 +141,19 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block)
     return TRUE;
 }
 
-BOOL WINAPI HeapFree(HANDLE handle, DWORD flags, LPVOID block)
+static MS_NOINLINE BOOL HeapFree_counted(HANDLE handle, DWORD flags, LPVOID block)
 {
     BOOL ret = HeapFree_impl(handle, flags, block);
     STAT_COUNT(STAT_HEAPFREE, !ret);
     return ret;
+}
+
+BOOL WINAPI HeapFree(HANDLE handle, DWORD flags, LPVOID block)
+{
+    /* As in HeapAlloc: the owner's own small block, nothing to count. */
+    if (MS_LIKELY(!memshim_stats_on && !TRACE_ON()) && MS_LIKELY(heap_free_fast(block)))
+        return TRUE;
+    return HeapFree_counted(handle, flags, block);
 }
 
 static LPVOID HeapReAlloc_impl(HANDLE handle, DWORD flags, LPVOID block, SIZE_T size)

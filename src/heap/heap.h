@@ -43,6 +43,10 @@ ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block);
  * thread that allocated it. True: freed. False: nothing done, use
  * heap_owner_of and heap_free_slow. */
 bool heap_free_fast(void *block);
+/* HeapAlloc's common case on the process heap, tried first by the win32
+ * layer: a small block from the calling thread's own shard. NULL: nothing
+ * done, use heap_alloc (which also sets the error). */
+void *heap_alloc_fast(uint32_t flags, size_t size);
 /* heap_free for a block heap_free_fast already declined: the same result
  * without trying the owner's path a second time. */
 ms_status heap_free_slow(struct ms_heap *heap, uint32_t flags, void *block);

@@ -34,11 +34,11 @@
  * rounded up (every class up to there is a multiple of 16); heap_small.c. */
 extern const uint8_t heap_fast_class[HEAP_FAST_MAX / 16 + 1];
 
-HEAP_FAST_INLINE void *heap_fast_alloc(struct ms_heap *heap, uint32_t flags, size_t size)
+/* `shard` is the calling thread's (host_thread_slot), known to be a shard
+ * of the heap the call is for. */
+HEAP_FAST_INLINE void *heap_fast_alloc_in(struct ms_heap *shard, uint32_t flags, size_t size)
 {
-    struct ms_heap *shard = host_thread_slot_get();
-    if (MS_UNLIKELY(!shard) || size - 1 >= HEAP_FAST_MAX || (flags & MS_HEAP_ZERO_MEMORY) ||
-        MS_UNLIKELY(shard->parent != heap))
+    if (size - 1 >= HEAP_FAST_MAX || (flags & MS_HEAP_ZERO_MEMORY))
         return NULL;
     unsigned cls = heap_fast_class[(size + 15) >> 4];
     if (MS_UNLIKELY(!heap_owner_enter(shard)))
@@ -69,16 +69,14 @@ out:
     return result;
 }
 
-HEAP_FAST_INLINE bool heap_fast_free(struct ms_heap *heap, void *block)
+HEAP_FAST_INLINE bool heap_fast_free_in(struct ms_heap *shard, void *block)
 {
     uintptr_t p = (uintptr_t)block, base = p & ~(HEAP_SEG_SIZE - 1);
-    struct ms_heap *shard = host_thread_slot_get();
-    if (MS_UNLIKELY(!shard) || (p & 15) || !heap_segmap_contains(base))
+    if ((p & 15) || !heap_segmap_contains(base))
         return false;
     struct heap_segment *seg = (struct heap_segment *)base;
     size_t slice = (p - base) >> HEAP_SLICE_SHIFT;
-    if (seg->heap != shard || MS_UNLIKELY(shard->parent != heap) || slice < HEAP_META_SLICES ||
-        MS_UNLIKELY(!heap_owner_enter(shard)))
+    if (seg->heap != shard || slice < HEAP_META_SLICES || MS_UNLIKELY(!heap_owner_enter(shard)))
         return false;
     bool done = false;
     /* Blocks up to 8 KiB live in single-slice spans (back 0): with the
@@ -117,6 +115,24 @@ HEAP_FAST_INLINE bool heap_fast_free(struct ms_heap *heap, void *block)
 out:
     heap_owner_leave(shard);
     return done;
+}
+
+/* The same for a call on `heap`: the calling thread's shard, if it has
+ * one of that heap. */
+HEAP_FAST_INLINE void *heap_fast_alloc(struct ms_heap *heap, uint32_t flags, size_t size)
+{
+    struct ms_heap *shard = host_thread_slot_get();
+    if (MS_UNLIKELY(!shard) || MS_UNLIKELY(shard->parent != heap))
+        return NULL;
+    return heap_fast_alloc_in(shard, flags, size);
+}
+
+HEAP_FAST_INLINE bool heap_fast_free(struct ms_heap *heap, void *block)
+{
+    struct ms_heap *shard = host_thread_slot_get();
+    if (MS_UNLIKELY(!shard) || MS_UNLIKELY(shard->parent != heap))
+        return false;
+    return heap_fast_free_in(shard, block);
 }
 
 #endif
