@@ -17,6 +17,7 @@
 #include "../../src/heap/heap.h"
 #include "../../src/heap/heap_userlock.h"
 #include "../../src/heap/heap_info.h"
+#include "../../src/heap/heap_fast.h"
 
 static struct ms_heap *core_heap(HANDLE handle)
 {
@@ -105,18 +106,19 @@ LPVOID WINAPI HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
     /* The common case first, with nothing to count or trace: a small
      * block of the process heap from the calling thread's own shard. */
     if (MS_LIKELY(handle == peb_process_heap()) && MS_LIKELY(!memshim_stats_on && !TRACE_ON())) {
-        void *fast = heap_alloc_fast(flags, size);
+        void *fast = heap_process_fast_alloc(flags, size);
         if (MS_LIKELY(fast != NULL))
             return fast;
     }
     return HeapAlloc_counted(handle, flags, size);
 }
 
-static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block)
+/* fast_tried: HeapFree already tried the owner's fast path. */
+static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block, bool fast_tried)
 {
     if (!block)
         return TRUE;
-    if (MS_LIKELY(heap_free_fast(block))) {
+    if (!fast_tried && heap_process_fast_free(block)) {
         TRACE("%p %#lx %p\n", handle, flags, block);
         return TRUE;
     }
@@ -141,9 +143,9 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block)
     return TRUE;
 }
 
-static MS_NOINLINE BOOL HeapFree_counted(HANDLE handle, DWORD flags, LPVOID block)
+static MS_NOINLINE BOOL HeapFree_counted(HANDLE handle, DWORD flags, LPVOID block, bool fast_tried)
 {
-    BOOL ret = HeapFree_impl(handle, flags, block);
+    BOOL ret = HeapFree_impl(handle, flags, block, fast_tried);
     STAT_COUNT(STAT_HEAPFREE, !ret);
     return ret;
 }
@@ -151,9 +153,10 @@ static MS_NOINLINE BOOL HeapFree_counted(HANDLE handle, DWORD flags, LPVOID bloc
 BOOL WINAPI HeapFree(HANDLE handle, DWORD flags, LPVOID block)
 {
     /* As in HeapAlloc: the owner's own small block, nothing to count. */
-    if (MS_LIKELY(!memshim_stats_on && !TRACE_ON()) && MS_LIKELY(heap_free_fast(block)))
+    bool quiet = !memshim_stats_on && !TRACE_ON();
+    if (MS_LIKELY(quiet) && MS_LIKELY(heap_process_fast_free(block)))
         return TRUE;
-    return HeapFree_counted(handle, flags, block);
+    return HeapFree_counted(handle, flags, block, quiet);
 }
 
 static LPVOID HeapReAlloc_impl(HANDLE handle, DWORD flags, LPVOID block, SIZE_T size)

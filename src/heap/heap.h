@@ -38,16 +38,9 @@ void *heap_alloc(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *e
  * live block of this heap (double free, interior pointer, other heap); the
  * heap is unchanged then. */
 ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block);
-/* HeapFree's common case, tried first by the win32 layer before it routes a
- * pointer by ownership: a small block of the process heap freed by the
- * thread that allocated it. True: freed. False: nothing done, use
- * heap_owner_of and heap_free_slow. */
-bool heap_free_fast(void *block);
-/* HeapAlloc's common case on the process heap, tried first by the win32
- * layer: a small block from the calling thread's own shard. NULL: nothing
- * done, use heap_alloc (which also sets the error). */
-void *heap_alloc_fast(uint32_t flags, size_t size);
-/* heap_free for a block heap_free_fast already declined: the same result
+/* HeapAlloc's and HeapFree's common cases (heap_process_fast_alloc,
+ * heap_process_fast_free) are inline, in heap_fast.h. */
+/* heap_free for a block heap_process_fast_free already declined: the same result
  * without trying the owner's path a second time. */
 ms_status heap_free_slow(struct ms_heap *heap, uint32_t flags, void *block);
 /* HeapReAlloc: NULL + *err on failure (the old block stays valid). */

@@ -54,22 +54,6 @@ ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block)
     return free_general(heap, flags, block);
 }
 
-/* The thread slot holds only shards of the process heap (heap_bias.c):
- * a thread with a shard has the process heap, no need to look it up. */
-bool heap_free_fast(void *block)
-{
-    struct ms_heap *shard = host_thread_slot_get();
-    return shard && !heap_debug_mode && heap_fast_free_in(shard, block);
-}
-
-void *heap_alloc_fast(uint32_t flags, size_t size)
-{
-    struct ms_heap *shard = host_thread_slot_get();
-    if (!shard || heap_debug_mode)
-        return NULL;
-    return heap_fast_alloc_in(shard, flags, size);
-}
-
 ms_status heap_free_slow(struct ms_heap *heap, uint32_t flags, void *block)
 {
     if (MS_UNLIKELY(heap_debug_mode) && !(flags & HEAP_DEBUG_INTERNAL))

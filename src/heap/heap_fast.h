@@ -16,6 +16,10 @@
  * those (rare) cases out leaves both functions leaf code, no stack frame:
  * about a third fewer instructions per alloc+free pair than with them in.
  *
+ * The win32 layer calls heap_process_fast_alloc/free from HeapAlloc and
+ * HeapFree themselves: inline there, a pair saves two calls and their
+ * frames (about 1.5 ns of 23 under Wine).
+ *
  * Thread safety: runs between heap_owner_enter and heap_owner_leave on the
  * calling thread's own shard (host_thread_slot), so no lock is taken.
  */
@@ -23,6 +27,7 @@
 #define MS_HEAP_FAST_H
 
 #include "heap_internal.h"
+#include "heap_debug.h"
 
 /* Inlined into each entry point whatever the size heuristics say: an
  * out-of-line copy costs a call and a frame on every free. */
@@ -133,6 +138,25 @@ HEAP_FAST_INLINE bool heap_fast_free(struct ms_heap *heap, void *block)
     if (MS_UNLIKELY(!shard) || MS_UNLIKELY(shard->parent != heap))
         return false;
     return heap_fast_free_in(shard, block);
+}
+
+/* For the win32 layer (HeapAlloc, HeapFree; heap.h): the process heap,
+ * tried before anything else. The thread slot holds only shards of the
+ * process heap (heap_bias.c), so a thread with a shard needs no lookup of
+ * the heap. NULL / false: nothing done; heap_alloc, or heap_owner_of and
+ * heap_free_slow, do the call and set the error. Declines in debug modes. */
+HEAP_FAST_INLINE void *heap_process_fast_alloc(uint32_t flags, size_t size)
+{
+    struct ms_heap *shard = host_thread_slot_get();
+    if (MS_UNLIKELY(!shard) || MS_UNLIKELY(heap_debug_mode))
+        return NULL;
+    return heap_fast_alloc_in(shard, flags, size);
+}
+
+HEAP_FAST_INLINE bool heap_process_fast_free(void *block)
+{
+    struct ms_heap *shard = host_thread_slot_get();
+    return shard && !heap_debug_mode && heap_fast_free_in(shard, block);
 }
 
 #endif
