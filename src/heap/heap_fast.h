@@ -67,7 +67,7 @@ HEAP_FAST_INLINE void *heap_fast_alloc_in(struct ms_heap *shard, uint32_t flags,
     else
         span->req.size16[index] = (uint16_t)size;
     uintptr_t block = span->start + (uintptr_t)index * bs;
-    heap_canary_set(block, size, bs);
+    heap_canary_set_fresh(block, size, bs);
     result = (void *)block;
 out:
     heap_owner_leave(shard);

@@ -233,7 +233,7 @@ void *heap_small_alloc_locked(struct ms_heap *heap, size_t size, ms_status *err)
     heap->in_use += bs;
     heap_small_set_requested(span, index, size);
     uintptr_t block = span->start + (uintptr_t)index * bs;
-    heap_canary_set(block, size, bs);
+    heap_canary_set_fresh(block, size, bs);
     return (void *)block;
 }
 

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "../../src/heap/heap.h"
-#include "../../src/heap/heap_internal.h"
+#include "../../src/heap/heap_fast.h"
 #include "../../src/vm/vm.h"
 #include "unit.h"
 
@@ -683,6 +683,52 @@ static void test_size_classes(void)
     }
     CHECK_EQ(bad, 0);
     CHECK_EQ(heap_class_size[HEAP_CLASSES - 1], HEAP_SMALL_MAX);
+    /* The fast path's table: the same class for every size it serves. */
+    bad = 0;
+    for (size_t size = 1; size <= HEAP_FAST_MAX; size++)
+        bad += heap_fast_class[(size + 15) >> 4] != heap_size_class(size);
+    CHECK_EQ(bad, 0);
+}
+
+/* A fresh block's canary (heap_canary_set_fresh) for every slack length,
+ * from none to more than HEAP_CANARY_MAX: HeapValidate sees a write to
+ * the first and to the last byte it checks after the block, and the block
+ * is intact again once the byte is restored. On the process heap (the
+ * owner's fast path) and on a private heap (the general path). */
+static int canary_sizes_bad(struct ms_heap *h)
+{
+    ms_status err;
+    int bad = 0;
+    for (size_t size = 1; size <= 1200; size++) {
+        unsigned char *p = heap_alloc(h, 0, size, &err);
+        if (!p)
+            return bad + 1;
+        size_t cap = heap_class_size[heap_size_class(size)];
+        size_t checked = cap - size < HEAP_CANARY_MAX ? cap - size : HEAP_CANARY_MAX;
+        memset(p, 0x11, size);          /* the caller's bytes touch none of the canary */
+        bad += !heap_validate(h, 0, p);
+        size_t probes[2] = { size, size + checked - 1 };
+        for (int k = 0; k < 2 && checked; k++) {
+            unsigned char saved = p[probes[k]];
+            p[probes[k]] = (unsigned char)~saved;
+            bad += heap_validate(h, 0, p);
+            p[probes[k]] = saved;
+            bad += !heap_validate(h, 0, p);
+        }
+        bad += heap_free(h, 0, p) != MS_OK;
+    }
+    return bad;
+}
+
+static void test_canary_every_slack(void)
+{
+    CHECK_EQ(canary_sizes_bad(heap_process()), 0);
+    ms_status err;
+    struct ms_heap *h = heap_create(0, 0, 0, &err);
+    CHECK(h != NULL, "private heap");
+    CHECK_EQ(canary_sizes_bad(h), 0);
+    CHECK(heap_validate(h, 0, NULL), "private heap valid after the canary probes");
+    CHECK_EQ(heap_destroy(h), MS_OK);
 }
 
 int main(void)
@@ -691,6 +737,7 @@ int main(void)
     test_basics();
     test_realloc();
     test_bad_pointers();
+    test_canary_every_slack();
     test_fixed();
     test_random();
     test_threads();
