@@ -122,8 +122,9 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block, bool fast_tr
         TRACE("%p %#lx %p\n", handle, flags, block);
         return TRUE;
     }
-    struct ms_heap *owner = heap_owner_of(block);
-    if (MS_UNLIKELY(!owner)) {
+    bool ours;
+    ms_status st = heap_free_routed(flags, block, &ours);
+    if (MS_UNLIKELY(!ours)) {
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
         if (RtlFreeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block))
             return TRUE;
@@ -134,7 +135,6 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block, bool fast_tr
         return FALSE;
     }
     TRACE("%p %#lx %p\n", handle, flags, block);
-    ms_status st = heap_free_slow(owner, heap_userlock_flags(heap_parent(owner), flags), block);
     if (MS_UNLIKELY(st)) {
         memshim_heap_corruption(handle, block);
         set_last_error(st);

@@ -429,6 +429,9 @@ void heap_exclusive_leave(struct ms_heap *shard);
 void heap_collect_remote(struct ms_heap *shard);
 /* Free a block of a shard the caller has no allocation rights on; meta_lock held. */
 ms_status heap_remote_free_meta(struct ms_heap *shard, void *block);
+/* The same, taking meta_lock: `seg` is the block's segment as the caller
+ * found it in the segment map (owned by `shard` then). */
+ms_status heap_remote_free(struct ms_heap *shard, struct heap_segment *seg, void *block);
 bool heap_bias_init(void);
 
 /* The owner's side of the fast path: no atomic read-modify-write. The
