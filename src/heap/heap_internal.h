@@ -79,8 +79,9 @@ struct ms_heap;
  * shard's owner allocates and frees all the time while other threads free
  * into the span remotely): line 0 is what resolving a pointer reads, fixed
  * while the span lives; line 1 is what the allocating thread changes on
- * every call; lines 2-3 the block state of a small span. Sharing a line
- * between the two sides made every remote free miss on it. */
+ * every call; line 2 starts with what remote frees write; the rest holds
+ * the requested sizes of a span of few blocks. Sharing a line between the
+ * two sides made every remote free miss on it. */
 struct heap_span {
     /* Line 0: read by every free, by any thread. */
     uint16_t back;                     /* slices back to the first slice of its span (0: itself);
@@ -88,7 +89,6 @@ struct heap_span {
     uint8_t used;                      /* this record heads a live span */
     uint8_t cls;
     uint8_t nslices;
-    _Atomic uint8_t remote_listed;     /* has remote bits (set and cleared under meta_lock) */
     uint32_t block_size;
     uint32_t nblocks;
     uint64_t recip;                    /* ceil(2^32 / (block_size / 16)): index by multiply */
@@ -114,10 +114,13 @@ struct heap_span {
     uint32_t nfree;
     uint16_t cursor;                   /* no free bit below this bitmap word */
     uint8_t in_bin;
-    struct heap_span *remote_next;     /* in heap->remote_spans (under meta_lock) */
     _Atomic uint64_t inline_bits[2];   /* freebits and remote of an inline span */
-    /* Lines 2-3. */
-    _Alignas(64) uint8_t inline_req[128];
+    /* Line 2: what remote frees write (once per span between two merges
+     * by the owner): apart from line 0, which the owner reads on every
+     * allocation. */
+    _Alignas(64) struct heap_span *remote_next;    /* in heap->remote_spans (under meta_lock) */
+    _Atomic uint8_t remote_listed;     /* has remote bits (set and cleared under meta_lock) */
+    uint8_t inline_req[112];
 };
 _Static_assert(sizeof(struct heap_span) == 256, "a span record is four cache lines");
 
