@@ -120,7 +120,7 @@ struct heap_span {
      * allocation. */
     _Alignas(64) struct heap_span *remote_next;    /* in heap->remote_spans (under meta_lock) */
     _Atomic uint8_t remote_listed;     /* has remote bits (set and cleared under meta_lock) */
-    uint8_t inline_req[112];
+    _Alignas(8) uint8_t inline_req[112];
 };
 _Static_assert(sizeof(struct heap_span) == 256, "a span record is four cache lines");
 

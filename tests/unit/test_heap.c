@@ -507,6 +507,102 @@ static void test_process_heap_threads(void)
     CHECK(heap_validate(st.heap, 0, NULL), "process heap valid after the shard stress");
 }
 
+/* Many threads free into one owner (the remote path: heap_remote_free,
+ * and heap_free_routed as HeapFree calls it), each its own share of the
+ * owner's blocks, while the owner waits; then each tries every block
+ * again: all refused, before the owner merged the remote bits and after
+ * (heap_validate merges them). The heap is valid throughout. */
+enum { REMOTE_THREADS = 6, REMOTE_BLOCKS = 6000 };
+#define REMOTE_SIZE(i) (1 + (size_t)((i) * 7) % 1500)
+static void *remote_blocks[REMOTE_BLOCKS];
+static pthread_barrier_t remote_barrier;
+static _Atomic unsigned long remote_errors;
+
+static void *remote_owner_thread(void *arg)
+{
+    (void)arg;
+    ms_status err;
+    unsigned long errors = 0;
+    for (int i = 0; i < REMOTE_BLOCKS; i++) {
+        remote_blocks[i] = heap_alloc(heap_process(), 0, REMOTE_SIZE(i), &err);
+        errors += remote_blocks[i] == NULL;
+    }
+    pthread_barrier_wait(&remote_barrier);      /* blocks ready */
+    pthread_barrier_wait(&remote_barrier);      /* freers done, twice */
+    /* The owner allocates again: what it merges must be exactly what the
+     * others freed (heap_validate checks the counts). */
+    void *again[64];
+    for (int i = 0; i < 64; i++)
+        errors += (again[i] = heap_alloc(heap_process(), 0, 40, &err)) == NULL;
+    errors += !heap_validate(heap_process(), 0, NULL);
+    for (int i = 0; i < 64; i++)
+        errors += heap_free(heap_process(), 0, again[i]) != MS_OK;
+    atomic_fetch_add(&remote_errors, errors);
+    pthread_barrier_wait(&remote_barrier);
+    heap_thread_detach();
+    return NULL;
+}
+
+static void *remote_freer_thread(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    unsigned long errors = 0;
+    bool ours;
+    pthread_barrier_wait(&remote_barrier);
+    for (int i = id; i < REMOTE_BLOCKS; i += REMOTE_THREADS)
+        errors += (i % 2 ? heap_free(heap_process(), 0, remote_blocks[i])
+                         : heap_free_routed(0, remote_blocks[i], &ours)) != MS_OK;
+    /* Double frees, remote bits not merged yet: refused. */
+    for (int i = id; i < REMOTE_BLOCKS; i += REMOTE_THREADS) {
+        errors += heap_free(heap_process(), 0, remote_blocks[i]) != MS_ERROR_INVALID_PARAMETER;
+        errors += heap_free_routed(0, remote_blocks[i], &ours) != MS_ERROR_INVALID_PARAMETER || !ours;
+        /* Inside the block, or not on a block boundary: refused too (16
+         * bytes in is the next block in the 16-byte class). */
+        size_t inside = heap_class_size[heap_size_class(REMOTE_SIZE(i))] > 16 ? 16 : 8;
+        errors += heap_free_routed(0, (char *)remote_blocks[i] + inside, &ours) != MS_ERROR_INVALID_PARAMETER || !ours;
+    }
+    pthread_barrier_wait(&remote_barrier);
+    pthread_barrier_wait(&remote_barrier);      /* the owner merged */
+    for (int i = id; i < REMOTE_BLOCKS; i += REMOTE_THREADS)
+        errors += heap_free_routed(0, remote_blocks[i], &ours) != MS_ERROR_INVALID_PARAMETER;
+    atomic_fetch_add(&remote_errors, errors);
+    heap_thread_detach();
+    return NULL;
+}
+
+static void test_remote_free_many(void)
+{
+    pthread_t owner, freers[REMOTE_THREADS];
+    atomic_store(&remote_errors, 0);
+    pthread_barrier_init(&remote_barrier, NULL, REMOTE_THREADS + 1);
+    pthread_create(&owner, NULL, remote_owner_thread, NULL);
+    for (int i = 0; i < REMOTE_THREADS; i++)
+        pthread_create(&freers[i], NULL, remote_freer_thread, (void *)(intptr_t)i);
+    for (int i = 0; i < REMOTE_THREADS; i++)
+        pthread_join(freers[i], NULL);
+    pthread_join(owner, NULL);
+    pthread_barrier_destroy(&remote_barrier);
+    CHECK_EQ(atomic_load(&remote_errors), 0);
+    CHECK(heap_validate(heap_process(), 0, NULL), "process heap valid after the remote frees");
+    /* Routing: a block no heap of the core owns is not ours (nothing done);
+     * a private heap's block is freed on its heap. */
+    bool ours = true;
+    void *libc = malloc(32);
+    CHECK_EQ(heap_free_routed(0, libc, &ours), MS_ERROR_INVALID_PARAMETER);
+    CHECK(!ours, "a libc block is not the core's");
+    free(libc);
+    ms_status err;
+    struct ms_heap *h = heap_create(0, 0, 0, &err);
+    void *p = heap_alloc(h, 0, 100, &err), *big = heap_alloc(h, 0, 1 << 20, &err);
+    CHECK_EQ(heap_free_routed(0, p, &ours), MS_OK);
+    CHECK(ours, "a private heap's block is the core's");
+    CHECK_EQ(heap_free_routed(0, p, &ours), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(heap_free_routed(0, big, &ours), MS_OK);
+    CHECK(ours, "a private heap's large block is the core's");
+    CHECK(heap_validate(h, 0, NULL), "private heap valid after routed frees");
+    CHECK_EQ(heap_destroy(h), MS_OK);
+}
+
 /* Threads come and go (more of them than there are shards): each leaves a
  * block behind, freed later by the main thread; a double free of it fails. */
 static void *short_thread(void *arg)
@@ -743,6 +839,7 @@ int main(void)
     test_threads();
     test_segment_reuse();
     test_process_heap_threads();
+    test_remote_free_many();
     test_process_heap_thread_churn();
     test_process_heap();
     test_destroy_releases();
