@@ -144,7 +144,7 @@ struct heap_segment {
 #define HEAP_SIDE_BITS      (HEAP_SPAN_MAX_BLOCKS / 8)
 #define HEAP_SIDE_REQ       ((size_t)HEAP_SPAN_MAX_BLOCKS)
 #define HEAP_SIDE_SIZE      (2 * HEAP_SIDE_BITS + HEAP_SIDE_REQ)
-#define HEAP_SIDE_OFFSET    ((size_t)16384)
+#define HEAP_SIDE_OFFSET    ((size_t)20480)   /* header, records and heap take 16320 bytes: room to grow */
 static inline uint8_t *heap_span_side(struct heap_segment *seg, unsigned slice)
 {
     return (uint8_t *)seg + HEAP_SIDE_OFFSET + (size_t)(slice - HEAP_META_SLICES) * HEAP_SIDE_SIZE;
