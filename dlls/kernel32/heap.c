@@ -17,6 +17,7 @@
 #include "../../src/heap/heap.h"
 #include "../../src/heap/heap_userlock.h"
 #include "../../src/heap/heap_info.h"
+#include "../../src/heap/heap_fast.h"
 
 static struct ms_heap *core_heap(HANDLE handle)
 {
@@ -92,23 +93,38 @@ static LPVOID HeapAlloc_impl(HANDLE handle, DWORD flags, SIZE_T size)
     return block;
 }
 
-LPVOID WINAPI HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
+/* Out of line, so that the exports' fast paths need no stack frame. */
+static MS_NOINLINE LPVOID HeapAlloc_counted(HANDLE handle, DWORD flags, SIZE_T size)
 {
     LPVOID ret = HeapAlloc_impl(handle, flags, size);
     STAT_COUNT(STAT_HEAPALLOC, !ret);
     return ret;
 }
 
-static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block)
+LPVOID WINAPI HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
+{
+    /* The common case first, with nothing to count or trace: a small
+     * block of the process heap from the calling thread's own shard. */
+    if (MS_LIKELY(handle == peb_process_heap()) && MS_LIKELY(!memshim_stats_on && !TRACE_ON())) {
+        void *fast = heap_process_fast_alloc(flags, size);
+        if (MS_LIKELY(fast != NULL))
+            return fast;
+    }
+    return HeapAlloc_counted(handle, flags, size);
+}
+
+/* fast_tried: HeapFree already tried the owner's fast path. */
+static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block, bool fast_tried)
 {
     if (!block)
         return TRUE;
-    if (MS_LIKELY(heap_free_fast(block))) {
+    if (!fast_tried && heap_process_fast_free(block)) {
         TRACE("%p %#lx %p\n", handle, flags, block);
         return TRUE;
     }
-    struct ms_heap *owner = heap_owner_of(block);
-    if (MS_UNLIKELY(!owner)) {
+    bool ours;
+    ms_status st = heap_free_routed(flags, block, &ours);
+    if (MS_UNLIKELY(!ours)) {
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
         if (RtlFreeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block))
             return TRUE;
@@ -119,7 +135,6 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block)
         return FALSE;
     }
     TRACE("%p %#lx %p\n", handle, flags, block);
-    ms_status st = heap_free_slow(owner, heap_userlock_flags(heap_parent(owner), flags), block);
     if (MS_UNLIKELY(st)) {
         memshim_heap_corruption(handle, block);
         set_last_error(st);
@@ -128,11 +143,20 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block)
     return TRUE;
 }
 
-BOOL WINAPI HeapFree(HANDLE handle, DWORD flags, LPVOID block)
+static MS_NOINLINE BOOL HeapFree_counted(HANDLE handle, DWORD flags, LPVOID block, bool fast_tried)
 {
-    BOOL ret = HeapFree_impl(handle, flags, block);
+    BOOL ret = HeapFree_impl(handle, flags, block, fast_tried);
     STAT_COUNT(STAT_HEAPFREE, !ret);
     return ret;
+}
+
+BOOL WINAPI HeapFree(HANDLE handle, DWORD flags, LPVOID block)
+{
+    /* As in HeapAlloc: the owner's own small block, nothing to count. */
+    bool quiet = !memshim_stats_on && !TRACE_ON();
+    if (MS_LIKELY(quiet) && MS_LIKELY(heap_process_fast_free(block)))
+        return TRUE;
+    return HeapFree_counted(handle, flags, block, quiet);
 }
 
 static LPVOID HeapReAlloc_impl(HANDLE handle, DWORD flags, LPVOID block, SIZE_T size)

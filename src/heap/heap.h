@@ -38,12 +38,15 @@ void *heap_alloc(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *e
  * live block of this heap (double free, interior pointer, other heap); the
  * heap is unchanged then. */
 ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block);
-/* HeapFree's common case, tried first by the win32 layer before it routes a
- * pointer by ownership: a small block of the process heap freed by the
- * thread that allocated it. True: freed. False: nothing done, use
- * heap_owner_of and heap_free_slow. */
-bool heap_free_fast(void *block);
-/* heap_free for a block heap_free_fast already declined: the same result
+/* HeapAlloc's and HeapFree's common cases (heap_process_fast_alloc,
+ * heap_process_fast_free) are inline, in heap_fast.h. */
+/* HeapFree of a block by the pointer alone (the win32 layer routes blocks
+ * by ownership, not by handle), after heap_process_fast_free declined:
+ * *ours false (and nothing done) when no heap of the core owns it, else
+ * heap_free's result on its heap. One segment-map lookup routes and
+ * checks a small block of the process heap (another thread's, usually). */
+ms_status heap_free_routed(uint32_t flags, void *block, bool *ours);
+/* heap_free for a block heap_process_fast_free already declined: the same result
  * without trying the owner's path a second time. */
 ms_status heap_free_slow(struct ms_heap *heap, uint32_t flags, void *block);
 /* HeapReAlloc: NULL + *err on failure (the old block stays valid). */

@@ -33,6 +33,7 @@ static void *alloc_routed(struct ms_heap *heap, uint32_t flags, size_t size, siz
 
 static MS_NOINLINE void *alloc_general(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *err);
 static MS_NOINLINE ms_status free_general(struct ms_heap *heap, uint32_t flags, void *block);
+static ms_status free_in_owned_shard(struct ms_heap *shard, struct heap_segment *seg, void *block);
 
 /* The fast paths first, the rest out of line so that they stay lean. */
 void *heap_alloc(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *err)
@@ -54,10 +55,24 @@ ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block)
     return free_general(heap, flags, block);
 }
 
-bool heap_free_fast(void *block)
+ms_status heap_free_routed(uint32_t flags, void *block, bool *ours)
 {
-    struct ms_heap *process = heap_process_if_created();
-    return process && !heap_debug_mode && heap_fast_free(process, block);
+    uintptr_t base = (uintptr_t)block & ~(HEAP_SEG_SIZE - 1);
+    *ours = true;
+    if (MS_LIKELY(heap_segmap_contains(base))) {
+        struct heap_segment *seg = (struct heap_segment *)base;
+        struct ms_heap *shard = seg->heap;
+        if (MS_LIKELY(shard && shard->biasable) && !heap_debug_mode)
+            return free_in_owned_shard(shard, seg, block);
+        if (shard)
+            return heap_free_slow(heap_parent(shard), flags, block);
+    }
+    struct ms_heap *owner = heap_owner_of(block);
+    if (!owner) {
+        *ours = false;
+        return MS_ERROR_INVALID_PARAMETER;
+    }
+    return heap_free_slow(owner, flags, block);
 }
 
 ms_status heap_free_slow(struct ms_heap *heap, uint32_t flags, void *block)
@@ -115,32 +130,42 @@ static ms_status free_locked(struct ms_heap *heap, void *block)
     return MS_OK;
 }
 
+/* A block in `seg`, a segment of `shard`, a thread-owned shard: freed as
+ * its owner or HeapLock holder, or remotely by any other thread. */
+static ms_status free_in_owned_shard(struct ms_heap *shard, struct heap_segment *seg, void *block)
+{
+    uintptr_t me = host_thread_key();
+    if (atomic_load_explicit(&shard->owner, memory_order_relaxed) != me &&
+        atomic_load_explicit(&shard->holder, memory_order_relaxed) != me)
+        return heap_remote_free(shard, seg, block);     /* the usual case here: another thread's block */
+    enum heap_access access = heap_access_begin(shard);
+    ms_status st = MS_OK;
+    if (access == HEAP_ACCESS_META) {
+        st = heap_remote_free_meta(shard, block);
+    } else {
+        uint32_t index;
+        struct heap_span *span = heap_small_resolve_in(seg, shard, (uintptr_t)block, &index);
+        if (span)
+            heap_small_free_locked(shard, span, index);
+        else
+            st = MS_ERROR_INVALID_PARAMETER;
+    }
+    heap_access_end(shard, access);
+    return st;
+}
+
 static ms_status free_general(struct ms_heap *heap, uint32_t flags, void *block)
 {
     if (!block)
         return MS_OK;
     uintptr_t base = (uintptr_t)block & ~(HEAP_SEG_SIZE - 1);
     if (heap->sharded && MS_LIKELY(heap_segmap_contains(base))) {
-        /* The common case, a small block of the calling thread's own shard:
-         * one segment-map lookup for routing and validation together. */
+        /* The common case, a small block of a thread-owned shard: one
+         * segment-map lookup for routing and validation together. */
         struct heap_segment *seg = (struct heap_segment *)base;
         struct ms_heap *shard = seg->heap;
-        if (shard && shard->parent == heap && shard->biasable) {
-            enum heap_access access = heap_access_begin(shard);
-            ms_status st = MS_OK;
-            if (access == HEAP_ACCESS_META) {
-                st = heap_remote_free_meta(shard, block);
-            } else {
-                uint32_t index;
-                struct heap_span *span = heap_small_resolve_in(seg, shard, (uintptr_t)block, &index);
-                if (span)
-                    heap_small_free_locked(shard, span, index);
-                else
-                    st = MS_ERROR_INVALID_PARAMETER;
-            }
-            heap_access_end(shard, access);
-            return st;
-        }
+        if (shard && shard->parent == heap && shard->biasable)
+            return free_in_owned_shard(shard, seg, block);
     }
     heap = heap_shard_of_block(heap, block);
     ms_status st;

@@ -66,12 +66,9 @@ void heap_exclusive_leave(struct ms_heap *shard)
     atomic_store_explicit(&shard->revoked, 0, memory_order_release);
 }
 
-ms_status heap_remote_free_meta(struct ms_heap *shard, void *block)
+/* Set a live block's remote bit and list its span for the owner's merge. */
+static void remote_mark(struct ms_heap *shard, struct heap_span *span, uint32_t index)
 {
-    uint32_t index;
-    struct heap_span *span = heap_small_resolve(shard, (uintptr_t)block, &index);
-    if (!span)
-        return MS_ERROR_INVALID_PARAMETER;
     _Atomic uint64_t *word = &span->remote[index / 64];
     heap_bits_put(word, heap_bits_get(word) | (uint64_t)1 << (index % 64));
     if (!atomic_load_explicit(&span->remote_listed, memory_order_relaxed)) {
@@ -80,7 +77,31 @@ ms_status heap_remote_free_meta(struct ms_heap *shard, void *block)
         shard->remote_spans = span;
         atomic_store_explicit(&shard->remote_pending, 1, memory_order_relaxed);
     }
+}
+
+ms_status heap_remote_free_meta(struct ms_heap *shard, void *block)
+{
+    uint32_t index;
+    struct heap_span *span = heap_small_resolve(shard, (uintptr_t)block, &index);
+    if (!span)
+        return MS_ERROR_INVALID_PARAMETER;
+    remote_mark(shard, span, index);
     return MS_OK;
+}
+
+ms_status heap_remote_free(struct ms_heap *shard, struct heap_segment *seg, void *block)
+{
+    ms_mutex_lock(&shard->meta_lock);
+    uintptr_t p = (uintptr_t)block;
+    uint32_t index;
+    /* Checked again under the lock: the segment may have left the shard
+     * (and the segment map) since the caller read its header. While it
+     * is in the map and the shard's, meta_lock keeps it so. */
+    struct heap_span *span = heap_segmap_contains((uintptr_t)seg) ? heap_small_resolve_in(seg, shard, p, &index) : NULL;
+    if (span)
+        remote_mark(shard, span, index);
+    ms_mutex_unlock(&shard->meta_lock);
+    return span ? MS_OK : MS_ERROR_INVALID_PARAMETER;
 }
 
 /* Make the calling thread the owner of `shard` if nobody owns it. */

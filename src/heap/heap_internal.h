@@ -75,26 +75,29 @@
 
 struct ms_heap;
 
+/* A span record is four cache lines, laid out by who touches what (the
+ * shard's owner allocates and frees all the time while other threads free
+ * into the span remotely): line 0 is what resolving a pointer reads, fixed
+ * while the span lives; line 1 is what the allocating thread changes on
+ * every call; line 2 starts with what remote frees write; the rest holds
+ * the requested sizes of a span of few blocks. Sharing a line between the
+ * two sides made every remote free miss on it. */
 struct heap_span {
-    struct heap_span *next, *prev;     /* in heap->bins[cls] while nfree > 0 */
+    /* Line 0: read by every free, by any thread. */
+    uint16_t back;                     /* slices back to the first slice of its span (0: itself);
+                                        * zero-filled records are valid free slices */
     uint8_t used;                      /* this record heads a live span */
     uint8_t cls;
     uint8_t nslices;
-    uint8_t in_bin;
-    uint16_t back;                     /* slices back to the first slice of its span (0: itself);
-                                        * zero-filled records are valid free slices */
-    uint16_t cursor;                   /* no free bit below this bitmap word */
     uint32_t block_size;
+    uint32_t nblocks;
     uint64_t recip;                    /* ceil(2^32 / (block_size / 16)): index by multiply */
-    uint32_t nblocks, nfree;
     uintptr_t start;                   /* address of block 0 */
-    struct heap_span *remote_next;     /* in heap->remote_spans (under meta_lock) */
-    _Atomic uint8_t remote_listed;     /* has remote bits (set and cleared under meta_lock) */
     /* The span's block state, where span_create put it: in the record
      * itself for spans of at most HEAP_SPAN_INLINE_BLOCKS blocks (most
      * spans, and all of the large classes), else in the slice's side slot
      * (heap_span_side). Keeping the records small keeps the pages a heap
-     * touches for metadata few: a record per 64 KiB slice, 240 bytes. */
+     * touches for metadata few: a record per 64 KiB slice, 256 bytes. */
     _Atomic uint64_t *freebits;        /* 1 = free. Written by whoever allocates from the span (the
                                         * shard's owner or mutex holder); read by others, so atomic
                                         * (relaxed: plain moves on x86) */
@@ -105,9 +108,21 @@ struct heap_span {
         uint16_t *size16;              /* 32..2048 bytes: asked */
         uint32_t *size32;              /* larger classes: asked */
     } req;
+    /* Line 1: the allocating thread's. */
+    _Alignas(64) struct heap_span *next;   /* in heap->bins[cls] while nfree > 0 */
+    struct heap_span *prev;
+    uint32_t nfree;
+    uint16_t cursor;                   /* no free bit below this bitmap word */
+    uint8_t in_bin;
     _Atomic uint64_t inline_bits[2];   /* freebits and remote of an inline span */
-    uint8_t inline_req[128];
+    /* Line 2: what remote frees write (once per span between two merges
+     * by the owner): apart from line 0, which the owner reads on every
+     * allocation. */
+    _Alignas(64) struct heap_span *remote_next;    /* in heap->remote_spans (under meta_lock) */
+    _Atomic uint8_t remote_listed;     /* has remote bits (set and cleared under meta_lock) */
+    _Alignas(8) uint8_t inline_req[112];
 };
+_Static_assert(sizeof(struct heap_span) == 256, "a span record is four cache lines");
 
 struct heap_segment {
     uint64_t magic;
@@ -120,7 +135,7 @@ struct heap_segment {
     uint64_t purge_after;              /* host_cycles() after which idle slices beyond
                                         * the bound are decommitted (0: none pending) */
     uint32_t nspans;
-    struct heap_span spans[HEAP_DATA_SLICES];   /* record of slice s at [s - HEAP_META_SLICES] */
+    struct heap_span spans[HEAP_DATA_SLICES];   /* 64-byte aligned (the segment is) */   /* record of slice s at [s - HEAP_META_SLICES] */
 };
 
 /* Side slots: the block state of spans with many blocks (small classes),
@@ -131,7 +146,7 @@ struct heap_segment {
 #define HEAP_SIDE_BITS      (HEAP_SPAN_MAX_BLOCKS / 8)
 #define HEAP_SIDE_REQ       ((size_t)HEAP_SPAN_MAX_BLOCKS)
 #define HEAP_SIDE_SIZE      (2 * HEAP_SIDE_BITS + HEAP_SIDE_REQ)
-#define HEAP_SIDE_OFFSET    ((size_t)16384)
+#define HEAP_SIDE_OFFSET    ((size_t)20480)   /* header, records and heap take 16320 bytes: room to grow */
 static inline uint8_t *heap_span_side(struct heap_segment *seg, unsigned slice)
 {
     return (uint8_t *)seg + HEAP_SIDE_OFFSET + (size_t)(slice - HEAP_META_SLICES) * HEAP_SIDE_SIZE;
@@ -147,27 +162,32 @@ struct heap_large {
 };
 
 struct ms_heap {
-    /* What every allocation and free reads, in the first cache line. */
+    /* Line 0: what every call reads, the shard's owner and other threads
+     * alike (routing, ownership); written only at creation, when a thread
+     * claims or gives back the shard, and by HeapLock. */
     uint64_t magic;
     uint32_t flags;
     uint32_t prot;                     /* VM_PAGE_* of its memory */
     struct ms_heap *parent;            /* a shard's heap (NULL: itself) */
     _Atomic uintptr_t owner;           /* thread key of the owning thread, 0: none (heap_bias.c) */
-    _Atomic uint32_t active;           /* owner is inside a call (nesting depth) */
-    _Atomic uint32_t revoked;          /* owner must take the mutex */
-    bool sharded;                      /* made of shards (the process heap) */
-    bool biasable;                     /* may be owned: shards 1.. of the process heap */
-    bool meta_held;                    /* the mutex holder also holds meta_lock */
-    bool listed;                       /* on the private-heap list */
-    size_t maximum;                    /* 0 = growable */
-    size_t in_use;                     /* bytes of live blocks (class sizes, large regions) */
-    struct heap_span *bins[HEAP_CLASSES];
-    ms_mutex lock;
-    ms_mutex meta_lock;
     /* HeapLock: the thread holding `lock` through heap_lock (0: none) and
      * how many times, so its own calls inside HeapLock do not deadlock. */
     _Atomic uintptr_t holder;
+    size_t maximum;                    /* 0 = growable */
+    bool sharded;                      /* made of shards (the process heap) */
+    bool biasable;                     /* may be owned: shards 1.. of the process heap */
+    bool listed;                       /* on the private-heap list */
+    /* Line 1 on: the state whoever allocates changes (the owner on every
+     * call); other threads never touch it while the owner may run. */
+    _Alignas(64) _Atomic uint32_t active;   /* owner is inside a call (nesting depth) */
+    _Atomic uint32_t revoked;          /* owner must take the mutex */
     uint32_t depth;
+    bool meta_held;                    /* the mutex holder also holds meta_lock */
+    size_t in_use;                     /* bytes of live blocks (class sizes, large regions) */
+    struct heap_span *bins[HEAP_CLASSES];
+    /* Locks, and what remote frees write (under meta_lock). */
+    _Alignas(64) ms_mutex lock;
+    ms_mutex meta_lock;
     _Atomic uint32_t remote_pending;   /* remote_spans is not empty */
     struct heap_span *remote_spans;
     struct heap_segment *home;         /* holds this struct; released last */
@@ -222,7 +242,9 @@ static inline void heap_small_free_locked(struct ms_heap *heap, struct heap_span
         span->cursor = (uint16_t)w;
     heap->in_use -= span->block_size;
     uint32_t nfree = ++span->nfree;
-    if (MS_UNLIKELY(nfree == 1 || nfree == span->nblocks))
+    /* An emptied span alone in its bin stays (an alloc/free loop would
+     * otherwise rebuild it each time): decided here, without a call. */
+    if (MS_UNLIKELY(nfree == 1) || (nfree == span->nblocks && (span->next || span->prev)))
         heap_small_span_changed(heap, span);
 }
 static inline size_t heap_small_requested(const struct heap_span *span, uint32_t index)
@@ -342,10 +364,29 @@ static inline void heap_canary_set(uintptr_t block, size_t requested, size_t cap
     } else if (n >= 4) {
         memcpy(p, &pattern, 4);
         memcpy(p + n - 4, &pattern, 4);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            p[i] = HEAP_CANARY;
+    } else if (n) {
+        /* 1..3 bytes: three stores cover them (a loop here became a
+         * memset call, which gave the fast path a stack frame). */
+        p[0] = HEAP_CANARY;
+        p[n >> 1] = HEAP_CANARY;
+        p[n - 1] = HEAP_CANARY;
     }
+}
+
+/* The same for a fresh small block, whose bytes are all still the heap's
+ * (HeapAlloc's contents are undefined until the caller writes them): one
+ * 16-byte store at min(requested, capacity - 16) covers the checked part
+ * of the slack whatever its length, without a branch on it. With random
+ * sizes the branches of heap_canary_set mispredicted on about every other
+ * allocation, a quarter of an alloc+free pair. capacity >= 16. */
+static inline void heap_canary_set_fresh(uintptr_t block, size_t requested, size_t capacity)
+{
+    const uint64_t pattern = 0x0101010101010101ull * HEAP_CANARY;
+    size_t at = capacity - 16;
+    at = requested < at ? requested : at;
+    uint8_t *p = (uint8_t *)block + at;
+    memcpy(p, &pattern, 8);
+    memcpy(p + 8, &pattern, 8);
 }
 
 bool heap_canary_ok(uintptr_t block, size_t requested, size_t capacity);
@@ -393,6 +434,9 @@ void heap_exclusive_leave(struct ms_heap *shard);
 void heap_collect_remote(struct ms_heap *shard);
 /* Free a block of a shard the caller has no allocation rights on; meta_lock held. */
 ms_status heap_remote_free_meta(struct ms_heap *shard, void *block);
+/* The same, taking meta_lock: `seg` is the block's segment as the caller
+ * found it in the segment map (owned by `shard` then). */
+ms_status heap_remote_free(struct ms_heap *shard, struct heap_segment *seg, void *block);
 bool heap_bias_init(void);
 
 /* The owner's side of the fast path: no atomic read-modify-write. The

@@ -22,7 +22,7 @@
  * (HEAP_IDLE_SLICES), then go back to the host; a segment left without
  * spans goes back to the vm core unless it is the heap's home.
  */
-#include "heap_internal.h"
+#include "heap_fast.h"
 
 const uint32_t heap_class_size[HEAP_CLASSES] = {
     16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352, 384,
@@ -32,6 +32,12 @@ const uint32_t heap_class_size[HEAP_CLASSES] = {
     26624, 28672, 30720, 32768, 36864, 40960, 45056, 49152, 53248, 57344, 61440, 65536, 73728,
     81920, 90112, 98304, 106496, 114688, 122880, 131072, 147456, 163840, 180224, 196608, 212992,
     229376, 245760, 262144,
+};
+
+const uint8_t heap_fast_class[HEAP_FAST_MAX / 16 + 1] = {
+    0,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 16, 17, 17, 18,
+    18, 19, 19, 20, 20, 21, 21, 22, 22, 23, 23, 24, 24, 24, 24, 25, 25, 25, 25, 26, 26, 26,
+    26, 27, 27, 27, 27, 28, 28, 28, 28, 29, 29, 29, 29, 30, 30, 30, 30, 31, 31, 31, 31,
 };
 
 static unsigned span_slices(uint32_t block_size)
@@ -291,7 +297,7 @@ void *heap_small_alloc_locked(struct ms_heap *heap, size_t size, ms_status *err)
     heap->in_use += bs;
     heap_small_set_requested(span, index, size);
     uintptr_t block = span->start + (uintptr_t)index * bs;
-    heap_canary_set(block, size, bs);
+    heap_canary_set_fresh(block, size, bs);
     return (void *)block;
 }
 

@@ -15,9 +15,9 @@
 #include <string.h>
 
 #include "../../src/heap/heap.h"
+#include "../../src/heap/heap_fast.h"
 #include "../../src/heap/heap_info.h"
 #include "../../src/heap/heap_internal.h"
-#include "../../src/heap/heap_info.h"
 #include "../../src/vm/vm.h"
 #include "unit.h"
 
@@ -511,6 +511,102 @@ static void test_process_heap_threads(void)
     CHECK(heap_validate(st.heap, 0, NULL), "process heap valid after the shard stress");
 }
 
+/* Many threads free into one owner (the remote path: heap_remote_free,
+ * and heap_free_routed as HeapFree calls it), each its own share of the
+ * owner's blocks, while the owner waits; then each tries every block
+ * again: all refused, before the owner merged the remote bits and after
+ * (heap_validate merges them). The heap is valid throughout. */
+enum { REMOTE_THREADS = 6, REMOTE_BLOCKS = 6000 };
+#define REMOTE_SIZE(i) (1 + (size_t)((i) * 7) % 1500)
+static void *remote_blocks[REMOTE_BLOCKS];
+static pthread_barrier_t remote_barrier;
+static _Atomic unsigned long remote_errors;
+
+static void *remote_owner_thread(void *arg)
+{
+    (void)arg;
+    ms_status err;
+    unsigned long errors = 0;
+    for (int i = 0; i < REMOTE_BLOCKS; i++) {
+        remote_blocks[i] = heap_alloc(heap_process(), 0, REMOTE_SIZE(i), &err);
+        errors += remote_blocks[i] == NULL;
+    }
+    pthread_barrier_wait(&remote_barrier);      /* blocks ready */
+    pthread_barrier_wait(&remote_barrier);      /* freers done, twice */
+    /* The owner allocates again: what it merges must be exactly what the
+     * others freed (heap_validate checks the counts). */
+    void *again[64];
+    for (int i = 0; i < 64; i++)
+        errors += (again[i] = heap_alloc(heap_process(), 0, 40, &err)) == NULL;
+    errors += !heap_validate(heap_process(), 0, NULL);
+    for (int i = 0; i < 64; i++)
+        errors += heap_free(heap_process(), 0, again[i]) != MS_OK;
+    atomic_fetch_add(&remote_errors, errors);
+    pthread_barrier_wait(&remote_barrier);
+    heap_thread_detach();
+    return NULL;
+}
+
+static void *remote_freer_thread(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    unsigned long errors = 0;
+    bool ours;
+    pthread_barrier_wait(&remote_barrier);
+    for (int i = id; i < REMOTE_BLOCKS; i += REMOTE_THREADS)
+        errors += (i % 2 ? heap_free(heap_process(), 0, remote_blocks[i])
+                         : heap_free_routed(0, remote_blocks[i], &ours)) != MS_OK;
+    /* Double frees, remote bits not merged yet: refused. */
+    for (int i = id; i < REMOTE_BLOCKS; i += REMOTE_THREADS) {
+        errors += heap_free(heap_process(), 0, remote_blocks[i]) != MS_ERROR_INVALID_PARAMETER;
+        errors += heap_free_routed(0, remote_blocks[i], &ours) != MS_ERROR_INVALID_PARAMETER || !ours;
+        /* Inside the block, or not on a block boundary: refused too (16
+         * bytes in is the next block in the 16-byte class). */
+        size_t inside = heap_class_size[heap_size_class(REMOTE_SIZE(i))] > 16 ? 16 : 8;
+        errors += heap_free_routed(0, (char *)remote_blocks[i] + inside, &ours) != MS_ERROR_INVALID_PARAMETER || !ours;
+    }
+    pthread_barrier_wait(&remote_barrier);
+    pthread_barrier_wait(&remote_barrier);      /* the owner merged */
+    for (int i = id; i < REMOTE_BLOCKS; i += REMOTE_THREADS)
+        errors += heap_free_routed(0, remote_blocks[i], &ours) != MS_ERROR_INVALID_PARAMETER;
+    atomic_fetch_add(&remote_errors, errors);
+    heap_thread_detach();
+    return NULL;
+}
+
+static void test_remote_free_many(void)
+{
+    pthread_t owner, freers[REMOTE_THREADS];
+    atomic_store(&remote_errors, 0);
+    pthread_barrier_init(&remote_barrier, NULL, REMOTE_THREADS + 1);
+    pthread_create(&owner, NULL, remote_owner_thread, NULL);
+    for (int i = 0; i < REMOTE_THREADS; i++)
+        pthread_create(&freers[i], NULL, remote_freer_thread, (void *)(intptr_t)i);
+    for (int i = 0; i < REMOTE_THREADS; i++)
+        pthread_join(freers[i], NULL);
+    pthread_join(owner, NULL);
+    pthread_barrier_destroy(&remote_barrier);
+    CHECK_EQ(atomic_load(&remote_errors), 0);
+    CHECK(heap_validate(heap_process(), 0, NULL), "process heap valid after the remote frees");
+    /* Routing: a block no heap of the core owns is not ours (nothing done);
+     * a private heap's block is freed on its heap. */
+    bool ours = true;
+    void *libc = malloc(32);
+    CHECK_EQ(heap_free_routed(0, libc, &ours), MS_ERROR_INVALID_PARAMETER);
+    CHECK(!ours, "a libc block is not the core's");
+    free(libc);
+    ms_status err;
+    struct ms_heap *h = heap_create(0, 0, 0, &err);
+    void *p = heap_alloc(h, 0, 100, &err), *big = heap_alloc(h, 0, 1 << 20, &err);
+    CHECK_EQ(heap_free_routed(0, p, &ours), MS_OK);
+    CHECK(ours, "a private heap's block is the core's");
+    CHECK_EQ(heap_free_routed(0, p, &ours), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(heap_free_routed(0, big, &ours), MS_OK);
+    CHECK(ours, "a private heap's large block is the core's");
+    CHECK(heap_validate(h, 0, NULL), "private heap valid after routed frees");
+    CHECK_EQ(heap_destroy(h), MS_OK);
+}
+
 /* Threads come and go (more of them than there are shards): each leaves a
  * block behind, freed later by the main thread; a double free of it fails. */
 static void *short_thread(void *arg)
@@ -849,6 +945,52 @@ static void test_size_classes(void)
     }
     CHECK_EQ(bad, 0);
     CHECK_EQ(heap_class_size[HEAP_CLASSES - 1], HEAP_SMALL_MAX);
+    /* The fast path's table: the same class for every size it serves. */
+    bad = 0;
+    for (size_t size = 1; size <= HEAP_FAST_MAX; size++)
+        bad += heap_fast_class[(size + 15) >> 4] != heap_size_class(size);
+    CHECK_EQ(bad, 0);
+}
+
+/* A fresh block's canary (heap_canary_set_fresh) for every slack length,
+ * from none to more than HEAP_CANARY_MAX: HeapValidate sees a write to
+ * the first and to the last byte it checks after the block, and the block
+ * is intact again once the byte is restored. On the process heap (the
+ * owner's fast path) and on a private heap (the general path). */
+static int canary_sizes_bad(struct ms_heap *h)
+{
+    ms_status err;
+    int bad = 0;
+    for (size_t size = 1; size <= 1200; size++) {
+        unsigned char *p = heap_alloc(h, 0, size, &err);
+        if (!p)
+            return bad + 1;
+        size_t cap = heap_class_size[heap_size_class(size)];
+        size_t checked = cap - size < HEAP_CANARY_MAX ? cap - size : HEAP_CANARY_MAX;
+        memset(p, 0x11, size);          /* the caller's bytes touch none of the canary */
+        bad += !heap_validate(h, 0, p);
+        size_t probes[2] = { size, size + checked - 1 };
+        for (int k = 0; k < 2 && checked; k++) {
+            unsigned char saved = p[probes[k]];
+            p[probes[k]] = (unsigned char)~saved;
+            bad += heap_validate(h, 0, p);
+            p[probes[k]] = saved;
+            bad += !heap_validate(h, 0, p);
+        }
+        bad += heap_free(h, 0, p) != MS_OK;
+    }
+    return bad;
+}
+
+static void test_canary_every_slack(void)
+{
+    CHECK_EQ(canary_sizes_bad(heap_process()), 0);
+    ms_status err;
+    struct ms_heap *h = heap_create(0, 0, 0, &err);
+    CHECK(h != NULL, "private heap");
+    CHECK_EQ(canary_sizes_bad(h), 0);
+    CHECK(heap_validate(h, 0, NULL), "private heap valid after the canary probes");
+    CHECK_EQ(heap_destroy(h), MS_OK);
 }
 
 int main(void)
@@ -857,12 +999,14 @@ int main(void)
     test_basics();
     test_realloc();
     test_bad_pointers();
+    test_canary_every_slack();
     test_fixed();
     test_random();
     test_threads();
     test_segment_reuse();
     test_idle_slices_decommitted();
     test_process_heap_threads();
+    test_remote_free_many();
     test_process_heap_thread_churn();
     test_process_heap();
     test_destroy_releases();
