@@ -140,8 +140,11 @@ struct heap_segment {
 
 /* Side slots: the block state of spans with many blocks (small classes),
  * one slot per data slice, after the segment header (and, in a home
- * segment, the heap): free bits, requested sizes, remote bits, in that
- * order, so a span touches the start of its slot. */
+ * segment, the heap): free bits, remote bits, requested sizes, each as
+ * long as the span's block count needs (heap_side_layout), so a span
+ * touches only the start of its slot: one page for most classes instead
+ * of three spread over its 5 KiB. Resident metadata pages are what a
+ * heap rebuilt on kept pages pays for in each mprotect. */
 #define HEAP_SPAN_INLINE_BLOCKS 64
 #define HEAP_SIDE_BITS      (HEAP_SPAN_MAX_BLOCKS / 8)
 #define HEAP_SIDE_REQ       ((size_t)HEAP_SPAN_MAX_BLOCKS)
@@ -150,6 +153,18 @@ struct heap_segment {
 static inline uint8_t *heap_span_side(struct heap_segment *seg, unsigned slice)
 {
     return (uint8_t *)seg + HEAP_SIDE_OFFSET + (size_t)(slice - HEAP_META_SLICES) * HEAP_SIDE_SIZE;
+}
+
+/* Where a span of nblocks blocks keeps its state in its side slot. At most
+ * 2 * HEAP_SIDE_BITS + HEAP_SIDE_REQ bytes: 4096 one-byte slacks of the
+ * 16-byte class, or at most 2048 two-byte sizes of the larger ones. */
+static inline void heap_side_layout(uint8_t *side, uint32_t nblocks, _Atomic uint64_t **freebits,
+                                    _Atomic uint64_t **remote, uint8_t **req)
+{
+    size_t words = (nblocks + 63u) / 64u;
+    *freebits = (_Atomic uint64_t *)side;
+    *remote = (_Atomic uint64_t *)(side + words * 8);
+    *req = side + 2 * words * 8;
 }
 
 struct heap_large {

@@ -176,6 +176,25 @@ static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_stat
     return span;
 }
 
+/* A free committed slice of seg whose record last headed a one-slice span
+ * of this class, or -1. The blocks of a new span there land at the offsets
+ * the old ones had, so the pages it touches (and its side slot) are the
+ * resident ones: on a heap rebuilt on kept pages (vm_keep.c) the resident
+ * set then stays one cycle's instead of growing cycle after cycle, and
+ * every resident page costs each keep and reuse mprotect ~60 ns. Records
+ * of free slices keep cls and nslices (span_release, segment_scrub): a
+ * hint, never trusted for anything else. */
+static int slice_of_class(const struct heap_segment *seg, uint64_t candidates, unsigned cls)
+{
+    for (; candidates; candidates &= candidates - 1) {
+        unsigned s = (unsigned)__builtin_ctzll(candidates);
+        const struct heap_span *rec = &seg->spans[s - HEAP_META_SLICES];
+        if (rec->nslices == 1 && rec->cls == cls)
+            return (int)s;
+    }
+    return -1;
+}
+
 static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms_status *err)
 {
     uint32_t bs = heap_class_size[cls];
@@ -188,6 +207,11 @@ static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms
     for (seg = heap->segments; seg; seg = seg->next)
         if ((s = find_run(seg->free_slices & seg->committed_slices & HEAP_DATA_MASK, k)) >= 0)
             break;
+    if (seg && k == 1) {
+        int same = slice_of_class(seg, seg->free_slices & seg->committed_slices & HEAP_DATA_MASK, cls);
+        if (same >= 0)
+            s = same;
+    }
     if (!seg)
         for (seg = heap->segments; seg; seg = seg->next)
             if ((s = find_run(seg->free_slices, k)) >= 0)
@@ -225,10 +249,8 @@ static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms
         span->remote = &span->inline_bits[1];
         span->req.slack = span->inline_req;
     } else {
-        uint8_t *side = heap_span_side(seg, (unsigned)s);
-        span->freebits = (_Atomic uint64_t *)side;
-        span->req.slack = side + HEAP_SIDE_BITS;
-        span->remote = (_Atomic uint64_t *)(side + HEAP_SIDE_BITS + HEAP_SIDE_REQ);
+        heap_side_layout(heap_span_side(seg, (unsigned)s), span->nblocks, &span->freebits, &span->remote,
+                         &span->req.slack);
     }
     uint32_t full = span->nblocks / 64, rest = span->nblocks % 64;
     /* A reused segment (heap_create.c's cache) may hold old remote bits. */
@@ -326,11 +348,12 @@ bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span)
         if (seg->spans[s + i - HEAP_META_SLICES].back != i || seg->spans[s + i - HEAP_META_SLICES].used)
             return false;
     bool inline_state = span->freebits == &span->inline_bits[0];
-    uint8_t *side = heap_span_side(seg, s);
+    _Atomic uint64_t *side_free, *side_remote;
+    uint8_t *side_req;
+    heap_side_layout(heap_span_side(seg, s), span->nblocks, &side_free, &side_remote, &side_req);
     if (inline_state ? (span->remote != &span->inline_bits[1] || span->req.slack != span->inline_req ||
                         span->nblocks > HEAP_SPAN_INLINE_BLOCKS)
-                     : ((uint8_t *)span->freebits != side || span->req.slack != side + HEAP_SIDE_BITS ||
-                        (uint8_t *)span->remote != side + HEAP_SIDE_BITS + HEAP_SIDE_REQ))
+                     : (span->freebits != side_free || span->req.slack != side_req || span->remote != side_remote))
         return false;                   /* the block state is not where span_create put it */
     uint32_t words = (span->nblocks + 63) / 64, nfree = 0;
     for (uint32_t w = 0; w < words; w++) {
