@@ -363,16 +363,23 @@ out:
     return st;
 }
 
+ms_status vm_internal_request_check(size_t *reserve, size_t *commit, size_t *align, uint32_t protect)
+{
+    if (*reserve == 0 || *reserve > MS_USER_SPACE_LIMIT || *commit > *reserve || !vm_protect_is_valid(protect, false))
+        return MS_ERROR_INVALID_PARAMETER;
+    if (*align < MS_GRANULARITY)
+        *align = MS_GRANULARITY;
+    vm_init(0);
+    *reserve = ms_align_up(*reserve, MS_PAGE_SIZE);
+    *commit = ms_align_up(*commit, MS_PAGE_SIZE);
+    return MS_OK;
+}
+
 ms_status vm_reserve_internal(uintptr_t *addr, size_t reserve, size_t commit, size_t align, uint32_t protect,
                               enum vm_usage usage, void *owner)
 {
-    if (reserve == 0 || reserve > MS_USER_SPACE_LIMIT || commit > reserve || !vm_protect_is_valid(protect, false))
+    if (vm_internal_request_check(&reserve, &commit, &align, protect))
         return MS_ERROR_INVALID_PARAMETER;
-    if (align < MS_GRANULARITY)
-        align = MS_GRANULARITY;
-    vm_init(0);
-    reserve = ms_align_up(reserve, MS_PAGE_SIZE);
-    commit = ms_align_up(commit, MS_PAGE_SIZE);
     ms_mutex_lock(&vm.lock);
     struct vm_arena *arena;
     struct vm_allocation *alloc;

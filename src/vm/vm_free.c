@@ -67,7 +67,7 @@ out:
 
 /* The core's own users (heaps) release their regions here: vm_free refuses
  * them on purpose, so a program's VirtualFree cannot pull a heap apart. */
-ms_status vm_release_internal(uintptr_t base)
+static ms_status release_internal(uintptr_t base, bool keep)
 {
     if (!vm_owns(base))
         return VM_NOT_OWNED;
@@ -76,11 +76,24 @@ ms_status vm_release_internal(uintptr_t base)
     struct vm_arena *arena = vm_arena_find(base);
     struct vm_allocation *alloc = arena ? vm_allocation_at(arena, base) : NULL;
     if (alloc && alloc->base == base && alloc->usage != VM_USAGE_USER && alloc->type == VM_MEM_PRIVATE) {
-        vm_release_locked(arena, alloc);
+        if (!keep || !vm_keep_region_locked(arena, alloc))
+            vm_release_locked(arena, alloc);
         st = MS_OK;
     }
     ms_mutex_unlock(&vm.lock);
     return st;
+}
+
+ms_status vm_release_internal(uintptr_t base)
+{
+    return release_internal(base, false);
+}
+
+/* The same, keeping the committed start's pages for the next reservation
+ * of this shape when vm_keep.c takes them (kept ranges). */
+ms_status vm_release_keep(uintptr_t base)
+{
+    return release_internal(base, true);
 }
 
 ms_status vm_decommit_internal(uintptr_t base, size_t size)

@@ -180,6 +180,12 @@ void vm_keep_claim_locked(const struct vm_arena *arena, uintptr_t base, size_t s
 /* Placement found [*base, *base+size) in *arena for a new allocation: if
  * that is over a kept range and another place fits, move it there. */
 void vm_keep_avoid_locked(size_t size, size_t align, bool top_down, struct vm_arena **arena, uintptr_t *base);
+/* vm_alloc.c: the arguments of a reservation for the core's own users
+ * (heaps): checked, aligned to pages, the alignment at least 64 KiB. */
+ms_status vm_internal_request_check(size_t *reserve, size_t *commit, size_t *align, uint32_t protect);
+/* Keep the committed start of a region being released (vm_release_keep);
+ * false: nothing kept, nothing changed, the caller releases it as usual. */
+bool vm_keep_region_locked(struct vm_arena *arena, struct vm_allocation *alloc);
 uint64_t vm_keep_bytes_locked(void);
 const char *vm_keep_check_locked(void);
 

@@ -124,7 +124,7 @@ void vm_keep_avoid_locked(size_t size, size_t align, bool top_down, struct vm_ar
 
 /* Keep the committed prefix of a region being released; false: nothing
  * kept and nothing changed (the caller releases it normally). */
-static bool keep_region_locked(struct vm_arena *arena, struct vm_allocation *alloc)
+bool vm_keep_region_locked(struct vm_arena *arena, struct vm_allocation *alloc)
 {
     if (arena->dedicated || alloc->size > VM_KEEP_MAX_BYTES || alloc->type != VM_MEM_PRIVATE ||
         alloc->write_watch || alloc->locked_pages || alloc->reset_pages || alloc->isolated_pages)
@@ -163,23 +163,6 @@ static bool keep_region_locked(struct vm_arena *arena, struct vm_allocation *all
      * goes as in any release; the prefix's STALE bytes are left alone. */
     vm_release_locked(arena, alloc);
     return true;
-}
-
-ms_status vm_release_keep(uintptr_t base)
-{
-    if (!vm_owns(base))
-        return VM_NOT_OWNED;
-    ms_mutex_lock(&vm.lock);
-    ms_status st = MS_ERROR_INVALID_ADDRESS;
-    struct vm_arena *arena = vm_arena_find(base);
-    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, base) : NULL;
-    if (alloc && alloc->base == base && alloc->usage != VM_USAGE_USER && alloc->type == VM_MEM_PRIVATE) {
-        if (!keep_region_locked(arena, alloc))
-            vm_release_locked(arena, alloc);
-        st = MS_OK;
-    }
-    ms_mutex_unlock(&vm.lock);
-    return st;
 }
 
 /* Make a taken entry's prefix the committed start of its new allocation:
@@ -223,14 +206,8 @@ ms_status vm_reserve_warm(uintptr_t *addr, size_t reserve, size_t commit, size_t
                           enum vm_usage usage, void *owner, size_t *stale)
 {
     *stale = 0;
-    if (reserve == 0 || reserve > MS_USER_SPACE_LIMIT || commit > reserve || !vm_protect_is_valid(protect, false) ||
-        usage == VM_USAGE_USER)
+    if (usage == VM_USAGE_USER || vm_internal_request_check(&reserve, &commit, &align, protect))
         return MS_ERROR_INVALID_PARAMETER;
-    if (align < MS_GRANULARITY)
-        align = MS_GRANULARITY;
-    vm_init(0);
-    reserve = ms_align_up(reserve, MS_PAGE_SIZE);
-    commit = ms_align_up(commit, MS_PAGE_SIZE);
     ms_mutex_lock(&vm.lock);
     struct vm_kept *k = keep_find_locked(reserve, align, protect, usage);
     if (k) {

@@ -20,6 +20,7 @@
 #include "../../src/heap/heap_internal.h"
 #include "../../src/vm/vm.h"
 #include "unit.h"
+#include "unit_memory.h"
 
 static uint64_t rng_state;
 
@@ -844,35 +845,6 @@ static void test_idle_slices_decommitted(void)
     CHECK(vm_check_invariants() == NULL, "vm invariants after idle decommit");
 }
 
-static sigjmp_buf fault_jump;
-
-static void on_fault(int sig)
-{
-    (void)sig;
-    siglongjmp(fault_jump, 1);
-}
-
-/* Does reading addr fault? */
-static int read_faults(volatile char *addr)
-{
-    struct sigaction sa = { 0 }, old_segv, old_bus;
-    sa.sa_handler = on_fault;
-    sigaction(SIGSEGV, &sa, &old_segv);
-    sigaction(SIGBUS, &sa, &old_bus);
-    int faulted = 0;
-    if (sigsetjmp(fault_jump, 1) == 0)
-        (void)*addr;
-    else
-        faulted = 1;
-    sigaction(SIGSEGV, &old_segv, NULL);
-    sigaction(SIGBUS, &old_bus, NULL);
-    return faulted;
-}
-
-/* A heap made on the kept pages of a destroyed one (src/vm/vm_keep.c):
- * the old heap's memory is free and faults in between; the new heap sees
- * none of the old one's state, zeroes what HEAP_ZERO_MEMORY asks although
- * its pages are not fresh, and works like any other. */
 /* A heap rebuilt on the kept pages of a destroyed one puts a class's
  * first span on the slice that class had before, whatever the order of
  * its first allocations: the pages it touches are the resident ones. */
@@ -903,6 +875,10 @@ static void test_warm_heap_class_slices(void)
     CHECK_EQ(heap_destroy(h), MS_OK);
 }
 
+/* A heap made on the kept pages of a destroyed one (src/vm/vm_keep.c):
+ * the old heap's memory is free and faults in between; the new heap sees
+ * none of the old one's state, zeroes what HEAP_ZERO_MEMORY asks although
+ * its pages are not fresh, and works like any other. */
 static void test_warm_heap(void)
 {
     enum { N = 300 };
@@ -926,7 +902,7 @@ static void test_warm_heap(void)
     CHECK(kept > 0 && kept <= (8u << 20), "destroy kept pages: %llu bytes", (unsigned long long)kept);
     struct vm_region_info info;
     CHECK(vm_query((uintptr_t)handle, &info) == MS_OK && info.state == VM_MEM_FREE, "destroyed heap: MEM_FREE");
-    CHECK(read_faults(handle) && read_faults(blocks[0]), "destroyed heap: touching it faults");
+    CHECK(unit_faults(handle, 0) && unit_faults(blocks[0], 0), "destroyed heap: touching it faults");
 
     h = heap_create(0, 0, 0, &err);
     CHECK(h && heap_handle(h) == handle, "the next heap comes back on the kept pages");

@@ -15,35 +15,7 @@
 
 #include "../../src/vm/vm.h"
 #include "unit.h"
-
-static sigjmp_buf fault_jump;
-
-static void on_fault(int sig)
-{
-    (void)sig;
-    siglongjmp(fault_jump, 1);
-}
-
-/* Does touching addr (read or write) fault? */
-static int faults(volatile char *addr, int write)
-{
-    struct sigaction sa = { 0 }, old_segv, old_bus;
-    sa.sa_handler = on_fault;
-    sigaction(SIGSEGV, &sa, &old_segv);
-    sigaction(SIGBUS, &sa, &old_bus);
-    int faulted = 0;
-    if (sigsetjmp(fault_jump, 1) == 0) {
-        if (write)
-            *addr = 1;
-        else
-            (void)*addr;
-    } else {
-        faulted = 1;
-    }
-    sigaction(SIGSEGV, &old_segv, NULL);
-    sigaction(SIGBUS, &old_bus, NULL);
-    return faulted;
-}
+#include "unit_memory.h"
 
 static void test_reserve_commit_release(void)
 {
@@ -86,7 +58,7 @@ static void test_reserve_then_commit(void)
     CHECK_EQ(info.protect, 0);
     CHECK_EQ(info.allocation_protect, VM_PAGE_NOACCESS);
     CHECK_EQ(info.region_size, 16 * 4096);
-    CHECK(faults((char *)a, 0), "reserved page faults");
+    CHECK(unit_faults((char *)a, 0), "reserved page faults");
 
     uintptr_t c = a + 2 * 4096 + 17;
     CHECK_EQ(vm_allocate(&c, 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
@@ -97,8 +69,8 @@ static void test_reserve_then_commit(void)
     uintptr_t again = c;
     CHECK_EQ(vm_allocate(&again, 4096, VM_MEM_COMMIT, VM_PAGE_READONLY), MS_OK);
     CHECK(((char *)c)[5] == 7, "recommit keeps contents");
-    CHECK(faults((char *)c, 1), "recommitted read-only page faults on write");
-    CHECK(!faults((char *)c, 0), "and reads");
+    CHECK(unit_faults((char *)c, 1), "recommitted read-only page faults on write");
+    CHECK(!unit_faults((char *)c, 0), "and reads");
 
     /* Committing past the reservation is refused. */
     uintptr_t past = a + 15 * 4096;
@@ -110,7 +82,7 @@ static void test_reserve_then_commit(void)
     CHECK_EQ(vm_protect(a, 4096, VM_PAGE_READWRITE, &old), MS_ERROR_INVALID_ADDRESS);   /* reserved page */
     CHECK_EQ(vm_protect(c, 4096, VM_PAGE_WRITECOPY, &old), MS_ERROR_INVALID_PARAMETER);
     CHECK_EQ(vm_protect(c, 4096, VM_PAGE_NOACCESS, &old), MS_OK);
-    CHECK(faults((char *)c, 0), "PAGE_NOACCESS faults on read");
+    CHECK(unit_faults((char *)c, 0), "PAGE_NOACCESS faults on read");
 
     uintptr_t d = a + 2 * 4096;
     size_t size = 4096;
@@ -254,9 +226,9 @@ static void test_decommit_past_end_and_guard(void)
     CHECK_EQ(info.state, VM_MEM_COMMIT);                 /* nothing changed */
     uint32_t old;
     CHECK_EQ(vm_protect(a + 4096, 4096, VM_PAGE_READWRITE | VM_PAGE_GUARD, &old), MS_OK);
-    CHECK(faults((char *)a + 4096, 0), "guard page faults on first touch");
+    CHECK(unit_faults((char *)a + 4096, 0), "guard page faults on first touch");
     CHECK(vm_guard_page_hit(a + 4096 + 8), "the fault is reported as a guard hit");
-    CHECK(!faults((char *)a + 4096, 0), "second touch succeeds");
+    CHECK(!unit_faults((char *)a + 4096, 0), "second touch succeeds");
     CHECK(!vm_guard_page_hit(a + 4096), "the guard is gone");
     CHECK(!vm_guard_page_hit(a), "an ordinary page is no guard page");
     CHECK_EQ(vm_query(a + 4096, &info), MS_OK);
@@ -349,20 +321,6 @@ static void test_lock(void)
     CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
 }
 
-/* Lines of /proc/self/maps: the process's mappings. */
-static long count_maps(void)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    long lines = 0;
-    int c;
-    if (!f)
-        return -1;
-    while ((c = fgetc(f)) != EOF)
-        lines += c == '\n';
-    fclose(f);
-    return lines;
-}
-
 /* The mapping budget with a small injected vm.max_map_count: protection
  * changes stop 1000 mappings short of it, commits 500 short, with
  * ERROR_NOT_ENOUGH_MEMORY and nothing changed; freeing gives room back. */
@@ -372,7 +330,7 @@ static void test_map_budget(void)
     uintptr_t a = 0, b = 0;
     size_t size;
     uint32_t old;
-    long now = count_maps();
+    long now = unit_count_maps();
     CHECK(now > 0, "read /proc/self/maps: %ld lines", now);
     long limit = now + 1000 + 300;      /* room for about 300 more mappings */
     vm_set_map_limit(limit);
@@ -386,7 +344,7 @@ static void test_map_budget(void)
             first_status = st;
         }
     }
-    long after = count_maps();
+    long after = unit_count_maps();
     printf("# budget: %ld mappings before, limit %ld, %ld after; %ld changes refused from page %ld\n", now, limit,
            after, refused, first);
     CHECK(refused > 0 && first > 0, "changes past the budget refused: %ld", refused);
@@ -399,8 +357,8 @@ static void test_map_budget(void)
     struct vm_region_info info;
     CHECK_EQ(vm_query(a + (uintptr_t)first * 4096, &info), MS_OK);
     CHECK_EQ(info.protect, VM_PAGE_READWRITE);
-    CHECK(!faults((char *)a + first * 4096, 1), "a refused page is still writable");
-    CHECK(faults((char *)a + (first - 2) * 4096, 1), "the last page changed is read-only");
+    CHECK(!unit_faults((char *)a + first * 4096, 1), "a refused page is still writable");
+    CHECK(unit_faults((char *)a + (first - 2) * 4096, 1), "the last page changed is read-only");
     /* Turning a page back merges mappings: always allowed. */
     CHECK_EQ(vm_protect(a + (uintptr_t)(first - 2) * 4096, 4096, VM_PAGE_READWRITE, &old), MS_OK);
     CHECK_EQ(old, VM_PAGE_READONLY);
@@ -410,7 +368,7 @@ static void test_map_budget(void)
     size = 0;
     CHECK_EQ(vm_free(&b, &size, VM_MEM_RELEASE), MS_OK);
     /* ...but not past theirs. */
-    vm_set_map_limit(count_maps() + 500);
+    vm_set_map_limit(unit_count_maps() + 500);
     b = 0;
     CHECK_EQ(vm_allocate(&b, 65536, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_OK);
     CHECK_EQ(vm_allocate(&b, 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_ERROR_NOT_ENOUGH_MEMORY);
@@ -421,7 +379,7 @@ static void test_map_budget(void)
     size = 0;
     CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
     vm_set_map_limit(0);
-    long freed = count_maps();
+    long freed = unit_count_maps();
     CHECK(freed <= now + 16, "release gives the mappings back: %ld (before %ld)", freed, now);
     uintptr_t c = 0;
     CHECK_EQ(vm_allocate(&c, 4 * 4096, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
@@ -459,7 +417,7 @@ static void test_host_refusal(void)
         if (st != MS_OK)
             failed = i;
     }
-    long at_limit = count_maps();
+    long at_limit = unit_count_maps();
     printf("# host refused page %ld with %ld mappings\n", failed, at_limit);
     CHECK(failed > 0, "the host refused a change: page %ld", failed);
     CHECK_EQ(st, MS_ERROR_NOT_ENOUGH_MEMORY);
@@ -468,8 +426,8 @@ static void test_host_refusal(void)
     CHECK_EQ(info.protect, VM_PAGE_READWRITE);
     /* Nothing from it on was changed: one read-write region to the end. */
     CHECK_EQ(info.region_size, (size_t)(NPAGES - failed) * 4096);
-    CHECK(!faults((char *)a + failed * 4096, 1), "the refused page is still writable");
-    CHECK(faults((char *)a + (failed - 2) * 4096, 1), "the page before it is read-only");
+    CHECK(!unit_faults((char *)a + failed * 4096, 1), "the refused page is still writable");
+    CHECK(unit_faults((char *)a + (failed - 2) * 4096, 1), "the page before it is read-only");
     CHECK_EQ(vm_protect(a + (uintptr_t)(failed + 2) * 4096, 4096, VM_PAGE_READONLY, &old), MS_ERROR_NOT_ENOUGH_MEMORY);
     /* Merging is still possible, and gives room back. */
     CHECK_EQ(vm_protect(a + (uintptr_t)(failed - 2) * 4096, 4096, VM_PAGE_READWRITE, &old), MS_OK);
@@ -477,7 +435,7 @@ static void test_host_refusal(void)
     size = 0;
     CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
     vm_set_map_limit(0);
-    CHECK(count_maps() < 1000, "released: %ld mappings", count_maps());
+    CHECK(unit_count_maps() < 1000, "released: %ld mappings", unit_count_maps());
     CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
 }
 
@@ -546,7 +504,7 @@ static void test_reset_undo(void)
     at = a;
     CHECK_EQ(vm_allocate(&at, 4096, VM_MEM_RESET_UNDO, VM_PAGE_READONLY), MS_OK);
     CHECK(p[0] == 0x11, "read-only page intact");
-    CHECK(faults(p, 1), "and still read-only");
+    CHECK(unit_faults(p, 1), "and still read-only");
     /* Decommit forgets the reset: a recommitted page is fresh, undo has
      * nothing to check. */
     at = a + 4096;
@@ -626,7 +584,7 @@ static void test_protect_toggle_isolation(void)
     uintptr_t a = 0;
     uint32_t old;
     CHECK_EQ(vm_allocate(&a, 16 * 4096, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
-    long before = count_maps();
+    long before = unit_count_maps();
     uintptr_t page = a + 3 * 4096;
     long counts[8];
     int enforced = 1;
@@ -634,7 +592,7 @@ static void test_protect_toggle_isolation(void)
     for (int i = 0; i < 8; i++) {
         uint32_t want = (i & 1) ? VM_PAGE_READWRITE : VM_PAGE_READONLY;
         CHECK_EQ(vm_protect(page, 4096, want, &old), MS_OK);
-        counts[i] = count_maps();
+        counts[i] = unit_count_maps();
         enforced &= !strcmp(maps_prot(page, prot), (i & 1) ? "rw-" : "r--");
     }
     CHECK(enforced, "the host enforces every toggle");
@@ -648,7 +606,7 @@ static void test_protect_toggle_isolation(void)
           "other pages keep their own protection");
     size_t zero = 0;
     CHECK_EQ(vm_free(&a, &zero, VM_MEM_RELEASE), MS_OK);
-    CHECK(count_maps() <= before, "release gives the mappings back (%ld, was %ld)", count_maps(), before);
+    CHECK(unit_count_maps() <= before, "release gives the mappings back (%ld, was %ld)", unit_count_maps(), before);
     CHECK(maps_isolated(page) != 1, "no isolated run left behind after release");
     CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
 }

@@ -16,35 +16,11 @@
 #include "../../src/host/host.h"
 #include "../../src/vm/vm.h"
 #include "unit.h"
+#include "unit_memory.h"
 
 #define SEG   ((size_t)4 << 20)
 #define META  ((size_t)320 << 10)
 #define MIB   ((size_t)1 << 20)
-
-static sigjmp_buf fault_jump;
-
-static void on_fault(int sig)
-{
-    (void)sig;
-    siglongjmp(fault_jump, 1);
-}
-
-/* Does reading addr fault? */
-static int read_faults(volatile char *addr)
-{
-    struct sigaction sa = { 0 }, old_segv, old_bus;
-    sa.sa_handler = on_fault;
-    sigaction(SIGSEGV, &sa, &old_segv);
-    sigaction(SIGBUS, &sa, &old_bus);
-    int faulted = 0;
-    if (sigsetjmp(fault_jump, 1) == 0)
-        (void)*addr;
-    else
-        faulted = 1;
-    sigaction(SIGSEGV, &old_segv, NULL);
-    sigaction(SIGBUS, &old_bus, NULL);
-    return faulted;
-}
 
 static uint64_t kept_now(void)
 {
@@ -102,7 +78,7 @@ static void test_kept_and_reused(void)
           info.state, info.region_size);
     struct vm_allocation_info ai;
     CHECK(!vm_lookup(base, &ai), "no allocation holds it");
-    CHECK(read_faults((char *)base) && read_faults((char *)base + META), "touching it faults");
+    CHECK(unit_faults((char *)base, 0) && unit_faults((char *)base + META, 0), "touching it faults");
     uint8_t resident = 0;
     CHECK(host_pages_resident(base, 1, &resident) == 0 && resident, "its written page stays resident");
     const char *why = vm_check_invariants();
@@ -117,7 +93,7 @@ static void test_kept_and_reused(void)
           "the prefix is part of the new region");
     CHECK_EQ(committed_now() - committed0, META + MIB);   /* charged again, prefix included */
     CHECK_EQ(kept_now(), 0);
-    CHECK(!read_faults((char *)again + META + MIB - 1), "the prefix is accessible again");
+    CHECK(!unit_faults((char *)again + META + MIB - 1, 0), "the prefix is accessible again");
     CHECK_EQ(vm_commit_internal(again + META + MIB, 65536), MS_OK);
     CHECK(all_zero((char *)again + META + MIB, 65536), "memory committed beyond the prefix is zero");
     why = vm_check_invariants();
@@ -142,7 +118,7 @@ static void test_claimed_by_allocation(void)
     CHECK_EQ(at, base + 2 * 65536);
     CHECK_EQ(kept_now(), 0);
     CHECK(all_zero((char *)at, 65536), "a VirtualAlloc over kept pages gets zero pages");
-    CHECK(read_faults((char *)base), "the rest of the dropped range is free again (faults)");
+    CHECK(unit_faults((char *)base, 0), "the rest of the dropped range is free again (faults)");
     const char *why = vm_check_invariants();
     CHECK(!why, "invariants after a claim: %s", why ? why : "ok");
     size_t size = 0;
@@ -326,27 +302,13 @@ static void test_host_failures(void)
             ms_status st = vm_release_keep(base);
             host_inject_faults(0);
             CHECK_EQ(st, MS_OK);
-            CHECK(read_faults((char *)base), "released: touching faults (every %u)", every);
+            CHECK(unit_faults((char *)base, 0), "released: touching faults (every %u)", every);
             const char *why = vm_check_invariants();
             CHECK(!why, "invariants with every %u host call failing: %s", every, why ? why : "ok");
         }
         vm_keep_drop_all();
         CHECK_EQ(committed_now(), committed0);
     }
-}
-
-/* Lines of /proc/self/maps: the process's mappings. */
-static long count_maps(void)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    long lines = 0;
-    int c;
-    if (!f)
-        return -1;
-    while ((c = fgetc(f)) != EOF)
-        lines += c == '\n';
-    fclose(f);
-    return lines;
 }
 
 /* The mapping budget's model follows keep, reuse and drop: the estimate
@@ -357,7 +319,7 @@ static void test_mapping_model(void)
     vm_keep_drop_all();
     size_t stale;
     uintptr_t pin = segment(0, &stale);        /* an arena with a live neighbour */
-    long real0 = count_maps(), est0 = vm_map_estimate();
+    long real0 = unit_count_maps(), est0 = vm_map_estimate();
     for (int i = 0; i < 20; i++) {
         uintptr_t base = segment(i & 1 ? MIB : 0, &stale);
         memset((char *)base, 1, 4096);
@@ -366,12 +328,12 @@ static void test_mapping_model(void)
         } else {
             CHECK_EQ(vm_release_keep(base), MS_OK);
         }
-        long real = count_maps(), est = vm_map_estimate();
+        long real = unit_count_maps(), est = vm_map_estimate();
         CHECK(est - est0 >= real - real0 - 2 && est - est0 <= real - real0 + 2,
               "round %d: estimate moved %ld, real count %ld", i, est - est0, real - real0);
     }
     vm_keep_drop_all();
-    long real = count_maps(), est = vm_map_estimate();
+    long real = unit_count_maps(), est = vm_map_estimate();
     CHECK(est - est0 >= real - real0 - 2 && est - est0 <= real - real0 + 2,
           "after the drop: estimate moved %ld, real count %ld", est - est0, real - real0);
     CHECK_EQ(vm_release_internal(pin), MS_OK);
