@@ -758,16 +758,16 @@ static void test_segment_reuse(void)
                 memset(blocks[i], round + 1, 1000);
             bad += !blocks[i];
         }
-        /* Reuse may fill segments in another order (at most one segment
-         * more committed than the first time), and then it does not grow
-         * (a slow run may purge idle slices in between: less is fine). */
+        /* Reuse may fill segments in another order: at most one segment
+         * more committed than the first time. Idle slices purged in
+         * between (after 10-30 ms: a slow run) only make it less, and
+         * then a round may commit some again, so each round is held to
+         * the first one's figure. */
         uint64_t now = committed_now();
         if (round == 0)
             peak = now;
-        else if (round == 1)
-            bad += now > peak + (4u << 20), peak = now;
         else
-            bad += now > peak;
+            bad += now > peak + (4u << 20);
         for (int i = 0; i < N; i++)
             bad += !all_bytes(blocks[i], round + 1, 1000) || heap_free(h, 0, blocks[i]) != MS_OK;
     }
