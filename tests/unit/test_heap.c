@@ -777,6 +777,52 @@ static void test_segment_reuse(void)
     CHECK(vm_check_invariants() == NULL, "vm invariants after reuse");
 }
 
+/* A new heap's home segment is never one of the emptied segments cached
+ * for growth (they may be resident all over, and a home segment is what
+ * HeapDestroy keeps for the next HeapCreate): while another heap's emptied
+ * segments sit in the cache, HeapCreate takes a fresh one, and the other
+ * heap's growth still gets its cached ones back. */
+static void test_home_not_from_cache(void)
+{
+    ms_status err;
+    struct ms_heap *big = heap_create(0, 0, 0, &err);
+    enum { N = 9000 };                  /* ~9 MiB of 1 KiB blocks: home plus two segments or more */
+    static void *blocks[N];
+    uintptr_t home = (uintptr_t)heap_handle(big) & ~(HEAP_SEG_SIZE - 1), grown[8];
+    int ngrown = 0, bad = 0;
+    for (int i = 0; i < N; i++) {
+        blocks[i] = heap_alloc(big, 0, 1000, &err);
+        bad += !blocks[i];
+        uintptr_t seg = (uintptr_t)blocks[i] & ~(HEAP_SEG_SIZE - 1);
+        int known = seg == home;
+        for (int k = 0; k < ngrown; k++)
+            known |= grown[k] == seg;
+        if (!known && ngrown < 8)
+            grown[ngrown++] = seg;
+    }
+    CHECK(bad == 0 && ngrown >= 2, "the heap grew by %d segments", ngrown);
+    for (int i = 0; i < N; i++)
+        bad += heap_free(big, 0, blocks[i]) != MS_OK;
+    struct ms_heap *small = heap_create(0, 0, 0, &err);
+    uintptr_t small_home = (uintptr_t)heap_handle(small) & ~(HEAP_SEG_SIZE - 1);
+    int reused = 0;
+    for (int k = 0; k < ngrown; k++)
+        reused += grown[k] == small_home;
+    CHECK(small && reused == 0, "the new heap's home %#lx is none of the emptied segments",
+          (unsigned long)small_home);
+    void *again = heap_alloc(big, 0, 1000, &err);
+    for (int i = 0; i < N / 2; i++)
+        blocks[i] = heap_alloc(big, 0, 1000, &err);
+    int back = 0;
+    for (int i = 0; i < N / 2; i++)
+        for (int k = 0; k < ngrown; k++)
+            back += ((uintptr_t)blocks[i] & ~(HEAP_SEG_SIZE - 1)) == grown[k];
+    CHECK(again && back > 0, "growth takes cached segments again (%d blocks there)", back);
+    CHECK_EQ(bad, 0);
+    CHECK(heap_validate(big, 0, NULL) && heap_validate(small, 0, NULL), "both heaps valid");
+    CHECK(heap_destroy(small) == MS_OK && heap_destroy(big) == MS_OK, "both destroyed");
+}
+
 /* Spans emptied inside a live segment give their slices back to the host
  * beyond a bounded idle reserve, once the excess has lasted a while: after
  * freeing 30 slices' worth of blocks while one block keeps the segment
@@ -1014,6 +1060,7 @@ int main(void)
     test_random();
     test_threads();
     test_segment_reuse();
+    test_home_not_from_cache();
     test_idle_slices_decommitted();
     test_process_heap_threads();
     test_remote_free_many();
