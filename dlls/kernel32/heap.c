@@ -103,10 +103,11 @@ static MS_NOINLINE LPVOID HeapAlloc_counted(HANDLE handle, DWORD flags, SIZE_T s
 
 LPVOID WINAPI HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
 {
-    /* The common case first, with nothing to count or trace: a small
-     * block of the process heap from the calling thread's own shard. */
-    if (MS_LIKELY(handle == peb_process_heap()) && MS_LIKELY(!memshim_stats_on && !TRACE_ON())) {
-        void *fast = heap_process_fast_alloc(flags, size);
+    /* The common case first, with nothing to trace: a small block of the
+     * process heap from the calling thread's own shard (which counts the
+     * call itself when statistics are on: heap_process_fast_calls). */
+    if (MS_LIKELY(handle == peb_process_heap()) && MS_LIKELY(!TRACE_ON())) {
+        void *fast = heap_process_fast_alloc(flags, size, STAT_FAST_COUNTING);
         if (MS_LIKELY(fast != NULL))
             return fast;
     }
@@ -118,7 +119,7 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block, bool fast_tr
 {
     if (!block)
         return TRUE;
-    if (!fast_tried && heap_process_fast_free(block)) {
+    if (!fast_tried && heap_process_fast_free(block, STAT_FAST_COUNTING)) {
         TRACE("%p %#lx %p\n", handle, flags, block);
         return TRUE;
     }
@@ -152,9 +153,9 @@ static MS_NOINLINE BOOL HeapFree_counted(HANDLE handle, DWORD flags, LPVOID bloc
 
 BOOL WINAPI HeapFree(HANDLE handle, DWORD flags, LPVOID block)
 {
-    /* As in HeapAlloc: the owner's own small block, nothing to count. */
-    bool quiet = !memshim_stats_on && !TRACE_ON();
-    if (MS_LIKELY(quiet) && MS_LIKELY(heap_process_fast_free(block)))
+    /* As in HeapAlloc: the owner's own small block, nothing to trace. */
+    bool quiet = !TRACE_ON();
+    if (MS_LIKELY(quiet) && MS_LIKELY(heap_process_fast_free(block, STAT_FAST_COUNTING)))
         return TRUE;
     return HeapFree_counted(handle, flags, block, quiet);
 }

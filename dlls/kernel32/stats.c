@@ -107,6 +107,12 @@ void memshim_stats_fold(void)
             calls += __atomic_load_n(&b->v[i], __ATOMIC_RELAXED);
             failures += __atomic_load_n(&b->v[STAT_COUNT_OF + i], __ATOMIC_RELAXED);
         }
+        if (i == STAT_HEAPALLOC || i == STAT_HEAPFREE) {
+            /* The heap's fast paths count in their shards (never failing). */
+            uint64_t allocs, frees;
+            heap_process_fast_calls(&allocs, &frees);
+            calls += i == STAT_HEAPALLOC ? allocs : frees;
+        }
         __atomic_store_n(&counts[i].calls, calls, __ATOMIC_RELAXED);
         __atomic_store_n(&counts[i].failures, failures, __ATOMIC_RELAXED);
     }

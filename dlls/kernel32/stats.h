@@ -75,8 +75,11 @@ void memshim_stats_thread_detach(void);
 void memshim_stats_report(void);
 
 #ifdef MEMSHIM_NO_HOOKS       /* -Dhooks=false: the baseline build of the bench */
+#define STAT_FAST_COUNTING false
 #define STAT_COUNT(which, failed) ((void)(failed))
 #else
+/* Whether the heap's inline fast paths count their calls (in the shard). */
+#define STAT_FAST_COUNTING (__builtin_expect(memshim_stats_on, 0) != 0)
 #define STAT_COUNT(which, failed)                                   \
     do {                                                            \
         if (__builtin_expect(memshim_stats_on, 0))                  \

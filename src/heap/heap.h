@@ -39,7 +39,9 @@ void *heap_alloc(struct ms_heap *heap, uint32_t flags, size_t size, ms_status *e
  * heap is unchanged then. */
 ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block);
 /* HeapAlloc's and HeapFree's common cases (heap_process_fast_alloc,
- * heap_process_fast_free) are inline, in heap_fast.h. */
+ * heap_process_fast_free) are inline, in heap_fast.h. The calls they
+ * served while asked to count, summed over the process heap's shards. */
+void heap_process_fast_calls(uint64_t *allocs, uint64_t *frees);
 /* HeapFree of a block by the pointer alone (the win32 layer routes blocks
  * by ownership, not by handle), after heap_process_fast_free declined:
  * *ours false (and nothing done) when no heap of the core owns it, else

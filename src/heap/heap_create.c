@@ -424,6 +424,22 @@ struct ms_heap *heap_process_if_created(void)
     return atomic_load_explicit(&process_heap, memory_order_acquire);
 }
 
+void heap_process_fast_calls(uint64_t *allocs, uint64_t *frees)
+{
+    *allocs = *frees = 0;
+    struct ms_heap *heap = heap_process_if_created();
+    if (!heap)
+        return;
+    /* Shards are never freed: reading one while its owner counts is safe. */
+    for (unsigned i = 0; i < HEAP_SHARDS; i++) {
+        struct ms_heap *shard = atomic_load_explicit(&heap->shards[i], memory_order_acquire);
+        if (!shard)
+            continue;
+        *allocs += atomic_load_explicit(&shard->fast_calls[0], memory_order_relaxed);
+        *frees += atomic_load_explicit(&shard->fast_calls[1], memory_order_relaxed);
+    }
+}
+
 /* The heap or shard whose memory holds ptr. */
 static struct ms_heap *shard_owner_of(const void *ptr)
 {

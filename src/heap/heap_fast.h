@@ -145,18 +145,35 @@ HEAP_FAST_INLINE bool heap_fast_free(struct ms_heap *heap, void *block)
  * process heap (heap_bias.c), so a thread with a shard needs no lookup of
  * the heap. NULL / false: nothing done; heap_alloc, or heap_owner_of and
  * heap_free_slow, do the call and set the error. Declines in debug modes. */
-HEAP_FAST_INLINE void *heap_process_fast_alloc(uint32_t flags, size_t size)
+/* Only the owner writes a shard's counters: a relaxed load and store, no
+ * read-modify-write; readers sum them relaxed. */
+HEAP_FAST_INLINE void heap_fast_count(struct ms_heap *shard, int which)
+{
+    _Atomic uint64_t *c = &shard->fast_calls[which];
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+/* count: statistics are on; the call is counted in the shard when served
+ * (heap_process_fast_calls sums them). */
+HEAP_FAST_INLINE void *heap_process_fast_alloc(uint32_t flags, size_t size, bool count)
 {
     struct ms_heap *shard = host_thread_slot_get();
     if (MS_UNLIKELY(!shard) || MS_UNLIKELY(heap_debug_mode))
         return NULL;
-    return heap_fast_alloc_in(shard, flags, size);
+    void *block = heap_fast_alloc_in(shard, flags, size);
+    if (MS_UNLIKELY(count) && block)
+        heap_fast_count(shard, 0);
+    return block;
 }
 
-HEAP_FAST_INLINE bool heap_process_fast_free(void *block)
+HEAP_FAST_INLINE bool heap_process_fast_free(void *block, bool count)
 {
     struct ms_heap *shard = host_thread_slot_get();
-    return shard && !heap_debug_mode && heap_fast_free_in(shard, block);
+    if (!shard || heap_debug_mode || !heap_fast_free_in(shard, block))
+        return false;
+    if (MS_UNLIKELY(count))
+        heap_fast_count(shard, 1);
+    return true;
 }
 
 #endif

@@ -199,6 +199,10 @@ struct ms_heap {
     uint32_t depth;
     bool meta_held;                    /* the mutex holder also holds meta_lock */
     size_t in_use;                     /* bytes of live blocks (class sizes, large regions) */
+    /* HeapAlloc and HeapFree calls the owner's fast path served while the
+     * statistics asked for counting (heap_process_fast_calls): counted
+     * here, on a line the owner writes anyway, not through a TLS slot. */
+    _Atomic uint64_t fast_calls[2];
     struct heap_span *bins[HEAP_CLASSES];
     /* Locks, and what remote frees write (under meta_lock). */
     _Alignas(64) ms_mutex lock;
