@@ -34,8 +34,16 @@ snapshot_system32() {   # snapshot_system32 OUTFILE
 # prints it ("    kernel32    REG_SZ    native,builtin"), or "(absent)".
 # reg.exe runs on Wine's builtin kernel32.
 override_value() {      # override_value WORKDIR -> stdout
-    WINEDLLOVERRIDES=kernel32=b WINEDEBUG=-all wine reg.exe query 'HKCU\Software\Wine\DllOverrides' /v kernel32 \
-        </dev/null >"$1/reg-query.out" 2>"$1/reg-query.err"
+    # An absent value makes reg.exe fail with a message; a failure without
+    # any output is Wine's process start failing (seen once in a CI run, as
+    # an "(absent)" right after install): asked again, up to three times.
+    local try
+    for try in 1 2 3; do
+        WINEDLLOVERRIDES=kernel32=b WINEDEBUG=-all wine reg.exe query 'HKCU\Software\Wine\DllOverrides' /v kernel32 \
+            </dev/null >"$1/reg-query.out" 2>"$1/reg-query.err" && break
+        [ -s "$1/reg-query.out" ] || [ -s "$1/reg-query.err" ] && break
+        sleep 1
+    done
     if grep -qi '^ *kernel32 ' "$1/reg-query.out"; then
         grep -i '^ *kernel32 ' "$1/reg-query.out" | tr -d '\r'
     else
