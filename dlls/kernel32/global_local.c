@@ -68,11 +68,12 @@ HLOCAL WINAPI LocalAlloc(UINT flags, SIZE_T size)
     return alloc_common(FALSE, flags, size);
 }
 
-HGLOBAL WINAPI GlobalFree(HGLOBAL mem)
+/* GlobalFree and LocalFree: one body, Wine's function of the same name
+ * for what is Wine's. */
+static HGLOBAL free_common(HGLOBAL mem, HGLOBAL(WINAPI *wine_free)(HGLOBAL))
 {
-    typedef HGLOBAL(WINAPI * fn_t)(HGLOBAL);
     if (!mem || is_wine_memory(mem)) {
-        HGLOBAL ret = WINE_FN(fn_t, GlobalFree)(mem);
+        HGLOBAL ret = wine_free(mem);
         if (ret)
             fix_wine_error(mem);
         return ret;
@@ -87,23 +88,49 @@ HGLOBAL WINAPI GlobalFree(HGLOBAL mem)
     return ret;
 }
 
+HGLOBAL WINAPI GlobalFree(HGLOBAL mem)
+{
+    typedef HGLOBAL(WINAPI * fn_t)(HGLOBAL);
+    return free_common(mem, WINE_FN(fn_t, GlobalFree));
+}
+
 HLOCAL WINAPI LocalFree(HLOCAL mem)
 {
     typedef HLOCAL(WINAPI * fn_t)(HLOCAL);
-    if (!mem || is_wine_memory(mem)) {
-        HLOCAL ret = WINE_FN(fn_t, LocalFree)(mem);
-        if (ret)
-            fix_wine_error(mem);
-        return ret;
-    }
+    return free_common(mem, WINE_FN(fn_t, LocalFree));
+}
+
+/* The core's side of Lock, Size, Flags and Handle, shared by both families. */
+static LPVOID lock_core(HGLOBAL mem)
+{
     ms_status err = GMEM_KEEP_ERROR;
-    HLOCAL ret = gmem_free(mem, &err);
-    TRACE("%p -> %p\n", mem, ret);
-    if (ret) {
-        WARN("%p: not a live block or handle\n", mem);
-        finish(err);
-    }
-    return ret;
+    void *p = gmem_lock(mem, &err);
+    finish(err);
+    return p;
+}
+
+static SIZE_T size_core(HGLOBAL mem)
+{
+    ms_status err = GMEM_KEEP_ERROR;
+    SIZE_T size = gmem_size(mem, &err);
+    finish(err);
+    return size;
+}
+
+static UINT flags_core(BOOL global, HGLOBAL mem)
+{
+    ms_status err = GMEM_KEEP_ERROR;
+    UINT flags = gmem_flags(global, mem, &err);
+    finish(err);
+    return flags;
+}
+
+static HGLOBAL handle_core(LPCVOID ptr)
+{
+    ms_status err = GMEM_KEEP_ERROR;
+    HGLOBAL h = gmem_handle(ptr, &err);
+    finish(err);
+    return h;
 }
 
 LPVOID WINAPI GlobalLock(HGLOBAL mem)
@@ -111,10 +138,7 @@ LPVOID WINAPI GlobalLock(HGLOBAL mem)
     typedef LPVOID(WINAPI * fn_t)(HGLOBAL);
     if (is_wine_memory(mem))
         return WINE_FN(fn_t, GlobalLock)(mem);
-    ms_status err = GMEM_KEEP_ERROR;
-    void *p = gmem_lock(mem, &err);
-    finish(err);
-    return p;
+    return lock_core(mem);
 }
 
 LPVOID WINAPI LocalLock(HLOCAL mem)
@@ -122,10 +146,7 @@ LPVOID WINAPI LocalLock(HLOCAL mem)
     typedef LPVOID(WINAPI * fn_t)(HLOCAL);
     if (is_wine_memory(mem))
         return WINE_FN(fn_t, LocalLock)(mem);
-    ms_status err = GMEM_KEEP_ERROR;
-    void *p = gmem_lock(mem, &err);
-    finish(err);
-    return p;
+    return lock_core(mem);
 }
 
 static BOOL unlock_common(BOOL global, HGLOBAL mem)
@@ -162,10 +183,7 @@ SIZE_T WINAPI GlobalSize(HGLOBAL mem)
     typedef SIZE_T(WINAPI * fn_t)(HGLOBAL);
     if (is_wine_memory(mem))
         return WINE_FN(fn_t, GlobalSize)(mem);
-    ms_status err = GMEM_KEEP_ERROR;
-    SIZE_T size = gmem_size(mem, &err);
-    finish(err);
-    return size;
+    return size_core(mem);
 }
 
 SIZE_T WINAPI LocalSize(HLOCAL mem)
@@ -173,10 +191,7 @@ SIZE_T WINAPI LocalSize(HLOCAL mem)
     typedef SIZE_T(WINAPI * fn_t)(HLOCAL);
     if (is_wine_memory(mem))
         return WINE_FN(fn_t, LocalSize)(mem);
-    ms_status err = GMEM_KEEP_ERROR;
-    SIZE_T size = gmem_size(mem, &err);
-    finish(err);
-    return size;
+    return size_core(mem);
 }
 
 UINT WINAPI GlobalFlags(HGLOBAL mem)
@@ -184,10 +199,7 @@ UINT WINAPI GlobalFlags(HGLOBAL mem)
     typedef UINT(WINAPI * fn_t)(HGLOBAL);
     if (is_wine_memory(mem))
         return WINE_FN(fn_t, GlobalFlags)(mem);
-    ms_status err = GMEM_KEEP_ERROR;
-    UINT flags = gmem_flags(TRUE, mem, &err);
-    finish(err);
-    return flags;
+    return flags_core(TRUE, mem);
 }
 
 UINT WINAPI LocalFlags(HLOCAL mem)
@@ -195,10 +207,7 @@ UINT WINAPI LocalFlags(HLOCAL mem)
     typedef UINT(WINAPI * fn_t)(HLOCAL);
     if (is_wine_memory(mem))
         return WINE_FN(fn_t, LocalFlags)(mem);
-    ms_status err = GMEM_KEEP_ERROR;
-    UINT flags = gmem_flags(FALSE, mem, &err);
-    finish(err);
-    return flags;
+    return flags_core(FALSE, mem);
 }
 
 HGLOBAL WINAPI GlobalHandle(LPCVOID ptr)
@@ -206,10 +215,7 @@ HGLOBAL WINAPI GlobalHandle(LPCVOID ptr)
     typedef HGLOBAL(WINAPI * fn_t)(LPCVOID);
     if (is_wine_memory(ptr))
         return WINE_FN(fn_t, GlobalHandle)(ptr);
-    ms_status err = GMEM_KEEP_ERROR;
-    HGLOBAL h = gmem_handle(ptr, &err);
-    finish(err);
-    return h;
+    return handle_core(ptr);
 }
 
 HLOCAL WINAPI LocalHandle(LPCVOID ptr)
@@ -217,10 +223,7 @@ HLOCAL WINAPI LocalHandle(LPCVOID ptr)
     typedef HLOCAL(WINAPI * fn_t)(LPCVOID);
     if (is_wine_memory(ptr))
         return WINE_FN(fn_t, LocalHandle)(ptr);
-    ms_status err = GMEM_KEEP_ERROR;
-    HLOCAL h = gmem_handle(ptr, &err);
-    finish(err);
-    return h;
+    return handle_core(ptr);
 }
 
 static HGLOBAL realloc_common(BOOL global, HGLOBAL mem, SIZE_T size, UINT flags)
