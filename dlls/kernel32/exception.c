@@ -1,5 +1,6 @@
 /*
- * exception.c - guard pages on the core's memory.
+ * exception.c - guard pages and copy-on-write pages of shared views on the
+ * core's memory.
  *
  * The core maps a PAGE_GUARD page with no access on the host; the first
  * touch faults. This vectored handler, installed first in the chain at
@@ -9,6 +10,12 @@
  * exactly what Windows raises. A handler that continues execution retries
  * the access, which now succeeds. With the page heap on, other access
  * violations are offered to it for a report first (debug_heap.c).
+ *
+ * A shared view's page made PAGE_WRITECOPY by VirtualProtect is mapped
+ * read-only on the host; its first write faults here, the core moves a
+ * private copy of the page in (vm_view.c), and the write is retried
+ * before any handler of the program sees it: on Windows that write simply
+ * succeeds.
  *
  * Windows raises the guard violation before any handler runs, so ours must
  * stay first even when the program later adds a handler with First=1:
@@ -20,12 +27,16 @@
 #include "../../src/heap/heap_debug.h"
 #include "debug_heap.h"
 
-static LONG CALLBACK guard_page_handler(EXCEPTION_POINTERS *info)
+static LONG CALLBACK memory_fault_handler(EXCEPTION_POINTERS *info)
 {
     EXCEPTION_RECORD *rec = info->ExceptionRecord;
     if (rec->ExceptionCode != (DWORD)STATUS_ACCESS_VIOLATION || rec->NumberParameters < 2)
         return EXCEPTION_CONTINUE_SEARCH;
     uintptr_t addr = (uintptr_t)rec->ExceptionInformation[1];
+    /* A write to a copy-on-write page of a shared view: the core made the
+     * page's private copy, which the retried write now reaches. */
+    if (rec->ExceptionInformation[0] == EXCEPTION_WRITE_FAULT && vm_view_write_fault(addr))
+        return EXCEPTION_CONTINUE_EXECUTION;
     if (!vm_guard_page_hit(addr)) {
         /* The page heap: say which block was hit, then let the program's
          * handlers see the access violation as it is. */
@@ -38,21 +49,21 @@ static LONG CALLBACK guard_page_handler(EXCEPTION_POINTERS *info)
     return EXCEPTION_CONTINUE_SEARCH;
 }
 
-static void *guard_handler_entry;
+static void *fault_handler_entry;
 
 void memshim_install_exception_handler(void)
 {
-    guard_handler_entry = RtlAddVectoredExceptionHandler(1, guard_page_handler);
-    if (!guard_handler_entry)
-        ERR("could not install the guard-page handler; guard pages will fault as access violations\n");
+    fault_handler_entry = RtlAddVectoredExceptionHandler(1, memory_fault_handler);
+    if (!fault_handler_entry)
+        ERR("could not install the memory fault handler; guard pages and copy-on-write pages of shared views will fault as access violations\n");
 }
 
 PVOID WINAPI AddVectoredExceptionHandler(ULONG first, PVECTORED_EXCEPTION_HANDLER handler)
 {
     void *entry = RtlAddVectoredExceptionHandler(first, handler);
-    if (entry && first && guard_handler_entry) {
-        RtlRemoveVectoredExceptionHandler(guard_handler_entry);
-        guard_handler_entry = RtlAddVectoredExceptionHandler(1, guard_page_handler);
+    if (entry && first && fault_handler_entry) {
+        RtlRemoveVectoredExceptionHandler(fault_handler_entry);
+        fault_handler_entry = RtlAddVectoredExceptionHandler(1, memory_fault_handler);
     }
     return entry;
 }

@@ -8,6 +8,11 @@
  * these hooks answer for addresses the core owns, exactly as memshim's own
  * exports do, and send every other request on unchanged. The host layer is
  * then given the original entry points for its own arena reservations.
+ *
+ * NtReadFile too: a read into a copy-on-write page of a shared view must
+ * make the page's private copy, as on Windows, but the host's write into it
+ * fails (EFAULT) instead of faulting into the exception handler that makes
+ * copies (exception.c), so the copies are made before the read.
  */
 #include "private.h"
 #include "hotpatch.h"
@@ -121,6 +126,18 @@ static NTSTATUS NTAPI hook_NtQueryVirtualMemory(HANDLE process, LPCVOID addr, ME
     return STATUS_SUCCESS;
 }
 
+typedef NTSTATUS(NTAPI *nt_read_file_fn)(HANDLE, HANDLE, PIO_APC_ROUTINE, PVOID, PIO_STATUS_BLOCK, PVOID, ULONG,
+                                         PLARGE_INTEGER, PULONG);
+static nt_read_file_fn orig_read_file;
+
+static NTSTATUS NTAPI hook_NtReadFile(HANDLE file, HANDLE event, PIO_APC_ROUTINE apc, PVOID apc_context,
+                                      PIO_STATUS_BLOCK io, PVOID buffer, ULONG length, PLARGE_INTEGER offset,
+                                      PULONG key)
+{
+    vm_view_copy_for_write((uintptr_t)buffer, length);
+    return orig_read_file(file, event, apc, apc_context, io, buffer, length, offset, key);
+}
+
 void memshim_install_vm_hooks(void)
 {
     bool allocate = hotpatch_export("NtAllocateVirtualMemory", (void *)hook_NtAllocateVirtualMemory,
@@ -132,4 +149,5 @@ void memshim_install_vm_hooks(void)
                         release ? (host_nt_free_fn)orig_free : NULL);
     hotpatch_export("NtProtectVirtualMemory", (void *)hook_NtProtectVirtualMemory, (void **)&orig_protect);
     hotpatch_export("NtQueryVirtualMemory", (void *)hook_NtQueryVirtualMemory, (void **)&orig_query);
+    hotpatch_export("NtReadFile", (void *)hook_NtReadFile, (void **)&orig_read_file);
 }

@@ -57,6 +57,12 @@ int host_discard(uintptr_t addr, size_t size);
 /* Map `size` bytes of file descriptor `fd` at `offset` over reserved pages;
  * shared (writes reach the file) or private (copy-on-write). */
 int host_map_file(uintptr_t addr, size_t size, int prot, int fd, uint64_t offset, bool shared);
+/* Replace the pages at [addr, addr + size) by private anonymous pages
+ * holding the same bytes (the range must be readable), with protection
+ * `prot`. Other threads see the old pages or the copy, never anything in
+ * between: the copy is made aside and moved over the range in one call
+ * (mremap). Copy-on-write by hand, for a page of a shared file mapping. */
+int host_copy_to_private(uintptr_t addr, size_t size, int prot);
 /* For `count` pages of a private file mapping from addr: out[i] = 1 if the
  * page holds a private copy (it was written: copy-on-write happened), 0 if
  * it still shows the file. Reads /proc/self/pagemap. */

@@ -18,6 +18,8 @@
 #define SYS_fstat         5
 #define SYS_mmap          9
 #define SYS_mprotect     10
+#define SYS_munmap       11
+#define SYS_mremap       25
 #define SYS_sched_yield  24
 #define SYS_msync        26
 #define SYS_madvise      28
@@ -38,6 +40,8 @@
 #define L_MAP_FIXED      0x10
 #define L_MAP_ANONYMOUS  0x20
 #define L_MAP_NORESERVE  0x4000
+#define L_MREMAP_MAYMOVE 1
+#define L_MREMAP_FIXED   2
 #define L_MADV_DONTNEED  4
 #define L_MADV_FREE      8
 #define L_MADV_DONTFORK  10
@@ -119,6 +123,38 @@ int host_discard(uintptr_t addr, size_t size)
     if (r == -L_EINVAL)     /* MADV_FREE needs private anonymous memory */
         r = (int)sys3(SYS_madvise, addr, size, L_MADV_DONTNEED);
     return r;
+}
+
+/* Reads the pages to be copied. Threads whose writes to them faulted are
+ * waiting for this copy, but ThreadSanitizer records a store before the
+ * store executes, and would report these reads as racing with stores that
+ * never happened; so this reader is not instrumented (volatile: not a
+ * memcpy call, which the sanitizer intercepts). */
+__attribute__((no_sanitize_thread)) static void copy_faulting_pages(uint64_t *dst, const volatile uint64_t *src,
+                                                                      size_t size)
+{
+    for (size_t i = 0; i < size / 8; i++)
+        dst[i] = src[i];
+}
+
+int host_copy_to_private(uintptr_t addr, size_t size, int prot)
+{
+    if (host_fault_now())
+        return -L_ENOMEM;
+    int64_t copy = sys_mmap(0, size, HOST_PROT_READ | HOST_PROT_WRITE, L_MAP_PRIVATE | L_MAP_ANONYMOUS, -1, 0);
+    if (linux_is_error(copy))
+        return (int)copy;
+    copy_faulting_pages((uint64_t *)(uintptr_t)copy, (const volatile uint64_t *)addr, size);
+    int64_t r = 0;
+    if (prot != (HOST_PROT_READ | HOST_PROT_WRITE))
+        r = sys3(SYS_mprotect, copy, size, prot);
+    if (!linux_is_error(r))
+        r = sys6(SYS_mremap, copy, (int64_t)size, (int64_t)size, L_MREMAP_MAYMOVE | L_MREMAP_FIXED, (int64_t)addr, 0);
+    if (linux_is_error(r)) {
+        sys3(SYS_munmap, copy, (int64_t)size, 0);
+        return (int)r;
+    }
+    return (uintptr_t)r == addr ? 0 : -L_EINVAL;
 }
 
 int host_map_file(uintptr_t addr, size_t size, int prot, int fd, uint64_t offset, bool shared)

@@ -106,6 +106,16 @@ ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *ol
  * guard (restoring its protection) and return true - the caller then reports
  * STATUS_GUARD_PAGE_VIOLATION, as Windows does on the first touch. */
 bool vm_guard_page_hit(uintptr_t addr);
+/* A write faulted at addr: if it hit a copy-on-write page of a shared
+ * view, the page now holds a private copy (PAGE_READWRITE, as Windows
+ * reports a written copy-on-write page) and the write can be retried;
+ * also true if another thread made that copy meanwhile. */
+bool vm_view_write_fault(uintptr_t addr);
+/* The host is about to write into [addr, addr + size) for the program (a
+ * file read into it): copy the copy-on-write pages of shared views there
+ * first, as the host's own write fails instead of faulting. Costs one
+ * relaxed load unless some shared view ever had copy-on-write pages. */
+void vm_view_copy_for_write(uintptr_t addr, size_t size);
 /* Write watch (MEM_WRITE_WATCH allocations): can the host track writes
  * exactly? If not, vm_allocate refuses MEM_WRITE_WATCH with
  * MS_ERROR_NOT_SUPPORTED and the caller uses another implementation. */

@@ -62,6 +62,7 @@ struct vm_allocation {
     uint32_t type;              /* VM_MEM_PRIVATE or VM_MEM_MAPPED */
     uint8_t usage;              /* enum vm_usage */
     uint8_t write_watch;
+    uint8_t shared_view;        /* a view whose host mapping writes through to the section */
     uint32_t next_free;         /* free-list link (index+1) while unused */
     size_t committed_pages;
     size_t locked_pages;        /* VirtualLock'ed pages (vm_lock.c) */
@@ -104,6 +105,7 @@ struct vm_state {
     uint64_t arena_bytes;
     uint64_t commit_limit;      /* bytes; 0 = not yet read from the host */
     uint64_t views, view_bytes;
+    _Atomic bool shared_writecopy;  /* a shared view has had copy-on-write pages (vm_view_copy_for_write) */
     /* host mapping budget (vm_maps.c) */
     long map_max;               /* vm.max_map_count; 0 = not read yet */
     long map_estimate;          /* process mappings: last count + the core's changes since */
@@ -121,10 +123,21 @@ bool vm_protect_writable(uint32_t protect);
 uint8_t page_byte_make(uint32_t state, uint32_t protect);
 uint32_t page_byte_protect(uint8_t byte);
 int page_host_prot(uint8_t byte);
+/* page_host_prot for a page of `alloc`: in a shared view a copy-on-write
+ * page has no write access on the host (its first write makes the copy,
+ * vm_view_write_fault). */
+int vm_host_prot(const struct vm_allocation *alloc, uint8_t byte);
+/* The byte of a copy-on-write page after its copy: PAGE_(EXECUTE_)READWRITE. */
+uint8_t page_byte_copied(uint8_t byte);
+bool page_byte_writecopy(uint8_t byte);
 static inline uint32_t page_byte_state(uint8_t b) { return b & PAGE_STATE_MASK; }
 size_t vm_pages_run(const uint8_t *pages, size_t first, size_t limit);
 /* The same, with RESERVED and STALE counted alike (as Windows sees them). */
 size_t vm_pages_region(const uint8_t *pages, size_t first, size_t limit);
+
+/* vm_view.c: make the private copy of a shared view's copy-on-write page
+ * (a write is about to reach it); false if the host could not. */
+bool vm_view_copy_page_locked(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t page);
 
 /* vm_arena.c */
 struct vm_arena *vm_arena_find(uintptr_t addr);

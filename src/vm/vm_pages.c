@@ -78,6 +78,30 @@ int page_host_prot(uint8_t byte)
     }
 }
 
+bool page_byte_writecopy(uint8_t byte)
+{
+    uint32_t base = page_byte_protect(byte) & 0xFFu;
+    return base == VM_PAGE_WRITECOPY || base == VM_PAGE_EXECUTE_WRITECOPY;
+}
+
+uint8_t page_byte_copied(uint8_t byte)
+{
+    uint32_t protect = page_byte_protect(byte);
+    uint32_t base = protect & 0xFFu;
+    protect = (protect & ~0xFFu) | (base == VM_PAGE_WRITECOPY ? VM_PAGE_READWRITE : VM_PAGE_EXECUTE_READWRITE);
+    return page_byte_make(page_byte_state(byte), protect);
+}
+
+int vm_host_prot(const struct vm_allocation *alloc, uint8_t byte)
+{
+    int prot = page_host_prot(byte);
+    /* The host mapping of a shared view writes through to the section:
+     * write access would let the first write skip the copy. */
+    if (alloc && alloc->shared_view && page_byte_writecopy(byte))
+        prot &= ~HOST_PROT_WRITE;
+    return prot;
+}
+
 size_t vm_pages_region(const uint8_t *pages, size_t first, size_t limit)
 {
     if (pages[first] > PAGE_STATE_STALE)

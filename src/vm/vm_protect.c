@@ -89,14 +89,14 @@ ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *ol
             st = MS_ERROR_NOT_ENOUGH_MEMORY;
             goto out;
         }
-        if (host_protect(start, end - start, page_host_prot(byte)) < 0) {
+        if (host_protect(start, end - start, vm_host_prot(alloc, byte)) < 0) {
             /* The host ran out of mappings (vm.max_map_count) or memory,
              * possibly after changing part of the range: put every run
              * back as the map has it. */
             for (size_t p = p0; p < p1;) {
                 size_t run = vm_pages_run(arena->pages, p, p1);
                 host_protect_undo(arena->base + (p << MS_PAGE_SHIFT), run << MS_PAGE_SHIFT,
-                                  page_host_prot(arena->pages[p]));
+                                  vm_host_prot(alloc, arena->pages[p]));
                 p += run;
             }
             vm_maps_note(-delta);
@@ -106,6 +106,8 @@ ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *ol
         }
         memset(arena->pages + p0, byte, p1 - p0);
         note_repeat(alloc, start, p1 - p0);
+        if (alloc->shared_view && page_byte_writecopy(byte))
+            atomic_store_explicit(&vm.shared_writecopy, true, memory_order_relaxed);
     }
     if (old_protect)
         *old_protect = old;
@@ -122,13 +124,14 @@ bool vm_guard_page_hit(uintptr_t addr)
     bool hit = false;
     ms_mutex_lock(&vm.lock);
     struct vm_arena *arena = vm_arena_find(page);
-    if (arena && vm_allocation_at(arena, page)) {
+    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, page) : NULL;
+    if (alloc) {
         uint8_t *byte = &arena->pages[arena_page(arena, page)];
         if (page_byte_state(*byte) == PAGE_STATE_COMMITTED && (*byte & PAGE_BYTE_GUARD)) {
             uint8_t cleared = (uint8_t)(*byte & ~PAGE_BYTE_GUARD);
             /* Windows clears the guard before reporting it: the retry succeeds. */
             long delta = vm_maps_delta(arena, arena_page(arena, page), arena_page(arena, page) + 1, cleared);
-            if (host_protect(page, MS_PAGE_SIZE, page_host_prot(cleared)) == 0) {
+            if (host_protect(page, MS_PAGE_SIZE, vm_host_prot(alloc, cleared)) == 0) {
                 vm_maps_note(delta);
                 *byte = cleared;
                 hit = true;

@@ -31,12 +31,6 @@ bool vm_lookup(uintptr_t addr, struct vm_allocation_info *info)
     return alloc != NULL;
 }
 
-static bool is_writecopy(uint32_t protect)
-{
-    uint32_t base = protect & 0xFFu;
-    return base == VM_PAGE_WRITECOPY || base == VM_PAGE_EXECUTE_WRITECOPY;
-}
-
 /* Copy-on-write pages that were written are private read-write pages on
  * Windows, each run of them its own region; the host knows which were
  * copied. Returns the length of the run from `page` with the same copied
@@ -103,7 +97,8 @@ ms_status vm_query(uintptr_t addr, struct vm_region_info *info)
         info->state = page_byte_state(byte) == PAGE_STATE_COMMITTED ? VM_MEM_COMMIT : VM_MEM_RESERVE;
         info->protect = page_byte_protect(byte);
         info->type = alloc->type;
-        if (alloc->type == VM_MEM_MAPPED && is_writecopy(info->protect))
+        /* (A shared view's copied pages are read-write in the map already.) */
+        if (alloc->type == VM_MEM_MAPPED && !alloc->shared_view && page_byte_writecopy(byte))
             run = split_copied(page, run, &info->protect);
         info->region_size = run << MS_PAGE_SHIFT;
     }
@@ -127,7 +122,8 @@ ms_status vm_check_access(uintptr_t addr, size_t size, bool write)
         st = VM_NOT_OWNED;
     } else {
         for (uintptr_t page = start; page < end && st == MS_OK; page += MS_PAGE_SIZE) {
-            uint8_t byte = vm_allocation_at(arena, page) ? arena->pages[arena_page(arena, page)] : 0;
+            struct vm_allocation *alloc = vm_allocation_at(arena, page);
+            uint8_t byte = alloc ? arena->pages[arena_page(arena, page)] : 0;
             uint32_t protect = page_byte_protect(byte);
             if (page_byte_state(byte) != PAGE_STATE_COMMITTED)
                 st = MS_ERROR_NOACCESS;
@@ -135,8 +131,12 @@ ms_status vm_check_access(uintptr_t addr, size_t size, bool write)
                 guard = page;
                 st = MS_ERROR_NOACCESS;
             } else if (page_host_prot(byte) == HOST_PROT_NONE ||
-                       (write && !(page_host_prot(byte) & HOST_PROT_WRITE)))
+                       (write && !(page_host_prot(byte) & HOST_PROT_WRITE))) {
                 st = MS_ERROR_NOACCESS;
+            } else if (write && !(vm_host_prot(alloc, byte) & HOST_PROT_WRITE) &&
+                       !vm_view_copy_page_locked(arena, alloc, page)) {
+                st = MS_ERROR_NOACCESS;     /* the copy-on-write copy could not be made */
+            }
         }
     }
     ms_mutex_unlock(&vm.lock);
@@ -150,10 +150,17 @@ ms_status vm_check_access(uintptr_t addr, size_t size, bool write)
  * APIs. With vm.lock held. */
 static bool copyable_locked(struct vm_arena *arena, uintptr_t page, bool write, bool *readonly)
 {
-    uint8_t byte = vm_allocation_at(arena, page) ? arena->pages[arena_page(arena, page)] : 0;
+    struct vm_allocation *alloc = vm_allocation_at(arena, page);
+    uint8_t byte = alloc ? arena->pages[arena_page(arena, page)] : 0;
     int prot = page_host_prot(byte);
+    if (page_byte_state(byte) != PAGE_STATE_COMMITTED || prot == HOST_PROT_NONE)
+        return false;
+    /* A write into a shared view's copy-on-write page goes to its copy. */
+    if (write && !(vm_host_prot(alloc, byte) & HOST_PROT_WRITE) && (prot & HOST_PROT_WRITE) &&
+        !vm_view_copy_page_locked(arena, alloc, page))
+        return false;
     *readonly = write && !(prot & HOST_PROT_WRITE);
-    return page_byte_state(byte) == PAGE_STATE_COMMITTED && prot != HOST_PROT_NONE;
+    return true;
 }
 
 ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, size_t *done)

@@ -3,6 +3,16 @@
  * host file descriptor (the file, or the anonymous file behind a
  * pagefile-backed section), so that every process mapping the section shares
  * the same pages.
+ *
+ * Copy-on-write. Windows gives a copy-on-write page of a view a private copy
+ * at its first write, after which it reads PAGE_READWRITE. A FILE_MAP_COPY
+ * view is a private host mapping, where the host copies by itself. In a
+ * shared view a page becomes copy-on-write through VirtualProtect; its host
+ * mapping would write through to the section, so it is mapped without
+ * write access (vm_host_prot) and the first write faults: the DLL's
+ * exception handler calls vm_view_write_fault, which moves a private copy
+ * of the page over it. Writes the core makes for the program (IsBadWritePtr
+ * probes, WriteProcessMemory on itself) copy the same way first.
  */
 #include "vm_internal.h"
 
@@ -21,6 +31,7 @@ ms_status vm_map_view(uintptr_t *addr, size_t size, uint32_t protect, int fd, ui
     if (!st) {
         alloc->usage = VM_USAGE_VIEW;
         alloc->owner = owner;
+        alloc->shared_view = shared;
         uint8_t byte = page_byte_make(PAGE_STATE_COMMITTED, protect);
         int r = host_map_file(alloc->base, size, page_host_prot(byte), fd, offset, shared);
         if (r < 0) {
@@ -96,4 +107,67 @@ ms_status vm_sync_view(uintptr_t addr, size_t size)
     }
     ms_mutex_unlock(&vm.lock);
     return st;
+}
+
+bool vm_view_copy_page_locked(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t page)
+{
+    uint8_t *byte = &arena->pages[arena_page(arena, page)];
+    uint8_t copied = page_byte_copied(*byte);
+    /* The private page is a host mapping of its own between two pieces of
+     * the view's file mapping. */
+    long delta = 2;
+    if (!vm_maps_take(delta, VM_MAP_MARGIN_PROTECT))
+        return false;
+    if (host_copy_to_private(page, MS_PAGE_SIZE, vm_host_prot(alloc, copied)) < 0) {
+        vm_maps_note(-delta);
+        return false;
+    }
+    *byte = copied;
+    return true;
+}
+
+bool vm_view_write_fault(uintptr_t addr)
+{
+    if (!vm.initialised)
+        return false;
+    uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE);
+    bool retry = false;
+    ms_mutex_lock(&vm.lock);
+    struct vm_arena *arena = vm_arena_find(page);
+    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, page) : NULL;
+    if (alloc && alloc->usage == VM_USAGE_VIEW && alloc->shared_view) {
+        uint8_t byte = arena->pages[arena_page(arena, page)];
+        if (page_byte_state(byte) == PAGE_STATE_COMMITTED && !(byte & PAGE_BYTE_GUARD)) {
+            if (page_byte_writecopy(byte)) {
+                retry = vm_view_copy_page_locked(arena, alloc, page);
+            } else if (vm_host_prot(alloc, byte) & HOST_PROT_WRITE) {
+                /* Writable now: another thread made the copy between this
+                 * thread's fault and here. Only a page that really is a
+                 * private copy counts, so that a fault with another cause
+                 * on a writable page is never retried forever. */
+                uint8_t copied = 0;
+                retry = host_pages_copied(page, 1, &copied) == 0 && copied;
+            }
+        }
+    }
+    ms_mutex_unlock(&vm.lock);
+    return retry;
+}
+
+void vm_view_copy_for_write(uintptr_t addr, size_t size)
+{
+    if (!atomic_load_explicit(&vm.shared_writecopy, memory_order_relaxed) || !size || addr + size < addr)
+        return;
+    uintptr_t end = ms_align_up(addr + size, MS_PAGE_SIZE);
+    ms_mutex_lock(&vm.lock);
+    for (uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE); page < end; page += MS_PAGE_SIZE) {
+        struct vm_arena *arena = vm_arena_find(page);
+        struct vm_allocation *alloc = arena ? vm_allocation_at(arena, page) : NULL;
+        if (!alloc || alloc->usage != VM_USAGE_VIEW || !alloc->shared_view)
+            continue;
+        uint8_t byte = arena->pages[arena_page(arena, page)];
+        if (page_byte_state(byte) == PAGE_STATE_COMMITTED && !(byte & PAGE_BYTE_GUARD) && page_byte_writecopy(byte))
+            vm_view_copy_page_locked(arena, alloc, page);   /* if it fails, the read fails as before */
+    }
+    ms_mutex_unlock(&vm.lock);
 }

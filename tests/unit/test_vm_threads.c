@@ -3,10 +3,17 @@
  * committing, protecting, querying, decommitting and releasing at once,
  * each on its own regions and also querying the others'. Afterwards the
  * map's invariants hold and everything is given back. Run under TSan too.
+ *
+ * Also: copy-on-write pages of a shared view written by several threads at
+ * once, with a SIGSEGV handler in the role of the DLL's exception handler.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
 
 #include "../../src/vm/vm.h"
 #include "unit.h"
@@ -61,6 +68,95 @@ static void *worker(void *arg)
     return NULL;
 }
 
+#define COW_THREADS 4
+#define COW_PAGES 16
+#define COW_ROUNDS 50
+
+static unsigned char *volatile cow_view;
+static pthread_barrier_t cow_barrier;
+
+static void cow_fault(int sig, siginfo_t *si, void *ctx)
+{
+    ucontext_t *uc = ctx;
+    bool write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+    if (write && vm_view_write_fault((uintptr_t)si->si_addr))
+        return;                         /* retried: reaches the private copy */
+    signal(sig, SIG_DFL);               /* a real fault: crash on the retry */
+}
+
+static void *cow_writer(void *arg)
+{
+    unsigned id = (unsigned)(uintptr_t)arg;
+    for (int r = 0; r < COW_ROUNDS; r++) {
+        pthread_barrier_wait(&cow_barrier);     /* view ready */
+        unsigned char *v = cow_view;
+        for (int i = 0; i < COW_PAGES; i++)
+            v[i * 4096 + 64 * id] = (unsigned char)(0x80 + id);
+        pthread_barrier_wait(&cow_barrier);     /* all written */
+    }
+    return NULL;
+}
+
+static void test_shared_view_copy_on_write(void)
+{
+    struct sigaction sa = { 0 }, old;
+    sa.sa_sigaction = cow_fault;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &sa, &old);
+    int fd = memfd_create("memshim-cow", 0);
+    CHECK(fd >= 0 && ftruncate(fd, COW_PAGES * 4096) == 0, "memfd");
+    uintptr_t section = 0;
+    CHECK_EQ(vm_map_view(&section, COW_PAGES * 4096, VM_PAGE_READONLY, fd, 0, true, false, NULL), MS_OK);
+    pthread_barrier_init(&cow_barrier, NULL, COW_THREADS + 1);
+    pthread_t t[COW_THREADS];
+    for (unsigned i = 0; i < COW_THREADS; i++)
+        pthread_create(&t[i], NULL, cow_writer, (void *)(uintptr_t)i);
+    int lost = 0, leaked = 0, reported = 0;
+    for (int r = 0; r < COW_ROUNDS; r++) {
+        uintptr_t v = 0;
+        uint32_t prev;
+        CHECK_EQ(vm_map_view(&v, COW_PAGES * 4096, VM_PAGE_READWRITE, fd, 0, true, false, NULL), MS_OK);
+        CHECK_EQ(vm_protect(v, COW_PAGES * 4096, VM_PAGE_WRITECOPY, &prev), MS_OK);
+        cow_view = (unsigned char *)v;
+        pthread_barrier_wait(&cow_barrier);
+        pthread_barrier_wait(&cow_barrier);
+        struct vm_region_info info;
+        for (int i = 0; i < COW_PAGES; i++) {
+            for (unsigned id = 0; id < COW_THREADS; id++) {
+                lost += cow_view[i * 4096 + 64 * id] != 0x80 + id;
+                leaked += ((unsigned char *)section)[i * 4096 + 64 * id] != 0;
+            }
+            reported += vm_query(v + (uintptr_t)i * 4096, &info) == MS_OK && info.protect == VM_PAGE_READWRITE;
+        }
+        CHECK_EQ(vm_unmap_view(v, NULL), MS_OK);
+    }
+    for (unsigned i = 0; i < COW_THREADS; i++)
+        pthread_join(t[i], NULL);
+    CHECK(lost == 0, "%d writes lost in copy-on-write pages written by %d threads at once", lost, COW_THREADS);
+    CHECK(leaked == 0, "%d writes to copy-on-write pages reached the section", leaked);
+    CHECK(reported == COW_ROUNDS * COW_PAGES, "%d of %d written pages reported PAGE_READWRITE", reported,
+          COW_ROUNDS * COW_PAGES);
+    /* Unwritten copy-on-write pages stay shared and say so. */
+    uintptr_t v = 0;
+    uint32_t prev;
+    CHECK_EQ(vm_map_view(&v, COW_PAGES * 4096, VM_PAGE_READWRITE, fd, 0, true, false, NULL), MS_OK);
+    CHECK_EQ(vm_protect(v + 4096, 4096, VM_PAGE_WRITECOPY, &prev), MS_OK);
+    CHECK(pwrite(fd, "x", 1, 4096 + 5) == 1, "pwrite");
+    CHECK(((char *)v)[4096 + 5] == 'x', "an unwritten copy-on-write page shows the section");
+    struct vm_region_info info;
+    CHECK(vm_query(v + 4096, &info) == MS_OK && info.protect == VM_PAGE_WRITECOPY && info.region_size == 4096,
+          "unwritten page: protect %#x size %zu", info.protect, info.region_size);
+    /* Not a view of the core, or not copy-on-write: no retry. */
+    CHECK(!vm_view_write_fault(v), "a read-write page is no copy-on-write fault");
+    CHECK(!vm_view_write_fault(section), "a read-only view's page is no copy-on-write fault");
+    CHECK(!vm_view_write_fault((uintptr_t)&lost), "memory outside the core is no copy-on-write fault");
+    CHECK_EQ(vm_unmap_view(v, NULL), MS_OK);
+    CHECK_EQ(vm_unmap_view(section, NULL), MS_OK);
+    pthread_barrier_destroy(&cow_barrier);
+    close(fd);
+    sigaction(SIGSEGV, &old, NULL);
+}
+
 int main(void)
 {
     CHECK_EQ(vm_init(0), MS_OK);
@@ -76,5 +172,7 @@ int main(void)
     vm_get_counters(&after);
     CHECK_EQ(after.committed_bytes, before.committed_bytes);
     CHECK_EQ(after.reserved_bytes, before.reserved_bytes);
+    test_shared_view_copy_on_write();
+    CHECK(vm_check_invariants() == NULL, "invariants after copy-on-write: %s", vm_check_invariants());
     return unit_done();
 }
