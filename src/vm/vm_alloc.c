@@ -64,6 +64,16 @@ ms_status vm_allocation_create(struct vm_arena *arena, uintptr_t base, size_t si
     return MS_OK;
 }
 
+uint8_t *vm_committed_page_locked(uintptr_t page, struct vm_arena **arena, struct vm_allocation **alloc)
+{
+    *arena = vm_arena_find(page);
+    *alloc = *arena ? vm_allocation_at(*arena, page) : NULL;
+    if (!*alloc)
+        return NULL;
+    uint8_t *byte = &(*arena)->pages[arena_page(*arena, page)];
+    return page_byte_state(*byte) == PAGE_STATE_COMMITTED ? byte : NULL;
+}
+
 void vm_allocation_destroy(struct vm_arena *arena, struct vm_allocation *alloc)
 {
     /* Its pages were decommitted first: their bytes are 0 again. */

@@ -135,6 +135,11 @@ size_t vm_pages_run(const uint8_t *pages, size_t first, size_t limit);
 /* The same, with RESERVED and STALE counted alike (as Windows sees them). */
 size_t vm_pages_region(const uint8_t *pages, size_t first, size_t limit);
 
+/* vm_alloc.c: the byte of the committed page at `page` (page-aligned) in
+ * an allocation of the core, with its arena and allocation; NULL if there
+ * is none. Under vm.lock. */
+uint8_t *vm_committed_page_locked(uintptr_t page, struct vm_arena **arena, struct vm_allocation **alloc);
+
 /* vm_view.c: make the private copy of a shared view's copy-on-write page
  * (a write is about to reach it); false if the host could not. */
 bool vm_view_copy_page_locked(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t page);

@@ -123,11 +123,11 @@ bool vm_guard_page_hit(uintptr_t addr)
     uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE);
     bool hit = false;
     ms_mutex_lock(&vm.lock);
-    struct vm_arena *arena = vm_arena_find(page);
-    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, page) : NULL;
-    if (alloc) {
-        uint8_t *byte = &arena->pages[arena_page(arena, page)];
-        if (page_byte_state(*byte) == PAGE_STATE_COMMITTED && (*byte & PAGE_BYTE_GUARD)) {
+    struct vm_arena *arena;
+    struct vm_allocation *alloc;
+    uint8_t *byte = vm_committed_page_locked(page, &arena, &alloc);
+    if (byte) {
+        if (*byte & PAGE_BYTE_GUARD) {
             uint8_t cleared = (uint8_t)(*byte & ~PAGE_BYTE_GUARD);
             /* Windows clears the guard before reporting it: the retry succeeds. */
             long delta = vm_maps_delta(arena, arena_page(arena, page), arena_page(arena, page) + 1, cleared);

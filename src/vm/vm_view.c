@@ -133,21 +133,19 @@ bool vm_view_write_fault(uintptr_t addr)
     uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE);
     bool retry = false;
     ms_mutex_lock(&vm.lock);
-    struct vm_arena *arena = vm_arena_find(page);
-    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, page) : NULL;
-    if (alloc && alloc->usage == VM_USAGE_VIEW && alloc->shared_view) {
-        uint8_t byte = arena->pages[arena_page(arena, page)];
-        if (page_byte_state(byte) == PAGE_STATE_COMMITTED && !(byte & PAGE_BYTE_GUARD)) {
-            if (page_byte_writecopy(byte)) {
-                retry = vm_view_copy_page_locked(arena, alloc, page);
-            } else if (vm_host_prot(alloc, byte) & HOST_PROT_WRITE) {
-                /* Writable now: another thread made the copy between this
-                 * thread's fault and here. Only a page that really is a
-                 * private copy counts, so that a fault with another cause
-                 * on a writable page is never retried forever. */
-                uint8_t copied = 0;
-                retry = host_pages_copied(page, 1, &copied) == 0 && copied;
-            }
+    struct vm_arena *arena;
+    struct vm_allocation *alloc;
+    uint8_t *byte = vm_committed_page_locked(page, &arena, &alloc);
+    if (byte && alloc->usage == VM_USAGE_VIEW && alloc->shared_view && !(*byte & PAGE_BYTE_GUARD)) {
+        if (page_byte_writecopy(*byte)) {
+            retry = vm_view_copy_page_locked(arena, alloc, page);
+        } else if (vm_host_prot(alloc, *byte) & HOST_PROT_WRITE) {
+            /* Writable now: another thread made the copy between this
+             * thread's fault and here. Only a page that really is a
+             * private copy counts, so that a fault with another cause on
+             * a writable page is never retried forever. */
+            uint8_t copied = 0;
+            retry = host_pages_copied(page, 1, &copied) == 0 && copied;
         }
     }
     ms_mutex_unlock(&vm.lock);
@@ -161,12 +159,11 @@ void vm_view_copy_for_write(uintptr_t addr, size_t size)
     uintptr_t end = ms_align_up(addr + size, MS_PAGE_SIZE);
     ms_mutex_lock(&vm.lock);
     for (uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE); page < end; page += MS_PAGE_SIZE) {
-        struct vm_arena *arena = vm_arena_find(page);
-        struct vm_allocation *alloc = arena ? vm_allocation_at(arena, page) : NULL;
-        if (!alloc || alloc->usage != VM_USAGE_VIEW || !alloc->shared_view)
-            continue;
-        uint8_t byte = arena->pages[arena_page(arena, page)];
-        if (page_byte_state(byte) == PAGE_STATE_COMMITTED && !(byte & PAGE_BYTE_GUARD) && page_byte_writecopy(byte))
+        struct vm_arena *arena;
+        struct vm_allocation *alloc;
+        uint8_t *byte = vm_committed_page_locked(page, &arena, &alloc);
+        if (byte && alloc->usage == VM_USAGE_VIEW && alloc->shared_view && !(*byte & PAGE_BYTE_GUARD) &&
+            page_byte_writecopy(*byte))
             vm_view_copy_page_locked(arena, alloc, page);   /* if it fails, the read fails as before */
     }
     ms_mutex_unlock(&vm.lock);
