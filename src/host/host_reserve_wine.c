@@ -59,10 +59,45 @@ static int try_reserve(uintptr_t *addr, size_t size, bool top_down, uintptr_t li
     return 0;
 }
 
+/* Top-down reservations with no limit below the user space top. Wine 8
+ * first looks for room in its own reserved areas, top-down among them, and
+ * the one below 0x68000000 is mostly free: any top-down request that fits
+ * there lands there (a 1 GiB arena rarely did; the smaller arenas do),
+ * while Windows puts MEM_TOP_DOWN memory at the top of the 128 TiB. So the
+ * range is asked for at explicit addresses from the top down, stepping by
+ * its size past whatever is in the way (Wine's pages at the very top, the
+ * Linux stack, earlier top-down arenas). An explicit address outside
+ * Wine's reserved areas is taken with MAP_FIXED_NOREPLACE by Wine, so a
+ * try never disturbs a mapping Wine does not know. A bounded number of
+ * tries, then Wine's own choice. */
+#define TOP_DOWN_TRIES 64
+
+static int reserve_top(uintptr_t *addr, size_t size, size_t align)
+{
+    uintptr_t top = MS_USER_SPACE_LIMIT + 1;
+    if (size < top - MS_USER_SPACE_MIN) {
+        uintptr_t at = ms_align_down(top - size, align);
+        for (int i = 0; i < TOP_DOWN_TRIES && at >= MS_USER_SPACE_MIN; i++) {
+            uintptr_t want = at;
+            if (try_reserve(&want, size, false, 0) == 0) {
+                *addr = want;
+                return 0;
+            }
+            if (at < MS_USER_SPACE_MIN + size)
+                break;
+            at = ms_align_down(at - size, align);
+        }
+    }
+    return -12;
+}
+
 int host_reserve(uintptr_t *addr, size_t size, size_t align, bool top_down, uintptr_t limit)
 {
     if (host_fault_now())
         return -12;                             /* ENOMEM */
+    if (!*addr && top_down && !(limit && limit < MS_USER_SPACE_LIMIT) &&
+        reserve_top(addr, size, align > MS_GRANULARITY ? align : MS_GRANULARITY) == 0)
+        return 0;
     if (*addr || align <= MS_GRANULARITY)
         return try_reserve(addr, size, top_down, limit);
     /* Wine, like Windows, cannot release part of a reservation, so a larger

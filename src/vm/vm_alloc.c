@@ -249,16 +249,17 @@ ms_status vm_reserve_locked(uintptr_t base, size_t size, size_t align, bool top_
         /* Elsewhere, if there is room, than over a destroyed heap's kept pages. */
         vm_keep_avoid_locked(size, align, top_down, &arena, &base);
     } else {
-        bool large = size > VM_ARENA_SIZE / 4 || align > MS_GRANULARITY;
-        size_t arena_size = large ? ms_align_up(size, MS_GRANULARITY) + (align > MS_GRANULARITY ? align : 0)
-                                  : VM_ARENA_SIZE;
-        ms_status st = vm_arena_create(0, arena_size, top_down, large, &arena);
-        if (st && !large) {
-            /* No room for a whole arena (a 2 GiB limit, a fragmented address
-             * space): an arena of just this allocation's size may still fit. */
-            large = true;
-            st = vm_arena_create(0, ms_align_up(size, MS_GRANULARITY), top_down, true, &arena);
-        }
+        /* Room an aligned request may need in a fresh 64 KiB-aligned arena. */
+        size_t padded = ms_align_up(size, MS_GRANULARITY) + (align > MS_GRANULARITY ? align - MS_GRANULARITY : 0);
+        ms_status st = MS_ERROR_NOT_ENOUGH_MEMORY;
+        if (padded <= VM_ARENA_LARGE)
+            st = vm_arena_create_normal(padded, top_down, &arena);
+        if (st)
+            /* Large, or no room for a normal arena (a 2 GiB limit, a
+             * fragmented address space): an arena of just this allocation's
+             * size (and alignment) may still fit. */
+            st = vm_arena_create(0, ms_align_up(size, MS_GRANULARITY) + (align > MS_GRANULARITY ? align : 0),
+                                 top_down, true, &arena);
         if (st)
             return st;
         base = top_down ? ms_align_down(arena->end - ms_align_up(size, MS_GRANULARITY), align)

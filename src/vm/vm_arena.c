@@ -11,6 +11,10 @@
  * Placement follows Windows: the lowest free 64 KiB-aligned range that fits
  * (MEM_TOP_DOWN: the highest), arena by arena; a request that fits nowhere
  * gets a new arena (a dedicated one, sized to it, when it is large).
+ *
+ * Sizes: normal arenas grow geometrically (vm_internal.h, VM_ARENA_*), so
+ * a small process holds little address space, and Wine's per-page table of
+ * it stays small; the metadata of an arena is proportional to its size.
  */
 #include "vm_internal.h"
 
@@ -174,4 +178,36 @@ bool vm_arena_find_free(size_t size, size_t align, bool top_down, struct vm_aren
         }
     }
     return false;
+}
+
+size_t vm_arena_next_size(size_t need, bool top_down)
+{
+    size_t size = VM_ARENA_FIRST_SIZE;
+    for (size_t i = 0; i < vm.narenas; i++) {
+        const struct vm_arena *a = vm.arenas[i];
+        size_t twice = (a->end - a->base) * 2;
+        if (!a->dedicated && a->top_down == top_down && twice > size)
+            size = twice;
+    }
+    if (size > VM_ARENA_MAX_SIZE)
+        size = VM_ARENA_MAX_SIZE;
+    while (size < need)
+        size *= 2;
+    return size;
+}
+
+ms_status vm_arena_create_normal(size_t need, bool top_down, struct vm_arena **out)
+{
+    need = ms_align_up(need, MS_GRANULARITY);
+    size_t floor = need > VM_ARENA_FIRST_SIZE ? need : VM_ARENA_FIRST_SIZE;
+    /* A 2 GiB limit or a fragmented address space may leave no room for
+     * the next size: smaller ones still serve this request. */
+    ms_status st = MS_ERROR_NOT_ENOUGH_MEMORY;
+    for (size_t size = vm_arena_next_size(need, top_down);; size /= 2) {
+        if (size < floor)
+            size = floor;
+        st = vm_arena_create(0, size, top_down, false, out);
+        if (st != MS_ERROR_NOT_ENOUGH_MEMORY || size == floor)
+            return st;
+    }
 }

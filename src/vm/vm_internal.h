@@ -37,7 +37,17 @@
 #include "../base/ms_lock.h"
 #include "../host/host.h"
 
-#define VM_ARENA_SIZE        ((size_t)1 << 30)      /* normal arenas: 1 GiB */
+/* Normal arenas grow geometrically: the first is VM_ARENA_FIRST_SIZE, each
+ * new one (per direction) twice the largest before it, up to
+ * VM_ARENA_MAX_SIZE. Why not all of the maximum at once: Wine keeps one
+ * protection byte per 4 KiB page of every reservation, written when the
+ * range is reserved, so a 1 GiB arena costs 256 KiB of resident memory in
+ * Wine before anything in it is used; a 64 MiB one costs 16 KiB. Requests
+ * above VM_ARENA_MAX_SIZE / 4 (alignment padding included) get a dedicated
+ * arena instead. */
+#define VM_ARENA_FIRST_SIZE  ((size_t)64 << 20)
+#define VM_ARENA_MAX_SIZE    ((size_t)1 << 30)
+#define VM_ARENA_LARGE       (VM_ARENA_MAX_SIZE / 4)
 #define VM_MAX_ARENAS        4096
 #define VM_MAX_ALLOCATIONS   ((uint32_t)1 << 20)
 #define VM_TABLE_COMMIT_STEP ((size_t)65536)
@@ -147,6 +157,12 @@ bool vm_view_copy_page_locked(struct vm_arena *arena, struct vm_allocation *allo
 /* vm_arena.c */
 struct vm_arena *vm_arena_find(uintptr_t addr);
 ms_status vm_arena_create(uintptr_t want, size_t size, bool top_down, bool dedicated, struct vm_arena **out);
+/* A new normal arena with room for `need` bytes (<= VM_ARENA_LARGE): the
+ * next size of the geometric series, or a smaller one down to `need` when
+ * the host has no room for that. */
+ms_status vm_arena_create_normal(size_t need, bool top_down, struct vm_arena **out);
+/* The size the next normal arena of that direction would get for `need`. */
+size_t vm_arena_next_size(size_t need, bool top_down);
 void vm_arena_destroy(struct vm_arena *arena);
 bool vm_arena_find_free(size_t size, size_t align, bool top_down, struct vm_arena **arena, uintptr_t *addr);
 bool vm_arena_range_free(const struct vm_arena *arena, uintptr_t base, size_t size);

@@ -279,8 +279,64 @@ static void test_top_down(void)
     ok(high > low, "MEM_TOP_DOWN allocation %p lies above the bottom-up one %p", high, low);
     ok((ULONG_PTR)high >= 0x7FF000000000ull, "MEM_TOP_DOWN allocation %p near the top of the 128 TiB space", high);
     ok((ULONG_PTR)high + GRAN <= 0x7FFFFFFF0000ull, "MEM_TOP_DOWN allocation %p below the user space top", high);
+    /* A larger one, too big for what is left around the first (memshim:
+     * another top-down arena), goes near the top as well, below the first.
+     * Wine 8 puts a top-down request that does not fit its small top area
+     * into the one below 0x68000000. */
+    char *big = VirtualAlloc(NULL, 200u << 20, MEM_RESERVE | MEM_TOP_DOWN, PAGE_READWRITE);
+    ok(big != NULL, "200 MiB top-down: error %lu", GetLastError());
+    if (big) {
+        todo_wine ok((ULONG_PTR)big >= 0x7FF000000000ull, "200 MiB MEM_TOP_DOWN allocation %p near the top", big);
+        ok(big < high, "200 MiB MEM_TOP_DOWN allocation %p below the first %p", big, high);
+        VirtualFree(big, 0, MEM_RELEASE);
+    }
     VirtualFree(low, 0, MEM_RELEASE);
     VirtualFree(high, 0, MEM_RELEASE);
+}
+
+/* Many reservations of a few hundred MiB (memshim: arenas of growing size
+ * made one after another, each found again): every one is its own
+ * reservation, committable and released whole, and none overlaps another;
+ * released space is taken again. */
+static void test_many_reservations(void)
+{
+    enum { COUNT = 16 };
+    const SIZE_T size = (SIZE_T)150 << 20;
+    char *r[COUNT];
+    MEMORY_BASIC_INFORMATION mbi;
+    int made = 0;
+    for (int i = 0; i < COUNT; i++) {
+        r[i] = VirtualAlloc(NULL, size, MEM_RESERVE, PAGE_READWRITE);
+        ok(r[i] != NULL, "reservation %d of 150 MiB: error %lu", i, GetLastError());
+        if (!r[i])
+            break;
+        made++;
+        ok(VirtualQuery(r[i] + size - 1, &mbi, sizeof(mbi)) == sizeof(mbi), "query the end of %d", i);
+        ok(mbi.AllocationBase == r[i] && mbi.State == MEM_RESERVE, "end of %d: base %p state %#lx", i,
+           mbi.AllocationBase, mbi.State);
+        ok(VirtualQuery(r[i], &mbi, sizeof(mbi)) == sizeof(mbi) && mbi.RegionSize == size,
+           "reservation %d is one region of 150 MiB (%zu)", i, (size_t)mbi.RegionSize);
+        char *page = VirtualAlloc(r[i] + size - 4096, 4096, MEM_COMMIT, PAGE_READWRITE);
+        ok(page == r[i] + size - 4096, "commit the last page of %d: %p", i, page);
+        if (page)
+            page[0] = (char)i;
+    }
+    int overlaps = 0;
+    for (int i = 0; i < made; i++)
+        for (int j = i + 1; j < made; j++)
+            overlaps += r[i] < r[j] + size && r[j] < r[i] + size;
+    ok(overlaps == 0, "%d overlapping reservations", overlaps);
+    if (made > 1) {
+        char *again;
+        ok(VirtualFree(r[1], 0, MEM_RELEASE), "release one: error %lu", GetLastError());
+        again = VirtualAlloc(r[1], size, MEM_RESERVE, PAGE_READWRITE);
+        ok(again == r[1], "its address is free again: %p, expected %p", again, r[1]);
+        if (!again)
+            r[1] = NULL;
+    }
+    for (int i = 0; i < made; i++)
+        if (r[i])
+            ok(VirtualFree(r[i], 0, MEM_RELEASE), "release %d: error %lu", i, GetLastError());
 }
 
 static void test_regions(void)
@@ -681,6 +737,7 @@ int main(void)
     test_bad_params();
     test_rounding();
     test_top_down();
+    test_many_reservations();
     test_regions();
     test_fresh_zero();
     test_passthrough_query();

@@ -370,9 +370,8 @@ static void test_threads(void)
 int main(void)
 {
     CHECK_EQ(vm_init(0), MS_OK);
-    /* A normal arena first, as in a process where the heap runs: a 4 MiB
-     * aligned request that finds no arena gets a dedicated one, whose
-     * address space goes with its region (nothing to keep then). */
+    /* A normal arena first, as in a process where the heap runs (a 4 MiB
+     * aligned request that finds no arena would make one itself). */
     uintptr_t first = 0;
     CHECK_EQ(vm_allocate(&first, 65536, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_OK);
     test_kept_and_reused();
