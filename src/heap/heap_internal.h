@@ -58,7 +58,7 @@
 #define HEAP_SPAN_MAX_SLICES 16
 #define HEAP_SPAN_MAX_BLOCKS 4096      /* a 64 KiB slice of 16-byte blocks */
 
-#define HEAP_CLASSES        96
+#define HEAP_CLASSES        160
 #define HEAP_SHARDS         16         /* internal heaps of a sharded heap: 0 locked, 1.. thread-owned */
 #define HEAP_SMALL_MAX      ((size_t)262144)   /* largest size class */
 #define HEAP_SIZE16_MAX     2048u      /* classes up to here keep sizes in 16 bits */
@@ -239,13 +239,18 @@ static inline void heap_bits_put(_Atomic uint64_t *word, uint64_t value)
 /* heap_small.c: size classes and spans. All *_locked functions run with the
  * heap lock held (or under HEAP_NO_SERIALIZE). */
 extern const uint32_t heap_class_size[HEAP_CLASSES];
+extern const uint8_t heap_class_slices[HEAP_CLASSES];  /* slices of a span of each class */
 static inline unsigned heap_size_class(size_t size)
 {
     if (size <= 128)
         return size ? (unsigned)((size + 15) >> 4) - 1 : 0;
+    /* Eight classes per doubling up to 1 KiB, sixteen beyond
+     * (heap_small.c): the mantissa's top three or four bits. */
     size_t s = size - 1;
     unsigned b = 63u - (unsigned)__builtin_clzll(s);
-    return 8 + (b - 7) * 8 + (unsigned)((s >> (b - 3)) & 7);
+    if (b < 10)
+        return 8 + (b - 7) * 8 + (unsigned)((s >> (b - 3)) & 7);
+    return 32 + (b - 10) * 16 + (unsigned)((s >> (b - 4)) & 15);
 }
 void *heap_small_alloc_locked(struct ms_heap *heap, size_t size, ms_status *err);
 /* An allocation took the span's last free block: out of its bin. */

@@ -2,11 +2,17 @@
  * heap_small.c - blocks of up to 256 KiB: size classes, spans and their
  * out-of-line free bitmaps.
  *
- * Size classes: multiples of 16 up to 128 bytes, then eight per doubling up
- * to 256 KiB (96 classes, at most 12.5% internal waste: a batch of random
- * sizes then needs little more memory than a first-fit heap's). A span of a class is
- * one 64 KiB slice for blocks up to 8 KiB and up to 16 slices beyond, so it
- * holds at least 4 blocks.
+ * Size classes: multiples of 16 up to 128 bytes, eight per doubling up to
+ * 1 KiB (at most 12.5% internal waste), then sixteen per doubling up to
+ * 256 KiB (at most 6.25%): 160 classes. A batch of random sizes then needs
+ * little more memory than a first-fit heap's: on the benchmarks' mixed
+ * batch (8 B..4 KiB) rounding took 4.1% of the bytes asked with eight per
+ * doubling everywhere, 2.2% now. Up to 1 KiB, where the fast path's table
+ * (heap_fast.h) serves the sizes, rounding is a smaller share of the
+ * pages, and more classes there would spread a small heap over more
+ * spans. A span of a class is
+ * 1..16 slices of 64 KiB (heap_class_slices), chosen so that the tail of
+ * the span no block fits stays small; it holds at least 4 blocks.
  *
  * Why a bitmap rather than the usual in-block free list: the heap has to
  * answer "is this a live block?" for every pointer it is given (Windows
@@ -25,13 +31,16 @@
 #include "heap_fast.h"
 
 const uint32_t heap_class_size[HEAP_CLASSES] = {
-    16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352, 384,
-    416, 448, 480, 512, 576, 640, 704, 768, 832, 896, 960, 1024, 1152, 1280, 1408, 1536, 1664, 1792,
-    1920, 2048, 2304, 2560, 2816, 3072, 3328, 3584, 3840, 4096, 4608, 5120, 5632, 6144, 6656, 7168,
-    7680, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384, 18432, 20480, 22528, 24576,
-    26624, 28672, 30720, 32768, 36864, 40960, 45056, 49152, 53248, 57344, 61440, 65536, 73728,
-    81920, 90112, 98304, 106496, 114688, 122880, 131072, 147456, 163840, 180224, 196608, 212992,
-    229376, 245760, 262144,
+    16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352, 384, 416, 448, 480,
+    512, 576, 640, 704, 768, 832, 896, 960, 1024, 1088, 1152, 1216, 1280, 1344, 1408, 1472, 1536, 1600, 1664,
+    1728, 1792, 1856, 1920, 1984, 2048, 2176, 2304, 2432, 2560, 2688, 2816, 2944, 3072, 3200, 3328, 3456, 3584,
+    3712, 3840, 3968, 4096, 4352, 4608, 4864, 5120, 5376, 5632, 5888, 6144, 6400, 6656, 6912, 7168, 7424, 7680,
+    7936, 8192, 8704, 9216, 9728, 10240, 10752, 11264, 11776, 12288, 12800, 13312, 13824, 14336, 14848, 15360,
+    15872, 16384, 17408, 18432, 19456, 20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696,
+    30720, 31744, 32768, 34816, 36864, 38912, 40960, 43008, 45056, 47104, 49152, 51200, 53248, 55296, 57344,
+    59392, 61440, 63488, 65536, 69632, 73728, 77824, 81920, 86016, 90112, 94208, 98304, 102400, 106496, 110592,
+    114688, 118784, 122880, 126976, 131072, 139264, 147456, 155648, 163840, 172032, 180224, 188416, 196608,
+    204800, 212992, 221184, 229376, 237568, 245760, 253952, 262144,
 };
 
 const uint8_t heap_fast_class[HEAP_FAST_MAX / 16 + 1] = {
@@ -40,12 +49,28 @@ const uint8_t heap_fast_class[HEAP_FAST_MAX / 16 + 1] = {
     26, 27, 27, 27, 27, 28, 28, 28, 28, 29, 29, 29, 29, 30, 30, 30, 30, 31, 31, 31, 31,
 };
 
-static unsigned span_slices(uint32_t block_size)
+/* Slices of a span of each class. One up to 1 KiB (the fast path's free
+ * then finds the span record without following `back`, and a slice's
+ * tail that no block fits is at most 1.5% of it there). Beyond, the
+ * fewest slices, from the least that hold 8 blocks (4 for the largest
+ * classes, 16 slices) up to 3 more, whose tail is at most 1/128 of the
+ * span, else the one with the smallest tail: mimalloc's choice of span
+ * length. One slice each up to 8 KiB left up to 9% of a slice unused
+ * (7424-byte blocks: 6144 bytes), most of it in resident pages; now at
+ * most 2.3% below 8 KiB. The pages of a span are touched only as its
+ * blocks are used, so a longer span costs no resident memory before it
+ * fills; test_span_slices pins the rule. */
+const uint8_t heap_class_slices[HEAP_CLASSES] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 1,
+    2, 2, 2, 2, 3, 3, 3, 2, 4, 1, 1, 1, 1, 3, 4, 2, 3, 4, 4, 3, 3, 3, 4, 4, 2, 1, 2, 1, 1, 1, 3, 4, 1, 2, 1, 3,
+    1, 4, 3, 1, 4, 2, 4, 1, 2, 2, 3, 5, 2, 5, 2, 3, 2, 5, 3, 2, 5, 4, 2, 2, 4, 4, 3, 5, 3, 6, 4, 3, 4, 7, 6, 7,
+    5, 4, 4, 4, 8, 8, 6, 5, 6, 9, 8, 6, 8, 9, 7, 7, 10, 8, 8, 8, 12, 9, 12, 10, 12, 11, 13, 12, 16, 13, 14, 14,
+    15, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+};
+
+static unsigned span_slices(unsigned cls)
 {
-    if (block_size <= 8192)
-        return 1;
-    size_t n = ((size_t)block_size * 8 + HEAP_SLICE_SIZE - 1) >> HEAP_SLICE_SHIFT;
-    return n > HEAP_SPAN_MAX_SLICES ? HEAP_SPAN_MAX_SLICES : (unsigned)n;
+    return heap_class_slices[cls];
 }
 
 static inline struct heap_segment *span_segment(const struct heap_span *span)
@@ -176,20 +201,24 @@ static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_stat
     return span;
 }
 
-/* A free committed slice of seg whose record last headed a one-slice span
- * of this class, or -1. The blocks of a new span there land at the offsets
- * the old ones had, so the pages it touches (and its side slot) are the
- * resident ones: on a heap rebuilt on kept pages (vm_keep.c) the resident
- * set then stays one cycle's instead of growing cycle after cycle, and
- * every resident page costs each keep and reuse mprotect ~60 ns. Records
- * of free slices keep cls and nslices (span_release, segment_scrub): a
- * hint, never trusted for anything else. */
-static int slice_of_class(const struct heap_segment *seg, uint64_t candidates, unsigned cls)
+/* The first of k free committed slices of seg whose record last headed a
+ * span of this class, or -1. The blocks of a new span there land at the
+ * offsets the old ones had, so the pages it touches (and its side slot)
+ * are the resident ones: on a heap rebuilt on kept pages (vm_keep.c) the
+ * resident set then stays one cycle's instead of growing cycle after
+ * cycle, and every resident page costs each keep and reuse mprotect
+ * ~60 ns. Records of free slices keep cls and nslices (span_release,
+ * segment_scrub): a hint, never trusted for anything else; the run itself
+ * is checked free. */
+static int slice_of_class(const struct heap_segment *seg, uint64_t candidates, unsigned cls, unsigned k)
 {
-    for (; candidates; candidates &= candidates - 1) {
-        unsigned s = (unsigned)__builtin_ctzll(candidates);
+    for (uint64_t left = candidates; left; left &= left - 1) {
+        unsigned s = (unsigned)__builtin_ctzll(left);
         const struct heap_span *rec = &seg->spans[s - HEAP_META_SLICES];
-        if (rec->nslices == 1 && rec->cls == cls)
+        if (rec->nslices != k || rec->cls != cls || s + k > HEAP_SLICES)
+            continue;
+        uint64_t run = (k == 64 ? ~0ull : (((uint64_t)1 << k) - 1)) << s;
+        if ((candidates & run) == run)
             return (int)s;
     }
     return -1;
@@ -198,7 +227,7 @@ static int slice_of_class(const struct heap_segment *seg, uint64_t candidates, u
 static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms_status *err)
 {
     uint32_t bs = heap_class_size[cls];
-    unsigned k = span_slices(bs);
+    unsigned k = span_slices(cls);
     struct heap_segment *seg;
     int s = -1;
     /* Committed free slices first: they cost no host call and no page
@@ -207,8 +236,8 @@ static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms
     for (seg = heap->segments; seg; seg = seg->next)
         if ((s = find_run(seg->free_slices & seg->committed_slices & HEAP_DATA_MASK, k)) >= 0)
             break;
-    if (seg && k == 1) {
-        int same = slice_of_class(seg, seg->free_slices & seg->committed_slices & HEAP_DATA_MASK, cls);
+    if (seg) {
+        int same = slice_of_class(seg, seg->free_slices & seg->committed_slices & HEAP_DATA_MASK, cls, k);
         if (same >= 0)
             s = same;
     }
@@ -340,7 +369,7 @@ bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span)
 {
     unsigned s = (unsigned)(span - seg->spans) + HEAP_META_SLICES;
     if (span->back != 0 || span->cls >= HEAP_CLASSES || span->block_size != heap_class_size[span->cls] ||
-        span->nslices != span_slices(span->block_size) || s + span->nslices > HEAP_SLICES ||
+        span->nslices != span_slices(span->cls) || s + span->nslices > HEAP_SLICES ||
         span->start != (uintptr_t)seg + ((uintptr_t)s << HEAP_SLICE_SHIFT) ||
         span->nblocks != ((size_t)span->nslices << HEAP_SLICE_SHIFT) / span->block_size)
         return false;
