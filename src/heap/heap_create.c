@@ -168,7 +168,8 @@ static ms_mutex seg_cache_lock = MS_MUTEX_INIT;
 
 /* Reset the span records to "free slice" (zero used, back, remote_listed)
  * where spans were, touching only records in use. Everything else a span
- * keeps (bitmaps, sizes, side slots) span_create initialises itself. */
+ * keeps (bitmaps, sizes, side state) span_create initialises itself; the
+ * side area's bitmap segment_alloc clears. */
 static void segment_scrub(struct heap_segment *seg)
 {
     for (uint64_t spans = ~seg->free_slices & (~0ull << HEAP_META_SLICES); spans; spans &= spans - 1) {
@@ -231,6 +232,7 @@ static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, 
             seg->free_slices = ~0ull << HEAP_META_SLICES;
             seg->nspans = 0;            /* committed_slices stay: that is the point */
             seg->purge_after = 0;
+            memset(seg->side_used, 0, sizeof(seg->side_used));
             return seg;
         }
     }
@@ -252,6 +254,7 @@ static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, 
     seg->free_slices = ~0ull << HEAP_META_SLICES;
     seg->committed_slices = slice_mask_below(stale > meta ? stale : meta);
     seg->nspans = 0;
+    memset(seg->side_used, 0, sizeof(seg->side_used));
     return seg;
 }
 

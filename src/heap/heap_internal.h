@@ -94,10 +94,10 @@ struct heap_span {
     uint64_t recip;                    /* ceil(2^32 / (block_size / 16)): index by multiply */
     uintptr_t start;                   /* address of block 0 */
     /* The span's block state, where span_create put it: in the record
-     * itself for spans of at most HEAP_SPAN_INLINE_BLOCKS blocks (most
-     * spans, and all of the large classes), else in the slice's side slot
-     * (heap_span_side). Keeping the records small keeps the pages a heap
-     * touches for metadata few: a record per 64 KiB slice, 256 bytes. */
+     * itself for spans of at most HEAP_SPAN_INLINE_BLOCKS blocks, else in
+     * the segment's side area (heap_side_layout). Keeping the records
+     * small keeps the pages a heap touches for metadata few: a record per
+     * 64 KiB slice, 256 bytes. */
     _Atomic uint64_t *freebits;        /* 1 = free. Written by whoever allocates from the span (the
                                         * shard's owner or mutex holder); read by others, so atomic
                                         * (relaxed: plain moves on x86) */
@@ -124,6 +124,45 @@ struct heap_span {
 };
 _Static_assert(sizeof(struct heap_span) == 256, "a span record is four cache lines");
 
+/* The side area: the block state of spans with many blocks (free bits,
+ * remote bits, requested sizes, each as long as the span's block count
+ * needs: heap_side_layout) packed in 64-byte units after the segment
+ * header (and, in a home segment, the heap), first fit, a bitmap in the
+ * header saying which units are taken. Packed, the spans of a heap share
+ * pages of it: 40 live classes touched some 30 side pages when each data
+ * slice had a fixed 5 KiB slot, a few now; resident metadata pages are
+ * also what a heap rebuilt on kept pages pays for in each mprotect.
+ * A span never needs more than HEAP_SIDE_SIZE bytes per slice of it (4096
+ * one-byte slacks of the 16-byte class), and the area holds that for every
+ * data slice, so the units of live spans plus a new one always fit; when
+ * they are free but scattered, span_create packs the live spans' state
+ * down first (heap_small.c: side_compact). */
+#define HEAP_SPAN_INLINE_BLOCKS 64
+#define HEAP_SIDE_BITS      (HEAP_SPAN_MAX_BLOCKS / 8)
+#define HEAP_SIDE_REQ       ((size_t)HEAP_SPAN_MAX_BLOCKS)
+#define HEAP_SIDE_SIZE      (2 * HEAP_SIDE_BITS + HEAP_SIDE_REQ)
+#define HEAP_SIDE_OFFSET    ((size_t)20480)   /* header, records and heap take 17536 bytes: room to grow */
+#define HEAP_SIDE_UNIT      ((size_t)64)
+#define HEAP_SIDE_UNITS     ((HEAP_META_SLICES * HEAP_SLICE_SIZE - HEAP_SIDE_OFFSET) / HEAP_SIDE_UNIT)
+#define HEAP_SIDE_WORDS     ((HEAP_SIDE_UNITS + 63) / 64)
+
+/* Bytes of side state of a span of nblocks blocks of block_size. */
+static inline size_t heap_side_bytes(uint32_t nblocks, uint32_t block_size)
+{
+    size_t width = block_size == 16 ? 1 : block_size <= HEAP_SIZE16_MAX ? 2 : 4;
+    return 2 * 8 * (size_t)((nblocks + 63u) / 64u) + nblocks * width;
+}
+
+/* Where a span of nblocks blocks keeps its state from `side` on. */
+static inline void heap_side_layout(uint8_t *side, uint32_t nblocks, _Atomic uint64_t **freebits,
+                                    _Atomic uint64_t **remote, uint8_t **req)
+{
+    size_t words = (nblocks + 63u) / 64u;
+    *freebits = (_Atomic uint64_t *)side;
+    *remote = (_Atomic uint64_t *)(side + words * 8);
+    *req = side + 2 * words * 8;
+}
+
 struct heap_segment {
     uint64_t magic;
     struct ms_heap *heap;
@@ -135,37 +174,9 @@ struct heap_segment {
     uint64_t purge_after;              /* host_cycles() after which idle slices beyond
                                         * the bound are decommitted (0: none pending) */
     uint32_t nspans;
+    uint64_t side_used[HEAP_SIDE_WORDS];    /* bit u set: unit u of the side area is a span's */
     struct heap_span spans[HEAP_DATA_SLICES];   /* 64-byte aligned (the segment is) */   /* record of slice s at [s - HEAP_META_SLICES] */
 };
-
-/* Side slots: the block state of spans with many blocks (small classes),
- * one slot per data slice, after the segment header (and, in a home
- * segment, the heap): free bits, remote bits, requested sizes, each as
- * long as the span's block count needs (heap_side_layout), so a span
- * touches only the start of its slot: one page for most classes instead
- * of three spread over its 5 KiB. Resident metadata pages are what a
- * heap rebuilt on kept pages pays for in each mprotect. */
-#define HEAP_SPAN_INLINE_BLOCKS 64
-#define HEAP_SIDE_BITS      (HEAP_SPAN_MAX_BLOCKS / 8)
-#define HEAP_SIDE_REQ       ((size_t)HEAP_SPAN_MAX_BLOCKS)
-#define HEAP_SIDE_SIZE      (2 * HEAP_SIDE_BITS + HEAP_SIDE_REQ)
-#define HEAP_SIDE_OFFSET    ((size_t)20480)   /* header, records and heap take 16320 bytes: room to grow */
-static inline uint8_t *heap_span_side(struct heap_segment *seg, unsigned slice)
-{
-    return (uint8_t *)seg + HEAP_SIDE_OFFSET + (size_t)(slice - HEAP_META_SLICES) * HEAP_SIDE_SIZE;
-}
-
-/* Where a span of nblocks blocks keeps its state in its side slot. At most
- * 2 * HEAP_SIDE_BITS + HEAP_SIDE_REQ bytes: 4096 one-byte slacks of the
- * 16-byte class, or at most 2048 two-byte sizes of the larger ones. */
-static inline void heap_side_layout(uint8_t *side, uint32_t nblocks, _Atomic uint64_t **freebits,
-                                    _Atomic uint64_t **remote, uint8_t **req)
-{
-    size_t words = (nblocks + 63u) / 64u;
-    *freebits = (_Atomic uint64_t *)side;
-    *remote = (_Atomic uint64_t *)(side + words * 8);
-    *req = side + 2 * words * 8;
-}
 
 struct heap_large {
     uint64_t magic;
@@ -222,9 +233,9 @@ struct ms_heap {
 };
 
 _Static_assert(sizeof(struct heap_segment) + 64 + sizeof(struct ms_heap) <= HEAP_SIDE_OFFSET,
-               "segment header and heap must fit before the side slots");
-_Static_assert(HEAP_SIDE_OFFSET + HEAP_DATA_SLICES * HEAP_SIDE_SIZE <= HEAP_META_SLICES * HEAP_SLICE_SIZE,
-               "side slots must fit in the metadata slices");
+               "segment header and heap must fit before the side area");
+_Static_assert(HEAP_DATA_SLICES * HEAP_SIDE_SIZE <= HEAP_SIDE_UNITS * HEAP_SIDE_UNIT,
+               "the side area must hold the state of spans on every data slice");
 
 static inline uint64_t heap_bits_get(const _Atomic uint64_t *word)
 {

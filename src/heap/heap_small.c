@@ -88,6 +88,114 @@ static unsigned popcount64(uint64_t v)
     return n;
 }
 
+/* --- side area ------------------------------------------------------------- */
+
+static unsigned side_units(uint32_t nblocks, uint32_t block_size)
+{
+    return (unsigned)((heap_side_bytes(nblocks, block_size) + HEAP_SIDE_UNIT - 1) / HEAP_SIDE_UNIT);
+}
+
+static uint8_t *side_base(struct heap_segment *seg)
+{
+    return (uint8_t *)seg + HEAP_SIDE_OFFSET;
+}
+
+/* The first unit of the span's state in the side area (a span not inline). */
+static unsigned side_unit_of(struct heap_segment *seg, const struct heap_span *span)
+{
+    return (unsigned)(((uint8_t *)span->freebits - side_base(seg)) / HEAP_SIDE_UNIT);
+}
+
+static void side_mark(uint64_t *used, unsigned at, unsigned n, bool taken)
+{
+    for (unsigned u = at; u < at + n;) {
+        unsigned bit = u % 64, len = 64 - bit < at + n - u ? 64 - bit : at + n - u;
+        uint64_t mask = (len == 64 ? ~0ull : (((uint64_t)1 << len) - 1)) << bit;
+        used[u / 64] = taken ? used[u / 64] | mask : used[u / 64] & ~mask;
+        u += len;
+    }
+}
+
+/* First unit of a run of n free units, or -1: from each free unit on, the
+ * next taken one ends the run. */
+static int side_find(const uint64_t *used, unsigned n)
+{
+    unsigned u = 0;
+    while (u + n <= HEAP_SIDE_UNITS) {
+        unsigned w = u / 64;
+        uint64_t freeb = ~used[w] & (~0ull << (u % 64));
+        while (!freeb && ++w < HEAP_SIDE_WORDS)
+            freeb = ~used[w];
+        if (!freeb)
+            return -1;
+        u = w * 64 + (unsigned)__builtin_ctzll(freeb);
+        if (u + n > HEAP_SIDE_UNITS)
+            return -1;
+        uint64_t taken = used[w] & (~0ull << (u % 64));
+        while (!taken && (w + 1) * 64 < u + n && ++w < HEAP_SIDE_WORDS)
+            taken = used[w];
+        unsigned end = taken ? w * 64 + (unsigned)__builtin_ctzll(taken) : HEAP_SIDE_UNITS;
+        if (end >= u + n)
+            return (int)u;
+        u = end;
+    }
+    return -1;
+}
+
+/* Move the side state of seg's live spans down to the start of the area,
+ * in address order, so that all free units are one run at the end. Runs
+ * with the allocation rights and meta_lock (span_create): nobody else
+ * reads a span's bitmaps or sizes then (remote frees, HeapSize from other
+ * threads and heap_lock all take meta_lock). Rare: it takes free units
+ * scattered between live spans' state and a new span needing more than
+ * any gap, with the area nearly full (spans of 16- and 32-byte blocks on
+ * most slices). */
+static void side_compact(struct heap_segment *seg)
+{
+    struct heap_span *order[HEAP_DATA_SLICES];
+    unsigned n = 0;
+    for (unsigned i = 0; i < HEAP_DATA_SLICES; i++) {
+        struct heap_span *span = &seg->spans[i];
+        if (!span->used || span->back || span->freebits == &span->inline_bits[0])
+            continue;
+        unsigned at = side_unit_of(seg, span), j = n++;
+        for (; j > 0 && side_unit_of(seg, order[j - 1]) > at; j--)
+            order[j] = order[j - 1];
+        order[j] = span;
+    }
+    memset(seg->side_used, 0, sizeof(seg->side_used));
+    unsigned next = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct heap_span *span = order[i];
+        unsigned units = side_units(span->nblocks, span->block_size);
+        uint8_t *to = side_base(seg) + (size_t)next * HEAP_SIDE_UNIT;
+        /* Sorted by address, each moves down (or stays): memmove is safe. */
+        memmove(to, (uint8_t *)span->freebits, heap_side_bytes(span->nblocks, span->block_size));
+        heap_side_layout(to, span->nblocks, &span->freebits, &span->remote, &span->req.slack);
+        side_mark(seg->side_used, next, units, true);
+        next += units;
+    }
+}
+
+/* Side state for a new span of seg (meta lock held, allocation rights). */
+static uint8_t *side_alloc(struct heap_segment *seg, uint32_t nblocks, uint32_t block_size)
+{
+    unsigned units = side_units(nblocks, block_size);
+    int at = side_find(seg->side_used, units);
+    if (at < 0) {
+        side_compact(seg);
+        at = side_find(seg->side_used, units);  /* fits: see HEAP_SIDE_UNITS */
+    }
+    side_mark(seg->side_used, (unsigned)at, units, true);
+    return side_base(seg) + (size_t)at * HEAP_SIDE_UNIT;
+}
+
+static void side_free(struct heap_segment *seg, struct heap_span *span)
+{
+    if (span->freebits != &span->inline_bits[0])
+        side_mark(seg->side_used, side_unit_of(seg, span), side_units(span->nblocks, span->block_size), false);
+}
+
 /* --- bins ------------------------------------------------------------------ */
 
 static void bin_push(struct ms_heap *heap, struct heap_span *span)
@@ -203,8 +311,8 @@ static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_stat
 
 /* The first of k free committed slices of seg whose record last headed a
  * span of this class, or -1. The blocks of a new span there land at the
- * offsets the old ones had, so the pages it touches (and its side slot)
- * are the resident ones: on a heap rebuilt on kept pages (vm_keep.c) the
+ * offsets the old ones had, so the data pages it touches are the
+ * resident ones: on a heap rebuilt on kept pages (vm_keep.c) the
  * resident set then stays one cycle's instead of growing cycle after
  * cycle, and every resident page costs each keep and reuse mprotect
  * ~60 ns. Records of free slices keep cls and nslices (span_release,
@@ -263,7 +371,6 @@ static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms
     for (unsigned i = 1; i < k; i++)
         seg->spans[s + i - HEAP_META_SLICES].back = (uint16_t)i;
     struct heap_span *span = &seg->spans[s - HEAP_META_SLICES];
-    span->used = 1;
     span->cls = (uint8_t)cls;
     span->nslices = (uint8_t)k;
     span->block_size = bs;
@@ -278,9 +385,10 @@ static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms
         span->remote = &span->inline_bits[1];
         span->req.slack = span->inline_req;
     } else {
-        heap_side_layout(heap_span_side(seg, (unsigned)s), span->nblocks, &span->freebits, &span->remote,
+        heap_side_layout(side_alloc(seg, span->nblocks, bs), span->nblocks, &span->freebits, &span->remote,
                          &span->req.slack);
     }
+    span->used = 1;                     /* after side_alloc: side_compact moves only older spans */
     uint32_t full = span->nblocks / 64, rest = span->nblocks % 64;
     /* A reused segment (heap_create.c's cache) may hold old remote bits. */
     for (uint32_t w = 0; w < (span->nblocks + 63) / 64; w++)
@@ -302,6 +410,7 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
     unsigned s = (unsigned)(span - seg->spans) + HEAP_META_SLICES, k = span->nslices;
     if (span->in_bin)
         bin_remove(heap, span);
+    side_free(seg, span);
     span->used = 0;
     for (unsigned i = 1; i < k; i++)
         seg->spans[s + i - HEAP_META_SLICES].back = 0;
@@ -377,13 +486,27 @@ bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span)
         if (seg->spans[s + i - HEAP_META_SLICES].back != i || seg->spans[s + i - HEAP_META_SLICES].used)
             return false;
     bool inline_state = span->freebits == &span->inline_bits[0];
-    _Atomic uint64_t *side_free, *side_remote;
-    uint8_t *side_req;
-    heap_side_layout(heap_span_side(seg, s), span->nblocks, &side_free, &side_remote, &side_req);
-    if (inline_state ? (span->remote != &span->inline_bits[1] || span->req.slack != span->inline_req ||
-                        span->nblocks > HEAP_SPAN_INLINE_BLOCKS)
-                     : (span->freebits != side_free || span->req.slack != side_req || span->remote != side_remote))
-        return false;                   /* the block state is not where span_create put it */
+    if (inline_state) {
+        if (span->remote != &span->inline_bits[1] || span->req.slack != span->inline_req ||
+            span->nblocks > HEAP_SPAN_INLINE_BLOCKS)
+            return false;
+    } else {
+        /* In the side area, on a unit boundary, its units all taken, the
+         * parts where heap_side_layout puts them. */
+        uintptr_t at = (uintptr_t)span->freebits, base = (uintptr_t)side_base(seg);
+        unsigned units = side_units(span->nblocks, span->block_size);
+        if (at < base || (at - base) % HEAP_SIDE_UNIT || (at - base) / HEAP_SIDE_UNIT + units > HEAP_SIDE_UNITS)
+            return false;
+        unsigned first = side_unit_of(seg, span);
+        for (unsigned u = first; u < first + units; u++)
+            if (!((seg->side_used[u / 64] >> (u % 64)) & 1))
+                return false;
+        _Atomic uint64_t *side_free, *side_remote;
+        uint8_t *side_req;
+        heap_side_layout((uint8_t *)span->freebits, span->nblocks, &side_free, &side_remote, &side_req);
+        if (span->remote != side_remote || span->req.slack != side_req)
+            return false;
+    }
     uint32_t words = (span->nblocks + 63) / 64, nfree = 0;
     for (uint32_t w = 0; w < words; w++) {
         uint64_t bits = heap_bits_get(&span->freebits[w]);
