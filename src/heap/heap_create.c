@@ -232,6 +232,7 @@ static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, 
             seg->free_slices = ~0ull << HEAP_META_SLICES;
             seg->nspans = 0;            /* committed_slices stay: that is the point */
             seg->purge_after = 0;
+            seg->release_after = 0;
             memset(seg->side_used, 0, sizeof(seg->side_used));
             return seg;
         }
@@ -254,6 +255,8 @@ static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, 
     seg->free_slices = ~0ull << HEAP_META_SLICES;
     seg->committed_slices = slice_mask_below(stale > meta ? stale : meta);
     seg->nspans = 0;
+    seg->purge_after = 0;
+    seg->release_after = 0;
     memset(seg->side_used, 0, sizeof(seg->side_used));
     return seg;
 }
@@ -326,6 +329,7 @@ static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, 
     heap->in_use = 0;
     heap->home = seg;
     heap->segments = NULL;
+    heap->empty_segments = 0;
     heap->large = NULL;
     for (unsigned c = 0; c < HEAP_CLASSES; c++)
         heap->bins[c] = NULL;

@@ -9,9 +9,10 @@
  *    per data slice (struct heap_span) and, in the heap's first ("home")
  *    segment, the struct ms_heap itself. The other slices hold user blocks.
  *  - span: 1..16 contiguous data slices serving one size class. Which blocks
- *    are free is a bitmap in the span record, and the size each block was
- *    asked for is an array there too: nothing about a block lives next to
- *    it, so an overrun of user data cannot corrupt the allocator, and every
+ *    are free is a bitmap, and the size each block was asked for an array,
+ *    both in the span record or, for spans of many blocks, in the
+ *    segment's side area (metadata slices too): nothing about a block
+ *    lives next to it, so an overrun of user data cannot corrupt the allocator, and every
  *    pointer handed to free/size/realloc is checked against the bitmap
  *    (double free, interior pointer, foreign pointer are all refused).
  *  - large block: more than HEAP_SMALL_MAX bytes, a vm region of its own
@@ -114,6 +115,8 @@ struct heap_span {
     uint32_t nfree;
     uint16_t cursor;                   /* no free bit below this bitmap word */
     uint8_t in_bin;
+    uint32_t seq;                      /* the class's order of spans (heap_small.c:
+                                        * slice_of_class); kept by a free slice's record */
     _Atomic uint64_t inline_bits[2];   /* freebits and remote of an inline span */
     /* Line 2: what remote frees write (once per span between two merges
      * by the owner): apart from line 0, which the owner reads on every
@@ -173,6 +176,9 @@ struct heap_segment {
                                         * so the commit charge is what the heap uses) */
     uint64_t purge_after;              /* host_cycles() after which idle slices beyond
                                         * the bound are decommitted (0: none pending) */
+    uint64_t release_after;            /* host_cycles() after which this segment, left
+                                        * without spans, goes back (0: it has spans, or
+                                        * is the home) */
     uint32_t nspans;
     uint64_t side_used[HEAP_SIDE_WORDS];    /* bit u set: unit u of the side area is a span's */
     struct heap_span spans[HEAP_DATA_SLICES];   /* 64-byte aligned (the segment is) */   /* record of slice s at [s - HEAP_META_SLICES] */
@@ -222,6 +228,8 @@ struct ms_heap {
     struct heap_span *remote_spans;
     struct heap_segment *home;         /* holds this struct; released last */
     struct heap_segment *segments;     /* all segments, home included */
+    uint32_t empty_segments;           /* of them, without spans and not the home (heap_small.c) */
+    uint32_t span_seq;                 /* last seq given to a span on a slice new to its class */
     struct heap_large *large;
     struct ms_heap *next_heap, *prev_heap;  /* all private heaps (heap_enumerate) */
     /* Sharding (the process heap): threads allocate from one of several
@@ -268,6 +276,9 @@ void *heap_small_alloc_locked(struct ms_heap *heap, size_t size, ms_status *err)
 void heap_small_span_full(struct ms_heap *heap, struct heap_span *span);
 /* A free made its span leave the full state or become empty: rebin it. */
 void heap_small_span_changed(struct ms_heap *heap, struct heap_span *span);
+/* Give back the segments left without spans longer than the purge delay
+ * (all of them: `all`); meta lock held or not needed. */
+void heap_small_sweep_segments(struct ms_heap *heap, bool all);
 
 static inline void heap_small_free_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index)
 {

@@ -299,6 +299,27 @@ static void segment_purge_check(struct heap_segment *seg)
     }
 }
 
+/* Segments left without spans stay in the heap for HEAP_PURGE_DELAY, as
+ * idle slices do, and go back when a span comes or goes after that, or
+ * at HeapOptimizeResources (`all`: whatever their age). A heap that
+ * drains and refills then finds its segments where they were, each
+ * class's slices in them (slice_of_class); given back at once, they came
+ * back from the cache in another order and the classes landed on other
+ * slices every round: the mixed batch run four times on the process heap
+ * touched 3.5 MB more than once. */
+void heap_small_sweep_segments(struct ms_heap *heap, bool all)
+{
+    uint64_t now = host_cycles();
+    for (struct heap_segment *seg = heap->segments, *next; seg && heap->empty_segments; seg = next) {
+        next = seg->next;
+        if (seg->release_after && (all || now >= seg->release_after)) {
+            seg->release_after = 0;
+            heap->empty_segments--;
+            heap_segment_release_locked(heap, seg);
+        }
+    }
+}
+
 static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms_status *err);
 
 static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_status *err)
@@ -309,27 +330,45 @@ static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_stat
     return span;
 }
 
-/* The first of k free committed slices of seg whose record last headed a
- * span of this class, or -1. The blocks of a new span there land at the
- * offsets the old ones had, so the data pages it touches are the
- * resident ones: on a heap rebuilt on kept pages (vm_keep.c) the
- * resident set then stays one cycle's instead of growing cycle after
- * cycle, and every resident page costs each keep and reuse mprotect
- * ~60 ns. Records of free slices keep cls and nslices (span_release,
- * segment_scrub): a hint, never trusted for anything else; the run itself
- * is checked free. */
-static int slice_of_class(const struct heap_segment *seg, uint64_t candidates, unsigned cls, unsigned k)
+/* Of the free slices of the heap's segments (committed ones only, or
+ * all), the first of a run of k whose record last headed a span of this
+ * class, the one earliest in the class's order (seq); NULL if none. A
+ * span made there has its blocks at the offsets the old one had, so the
+ * data pages it touches are resident ones, and taking a class's slices
+ * in their first order makes a heap that drains and refills use its
+ * spans in the same order each time: the span left partly used is the
+ * same one (span_emptied keeps the class's first span), and no round
+ * touches pages the last one left alone. On a heap rebuilt on kept pages
+ * (vm_keep.c) the resident set then stays one cycle's instead of growing
+ * cycle after cycle (each resident page costs each keep and reuse
+ * mprotect ~60 ns). Records of free slices keep cls, nslices and seq
+ * (span_release, segment_scrub): a hint, never trusted for anything else;
+ * the run itself is checked free. */
+#define HEAP_HINT_SEARCH 128
+
+static struct heap_segment *slice_of_class(struct ms_heap *heap, bool committed, unsigned cls, unsigned k, int *slice)
 {
-    for (uint64_t left = candidates; left; left &= left - 1) {
-        unsigned s = (unsigned)__builtin_ctzll(left);
-        const struct heap_span *rec = &seg->spans[s - HEAP_META_SLICES];
-        if (rec->nslices != k || rec->cls != cls || s + k > HEAP_SLICES)
-            continue;
-        uint64_t run = (k == 64 ? ~0ull : (((uint64_t)1 << k) - 1)) << s;
-        if ((candidates & run) == run)
-            return (int)s;
+    struct heap_segment *found = NULL;
+    uint32_t first = 0;
+    unsigned budget = HEAP_HINT_SEARCH;  /* records read: a heap of many free slices is not searched through */
+    for (struct heap_segment *seg = heap->segments; seg; seg = seg->next) {
+        uint64_t candidates = seg->free_slices & HEAP_DATA_MASK & (committed ? seg->committed_slices : ~0ull);
+        for (uint64_t left = candidates; left; left &= left - 1) {
+            if (!budget--)
+                return found;
+            unsigned s = (unsigned)__builtin_ctzll(left);
+            const struct heap_span *rec = &seg->spans[s - HEAP_META_SLICES];
+            if (rec->nslices != k || rec->cls != cls || s + k > HEAP_SLICES || (found && rec->seq >= first))
+                continue;
+            uint64_t run = (k == 64 ? ~0ull : (((uint64_t)1 << k) - 1)) << s;
+            if ((candidates & run) == run) {
+                found = seg;
+                first = rec->seq;
+                *slice = (int)s;
+            }
+        }
     }
-    return -1;
+    return found;
 }
 
 static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms_status *err)
@@ -338,16 +377,22 @@ static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms
     unsigned k = span_slices(cls);
     struct heap_segment *seg;
     int s = -1;
-    /* Committed free slices first: they cost no host call and no page
-     * faults, and taking them keeps the idle bound from decommitting
-     * slices that a later span then commits again. */
-    for (seg = heap->segments; seg; seg = seg->next)
-        if ((s = find_run(seg->free_slices & seg->committed_slices & HEAP_DATA_MASK, k)) >= 0)
-            break;
-    if (seg) {
-        int same = slice_of_class(seg, seg->free_slices & seg->committed_slices & HEAP_DATA_MASK, cls, k);
-        if (same >= 0)
-            s = same;
+    /* The class's own slices first (slice_of_class), committed ones
+     * before those the idle bound decommitted: their pages are likely
+     * still resident (MADV_FREE), and taking them back costs one commit
+     * where a fresh run would fault in new pages. Then committed free
+     * slices: they cost no host call and no page faults, and taking them
+     * keeps the idle bound from decommitting slices that a later span
+     * then commits again. */
+    bool same = true;
+    seg = slice_of_class(heap, true, cls, k, &s);
+    if (!seg)
+        seg = slice_of_class(heap, false, cls, k, &s);
+    if (!seg) {
+        same = false;
+        for (seg = heap->segments; seg; seg = seg->next)
+            if ((s = find_run(seg->free_slices & seg->committed_slices & HEAP_DATA_MASK, k)) >= 0)
+                break;
     }
     if (!seg)
         for (seg = heap->segments; seg; seg = seg->next)
@@ -365,12 +410,18 @@ static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms
         return NULL;
     }
     seg->free_slices &= ~run;
+    if (seg->release_after) {
+        seg->release_after = 0;
+        heap->empty_segments--;
+    }
     seg->nspans++;
     if (seg->purge_after)
         segment_purge_check(seg);
     for (unsigned i = 1; i < k; i++)
         seg->spans[s + i - HEAP_META_SLICES].back = (uint16_t)i;
     struct heap_span *span = &seg->spans[s - HEAP_META_SLICES];
+    if (!same)
+        span->seq = ++heap->span_seq;
     span->cls = (uint8_t)cls;
     span->nslices = (uint8_t)k;
     span->block_size = bs;
@@ -416,10 +467,13 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
         seg->spans[s + i - HEAP_META_SLICES].back = 0;
     uint64_t run = (k == 64 ? ~0ull : (((uint64_t)1 << k) - 1)) << s;
     seg->free_slices |= run;
-    if (--seg->nspans == 0 && seg != heap->home)
-        heap_segment_release_locked(heap, seg);
-    else
-        segment_purge_check(seg);
+    if (--seg->nspans == 0 && seg != heap->home) {
+        seg->release_after = host_cycles() + HEAP_PURGE_DELAY;
+        heap->empty_segments++;
+    }
+    segment_purge_check(seg);
+    if (heap->empty_segments)
+        heap_small_sweep_segments(heap, false);
     heap_meta_unlock(heap, meta);
 }
 
@@ -466,12 +520,57 @@ void heap_small_span_full(struct ms_heap *heap, struct heap_span *span)
     bin_remove(heap, span);
 }
 
+/* A span that became empty while its bin has others. It goes back to its
+ * segment, unless it comes before every other span of the bin in the
+ * class's order (seq): then it stays (and an empty one it replaces goes),
+ * so that the span a class keeps once a heap drains is its first one.
+ * When the heap refills, the class fills that span first and its new
+ * spans on the slices it had in their order (slice_of_class), and the
+ * span left partly used is again the last: each round touches the pages
+ * the last one did. Keeping whichever span emptied last instead made the
+ * partly used span a different one each round, and the resident set grew
+ * towards every page of every span of the class (the mixed batch, run
+ * four times: +2 MB). A long bin is not searched: the span goes back. */
+#define HEAP_KEEP_SEARCH 16
+
+static void span_emptied(struct ms_heap *heap, struct heap_span *span)
+{
+    unsigned seen = 0;
+    struct heap_span *last = NULL;
+    for (struct heap_span *other = heap->bins[span->cls]; other; other = other->next) {
+        if (other != span && (other->seq < span->seq || ++seen > HEAP_KEEP_SEARCH)) {
+            span_release(heap, span);
+            return;
+        }
+        last = other;
+    }
+    /* Kept: last in its bin, so that the spans with live blocks serve the
+     * next allocations (an alloc/free loop on the kept span would empty
+     * it, and come here, on every free). */
+    if (last != span) {
+        bin_remove(heap, span);
+        for (last = heap->bins[span->cls]; last->next; last = last->next)
+            ;
+        last->next = span;
+        span->prev = last;
+        span->in_bin = 1;
+    }
+    for (struct heap_span *other = heap->bins[span->cls], *next; other; other = next) {
+        next = other->next;
+        /* An empty span has no remote bits (they are set only for live
+         * blocks), but one may still be listed for the owner's merge. */
+        if (other != span && other->nfree == other->nblocks &&
+            !atomic_load_explicit(&other->remote_listed, memory_order_relaxed))
+            span_release(heap, other);
+    }
+}
+
 void heap_small_span_changed(struct ms_heap *heap, struct heap_span *span)
 {
     if (span->nfree == 1)
         bin_push(heap, span);
     else if (span->nfree == span->nblocks && (span->next || span->prev))
-        span_release(heap, span);
+        span_emptied(heap, span);
 }
 
 bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span)
@@ -566,7 +665,7 @@ void heap_collect_remote(struct ms_heap *heap)
             if (was_full)
                 bin_push(heap, span);
             if (span->nfree == span->nblocks && (span->next || span->prev))
-                span_release(heap, span);
+                span_emptied(heap, span);
         }
         span = next;
     }
