@@ -94,6 +94,15 @@ static bool validate_segment(struct ms_heap *heap, struct heap_segment *seg, siz
         *binned += span->in_bin;
         s += span->nslices;
     }
+    /* The free slices of each class (slice_of_class's hints) are free
+     * slices whose record names the class. */
+    for (unsigned c = 0; c < HEAP_CLASSES; c++) {
+        if (seg->class_free[c] & ~seg->free_slices)
+            return false;
+        for (uint64_t bits = seg->class_free[c]; bits; bits &= bits - 1)
+            if (seg->spans[__builtin_ctzll(bits) - HEAP_META_SLICES].cls != c)
+                return false;
+    }
     /* Each span's units are taken (heap_small_validate_span): as many
      * taken as the spans have means no two of them overlap. */
     for (unsigned w = 0; w < HEAP_SIDE_WORDS; w++)

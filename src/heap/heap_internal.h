@@ -59,7 +59,7 @@
 #define HEAP_SPAN_MAX_SLICES 16
 #define HEAP_SPAN_MAX_BLOCKS 4096      /* a 64 KiB slice of 16-byte blocks */
 
-#define HEAP_CLASSES        160
+#define HEAP_CLASSES        208
 #define HEAP_SHARDS         16         /* internal heaps of a sharded heap: 0 locked, 1.. thread-owned */
 #define HEAP_SMALL_MAX      ((size_t)262144)   /* largest size class */
 #define HEAP_SIZE16_MAX     2048u      /* classes up to here keep sizes in 16 bits */
@@ -144,7 +144,7 @@ _Static_assert(sizeof(struct heap_span) == 256, "a span record is four cache lin
 #define HEAP_SIDE_BITS      (HEAP_SPAN_MAX_BLOCKS / 8)
 #define HEAP_SIDE_REQ       ((size_t)HEAP_SPAN_MAX_BLOCKS)
 #define HEAP_SIDE_SIZE      (2 * HEAP_SIDE_BITS + HEAP_SIDE_REQ)
-#define HEAP_SIDE_OFFSET    ((size_t)20480)   /* header, records and heap take 17536 bytes: room to grow */
+#define HEAP_SIDE_OFFSET    ((size_t)20480)   /* header, records and heap take 19584 bytes */
 #define HEAP_SIDE_UNIT      ((size_t)64)
 #define HEAP_SIDE_UNITS     ((HEAP_META_SLICES * HEAP_SLICE_SIZE - HEAP_SIDE_OFFSET) / HEAP_SIDE_UNIT)
 #define HEAP_SIDE_WORDS     ((HEAP_SIDE_UNITS + 63) / 64)
@@ -181,6 +181,9 @@ struct heap_segment {
                                         * is the home) */
     uint32_t nspans;
     uint64_t side_used[HEAP_SIDE_WORDS];    /* bit u set: unit u of the side area is a span's */
+    uint64_t class_free[HEAP_CLASSES]; /* bit s set: slice s is free and last headed a span of
+                                        * the class (heap_small.c: slice_of_class); then the
+                                        * record of s says so too */
     struct heap_span spans[HEAP_DATA_SLICES];   /* 64-byte aligned (the segment is) */   /* record of slice s at [s - HEAP_META_SLICES] */
 };
 
@@ -263,13 +266,17 @@ static inline unsigned heap_size_class(size_t size)
 {
     if (size <= 128)
         return size ? (unsigned)((size + 15) >> 4) - 1 : 0;
-    /* Eight classes per doubling up to 1 KiB, sixteen beyond
-     * (heap_small.c): the mantissa's top three or four bits. */
+    /* Eight classes per doubling up to 1 KiB, 32 up to 8 KiB, sixteen
+     * beyond (heap_small.c): the mantissa's top three, five or four bits.
+     * Sizes up to 1 KiB of the process heap's owner take the fast path's
+     * table (heap_fast.h) instead. */
     size_t s = size - 1;
     unsigned b = 63u - (unsigned)__builtin_clzll(s);
     if (b < 10)
         return 8 + (b - 7) * 8 + (unsigned)((s >> (b - 3)) & 7);
-    return 32 + (b - 10) * 16 + (unsigned)((s >> (b - 4)) & 15);
+    if (b < 13)
+        return 32 + (b - 10) * 32 + (unsigned)((s >> (b - 5)) & 31);
+    return 128 + (b - 13) * 16 + (unsigned)((s >> (b - 4)) & 15);
 }
 void *heap_small_alloc_locked(struct ms_heap *heap, size_t size, ms_status *err);
 /* An allocation took the span's last free block: out of its bin. */

@@ -3,16 +3,17 @@
  * out-of-line free bitmaps.
  *
  * Size classes: multiples of 16 up to 128 bytes, eight per doubling up to
- * 1 KiB (at most 12.5% internal waste), then sixteen per doubling up to
- * 256 KiB (at most 6.25%): 160 classes. A batch of random sizes then needs
- * little more memory than a first-fit heap's: on the benchmarks' mixed
- * batch (8 B..4 KiB) rounding took 4.1% of the bytes asked with eight per
- * doubling everywhere, 2.2% now. Up to 1 KiB, where the fast path's table
- * (heap_fast.h) serves the sizes, rounding is a smaller share of the
+ * 1 KiB (at most 12.5% internal waste), 32 per doubling up to 8 KiB (at
+ * most 3.1%), then sixteen per doubling up to 256 KiB (at most 6.25%):
+ * 208 classes. A batch of random sizes then needs little more memory than
+ * a first-fit heap's: on the benchmarks' mixed batch (8 B..4 KiB) rounding
+ * took 4.1% of the bytes asked with eight per doubling everywhere, 2.2%
+ * with sixteen from 1 KiB, 1.2% now. Up to 1 KiB, where the fast path's
+ * table (heap_fast.h) serves the sizes, rounding is a smaller share of the
  * pages, and more classes there would spread a small heap over more
- * spans. A span of a class is
- * 1..16 slices of 64 KiB (heap_class_slices), chosen so that the tail of
- * the span no block fits stays small; it holds at least 4 blocks.
+ * spans. A span of a class is 1..16 slices of 64 KiB (heap_class_slices),
+ * chosen so that the tail of the span no block fits stays small; it holds
+ * at least 4 blocks.
  *
  * Why a bitmap rather than the usual in-block free list: the heap has to
  * answer "is this a live block?" for every pointer it is given (Windows
@@ -32,15 +33,18 @@
 
 const uint32_t heap_class_size[HEAP_CLASSES] = {
     16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352, 384, 416, 448, 480,
-    512, 576, 640, 704, 768, 832, 896, 960, 1024, 1088, 1152, 1216, 1280, 1344, 1408, 1472, 1536, 1600, 1664,
-    1728, 1792, 1856, 1920, 1984, 2048, 2176, 2304, 2432, 2560, 2688, 2816, 2944, 3072, 3200, 3328, 3456, 3584,
-    3712, 3840, 3968, 4096, 4352, 4608, 4864, 5120, 5376, 5632, 5888, 6144, 6400, 6656, 6912, 7168, 7424, 7680,
-    7936, 8192, 8704, 9216, 9728, 10240, 10752, 11264, 11776, 12288, 12800, 13312, 13824, 14336, 14848, 15360,
-    15872, 16384, 17408, 18432, 19456, 20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696,
-    30720, 31744, 32768, 34816, 36864, 38912, 40960, 43008, 45056, 47104, 49152, 51200, 53248, 55296, 57344,
-    59392, 61440, 63488, 65536, 69632, 73728, 77824, 81920, 86016, 90112, 94208, 98304, 102400, 106496, 110592,
-    114688, 118784, 122880, 126976, 131072, 139264, 147456, 155648, 163840, 172032, 180224, 188416, 196608,
-    204800, 212992, 221184, 229376, 237568, 245760, 253952, 262144,
+    512, 576, 640, 704, 768, 832, 896, 960, 1024, 1056, 1088, 1120, 1152, 1184, 1216, 1248, 1280, 1312, 1344,
+    1376, 1408, 1440, 1472, 1504, 1536, 1568, 1600, 1632, 1664, 1696, 1728, 1760, 1792, 1824, 1856, 1888, 1920,
+    1952, 1984, 2016, 2048, 2112, 2176, 2240, 2304, 2368, 2432, 2496, 2560, 2624, 2688, 2752, 2816, 2880, 2944,
+    3008, 3072, 3136, 3200, 3264, 3328, 3392, 3456, 3520, 3584, 3648, 3712, 3776, 3840, 3904, 3968, 4032, 4096,
+    4224, 4352, 4480, 4608, 4736, 4864, 4992, 5120, 5248, 5376, 5504, 5632, 5760, 5888, 6016, 6144, 6272, 6400,
+    6528, 6656, 6784, 6912, 7040, 7168, 7296, 7424, 7552, 7680, 7808, 7936, 8064, 8192, 8704, 9216, 9728, 10240,
+    10752, 11264, 11776, 12288, 12800, 13312, 13824, 14336, 14848, 15360, 15872, 16384, 17408, 18432, 19456,
+    20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696, 30720, 31744, 32768, 34816, 36864,
+    38912, 40960, 43008, 45056, 47104, 49152, 51200, 53248, 55296, 57344, 59392, 61440, 63488, 65536, 69632,
+    73728, 77824, 81920, 86016, 90112, 94208, 98304, 102400, 106496, 110592, 114688, 118784, 122880, 126976,
+    131072, 139264, 147456, 155648, 163840, 172032, 180224, 188416, 196608, 204800, 212992, 221184, 229376,
+    237568, 245760, 253952, 262144,
 };
 
 const uint8_t heap_fast_class[HEAP_FAST_MAX / 16 + 1] = {
@@ -61,11 +65,13 @@ const uint8_t heap_fast_class[HEAP_FAST_MAX / 16 + 1] = {
  * blocks are used, so a longer span costs no resident memory before it
  * fills; test_span_slices pins the rule. */
 const uint8_t heap_class_slices[HEAP_CLASSES] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 1,
-    2, 2, 2, 2, 3, 3, 3, 2, 4, 1, 1, 1, 1, 3, 4, 2, 3, 4, 4, 3, 3, 3, 4, 4, 2, 1, 2, 1, 1, 1, 3, 4, 1, 2, 1, 3,
-    1, 4, 3, 1, 4, 2, 4, 1, 2, 2, 3, 5, 2, 5, 2, 3, 2, 5, 3, 2, 5, 4, 2, 2, 4, 4, 3, 5, 3, 6, 4, 3, 4, 7, 6, 7,
-    5, 4, 4, 4, 8, 8, 6, 5, 6, 9, 8, 6, 8, 9, 7, 7, 10, 8, 8, 8, 12, 9, 12, 10, 12, 11, 13, 12, 16, 13, 14, 14,
-    15, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2,
+    1, 2, 2, 1, 3, 2, 2, 2, 2, 2, 2, 2, 2, 3, 1, 3, 2, 3, 1, 2, 3, 4, 2, 1, 2, 1, 2, 1, 1, 1, 4, 3, 2, 4, 4, 2,
+    4, 3, 3, 4, 3, 4, 3, 3, 4, 3, 1, 3, 4, 4, 2, 4, 4, 2, 3, 1, 3, 2, 4, 1, 2, 1, 2, 1, 4, 3, 1, 4, 3, 1, 4, 2,
+    3, 1, 4, 3, 3, 1, 1, 4, 2, 3, 4, 1, 4, 4, 3, 2, 3, 4, 1, 1, 2, 2, 3, 5, 2, 5, 2, 3, 2, 5, 3, 2, 5, 4, 2, 2,
+    4, 4, 3, 5, 3, 6, 4, 3, 4, 7, 6, 7, 5, 4, 4, 4, 8, 8, 6, 5, 6, 9, 8, 6, 8, 9, 7, 7, 10, 8, 8, 8, 12, 9, 12,
+    10, 12, 11, 13, 12, 16, 13, 14, 14, 15, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+    16, 16,
 };
 
 static unsigned span_slices(unsigned cls)
@@ -343,22 +349,19 @@ static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_stat
  * cycle after cycle (each resident page costs each keep and reuse
  * mprotect ~60 ns). Records of free slices keep cls, nslices and seq
  * (span_release, segment_scrub): a hint, never trusted for anything else;
- * the run itself is checked free. */
-#define HEAP_HINT_SEARCH 128
-
+ * the run itself is checked free. Each segment says which of its free
+ * slices head such a hint, by class (class_free), so only records of the
+ * class are read. */
 static struct heap_segment *slice_of_class(struct ms_heap *heap, bool committed, unsigned cls, unsigned k, int *slice)
 {
     struct heap_segment *found = NULL;
     uint32_t first = 0;
-    unsigned budget = HEAP_HINT_SEARCH;  /* records read: a heap of many free slices is not searched through */
     for (struct heap_segment *seg = heap->segments; seg; seg = seg->next) {
         uint64_t candidates = seg->free_slices & HEAP_DATA_MASK & (committed ? seg->committed_slices : ~0ull);
-        for (uint64_t left = candidates; left; left &= left - 1) {
-            if (!budget--)
-                return found;
+        for (uint64_t left = seg->class_free[cls] & candidates; left; left &= left - 1) {
             unsigned s = (unsigned)__builtin_ctzll(left);
             const struct heap_span *rec = &seg->spans[s - HEAP_META_SLICES];
-            if (rec->nslices != k || rec->cls != cls || s + k > HEAP_SLICES || (found && rec->seq >= first))
+            if (rec->nslices != k || s + k > HEAP_SLICES || (found && rec->seq >= first))
                 continue;
             uint64_t run = (k == 64 ? ~0ull : (((uint64_t)1 << k) - 1)) << s;
             if ((candidates & run) == run) {
@@ -410,6 +413,10 @@ static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms
         return NULL;
     }
     seg->free_slices &= ~run;
+    /* These slices head no free span of their class any more (a bit of
+     * class_free is set only where the record names that class). */
+    for (unsigned i = 0; i < k; i++)
+        seg->class_free[seg->spans[s + i - HEAP_META_SLICES].cls] &= ~((uint64_t)1 << (s + i));
     if (seg->release_after) {
         seg->release_after = 0;
         heap->empty_segments--;
@@ -467,6 +474,7 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
         seg->spans[s + i - HEAP_META_SLICES].back = 0;
     uint64_t run = (k == 64 ? ~0ull : (((uint64_t)1 << k) - 1)) << s;
     seg->free_slices |= run;
+    seg->class_free[span->cls] |= (uint64_t)1 << s;
     if (--seg->nspans == 0 && seg != heap->home) {
         seg->release_after = host_cycles() + HEAP_PURGE_DELAY;
         heap->empty_segments++;

@@ -993,8 +993,9 @@ static void test_warm_heap(void)
 }
 
 /* Every size maps to the smallest class that holds it, 16-byte aligned,
- * and no class wastes more than 12.5% beyond 128 bytes, 6.25% beyond
- * 1 KiB; the classes up to 1 KiB are those of the fast path's table. */
+ * and no class wastes more than 12.5% beyond 128 bytes, 3.1% from 1 to
+ * 8 KiB, 6.25% beyond; the classes up to 1 KiB are those of the fast
+ * path's table. */
 static void test_size_classes(void)
 {
     int bad = 0;
@@ -1002,7 +1003,8 @@ static void test_size_classes(void)
         unsigned c = heap_size_class(size);
         bad += c >= HEAP_CLASSES || heap_class_size[c] < size || (c && heap_class_size[c - 1] >= size) ||
                heap_class_size[c] % 16 || (size > 128 && (heap_class_size[c] - size) * 8 > size) ||
-               (size > 1024 && (heap_class_size[c] - size) * 16 > size);
+               (size > 1024 && (heap_class_size[c] - size) * 16 > size) ||
+               (size > 1024 && size <= 8192 && (heap_class_size[c] - size) * 32 > size);
     }
     CHECK_EQ(bad, 0);
     CHECK_EQ(heap_class_size[HEAP_CLASSES - 1], HEAP_SMALL_MAX);
@@ -1141,10 +1143,10 @@ static void segment_resident(struct ms_heap *h, size_t *data_pages, size_t *meta
  * sizes, as the benchmark's warm-up and samples do. After the first
  * round the resident data pages stay within 3.5% of the bytes asked for
  * (8 classes per doubling and one-slice spans up to 8 KiB took 5.9%, 16
- * per doubling from 1 KiB 4.6%, with span lengths chosen per class 3.1%)
- * and the metadata pages within 8 per segment (a fixed 5 KiB side slot
- * per data slice took 68 pages for 7 segments, 183 with the longer spans;
- * the packed side area 49). The later rounds touch at most 1% more: each
+ * per doubling from 1 KiB 4.6%, with span lengths chosen per class 3.1%,
+ * 32 per doubling from 1 to 8 KiB 2.4%) and the metadata pages within 9
+ * per segment (a fixed 5 KiB side slot per data slice took 68 pages for
+ * 7 segments, 183 with the longer spans; the packed side area 56). The later rounds touch at most 1% more: each
  * class refills its spans in the order it made them (slice_of_class,
  * span_emptied); keeping whichever span emptied last, the span left
  * partly used changed every round and the fourth round's peak was 10%
@@ -1184,7 +1186,7 @@ static void test_mixed_batch_resident(void)
                    asked >> 10, data * 4, (ssize_t)(data * 4) - (ssize_t)(asked >> 10), meta * 4, segs);
             CHECK(data * 4096 <= asked + asked * 35 / 1000, "data pages %zu KiB for %zu KiB asked", data * 4,
                   asked >> 10);
-            CHECK(meta <= segs * 8, "metadata pages %zu for %zu segments", meta, segs);
+            CHECK(meta <= segs * 9, "metadata pages %zu for %zu segments", meta, segs);
         }
         for (uint32_t i = BLOCKS - 1; i > 0; i--) {
             uint32_t j = (uint32_t)(rng() % (i + 1)), t = order[i];
