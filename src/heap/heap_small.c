@@ -24,10 +24,12 @@
  *
  * Bins: heap->bins[cls] lists the spans of the class that have a free block.
  * A span that becomes empty goes back to its segment unless it is the last
- * one of its bin (so an alloc/free loop does not rebuild a span each time);
- * its slices stay committed for the next spans up to a bound and a delay
- * (HEAP_IDLE_SLICES), then go back to the host; a segment left without
- * spans goes back to the vm core unless it is the heap's home.
+ * one of its bin (so an alloc/free loop does not rebuild a span each time)
+ * or the first of its bin in the order the class made its spans
+ * (span_emptied); its slices stay committed for the next spans up to a
+ * bound and a delay (HEAP_IDLE_SLICES), then go back to the host; a
+ * segment left without spans goes back to the vm core after the same
+ * delay (heap_small_sweep_segments) unless it is the heap's home.
  */
 #include "heap_fast.h"
 
@@ -59,9 +61,9 @@ const uint8_t heap_fast_class[HEAP_FAST_MAX / 16 + 1] = {
  * fewest slices, from the least that hold 8 blocks (4 for the largest
  * classes, 16 slices) up to 3 more, whose tail is at most 1/128 of the
  * span, else the one with the smallest tail: mimalloc's choice of span
- * length. One slice each up to 8 KiB left up to 9% of a slice unused
- * (7424-byte blocks: 6144 bytes), most of it in resident pages; now at
- * most 2.3% below 8 KiB. The pages of a span are touched only as its
+ * length. One slice each up to 8 KiB would leave up to 11% of a slice
+ * unused (7296-byte blocks: 7168 bytes), most of it in resident pages;
+ * now at most 2.6% below 8 KiB. The pages of a span are touched only as its
  * blocks are used, so a longer span costs no resident memory before it
  * fills; test_span_slices pins the rule. */
 const uint8_t heap_class_slices[HEAP_CLASSES] = {

@@ -1016,10 +1016,11 @@ static void test_size_classes(void)
 }
 
 /* Span lengths (heap_class_slices): one slice up to 1 KiB; at least 4
- * blocks and at most HEAP_SPAN_MAX_SLICES slices everywhere; from 1 KiB to
- * 8 KiB the tail of the span no block fits is at most 1/32 of it (one
- * slice each left up to 9%, 6144 bytes of 7424-byte blocks); and each
- * span's block state fits the side slots of its slices. */
+ * blocks and at most HEAP_SPAN_MAX_SLICES slices everywhere; from 1 KiB
+ * to 8 KiB the tail of the span no block fits is at most 1/32 of it (one
+ * slice each would leave up to 11%, 7168 bytes of 7296-byte blocks); and
+ * each span's block state is at most HEAP_SIDE_SIZE bytes per slice, what
+ * the side area holds for every data slice. */
 static void test_span_slices(void)
 {
     int bad = 0;
