@@ -72,6 +72,7 @@ static bool validate_segment(struct ms_heap *heap, struct heap_segment *seg, siz
         return false;
     uint64_t covered = 0;
     uint32_t nspans = 0;
+    size_t side_units = 0, side_taken = 0;
     for (unsigned s = HEAP_META_SLICES; s < HEAP_SLICES;) {
         struct heap_span *span = &seg->spans[s - HEAP_META_SLICES];
         if (!span->used) {
@@ -87,11 +88,28 @@ static bool validate_segment(struct ms_heap *heap, struct heap_segment *seg, siz
             return false;
         covered |= run;
         nspans++;
+        if (span->freebits != &span->inline_bits[0])
+            side_units += (heap_side_bytes(span->nblocks, span->block_size) + HEAP_SIDE_UNIT - 1) / HEAP_SIDE_UNIT;
         *in_use += (size_t)(span->nblocks - span->nfree) * span->block_size;
         *binned += span->in_bin;
         s += span->nslices;
     }
-    return nspans == seg->nspans && (covered | seg->free_slices) == ~0ull << HEAP_META_SLICES;
+    /* The free slices of each class (slice_of_class's hints) are free
+     * slices whose record names the class. */
+    for (unsigned c = 0; c < HEAP_CLASSES; c++) {
+        if (seg->class_free[c] & ~seg->free_slices)
+            return false;
+        for (uint64_t bits = seg->class_free[c]; bits; bits &= bits - 1)
+            if (seg->spans[__builtin_ctzll(bits) - HEAP_META_SLICES].cls != c)
+                return false;
+    }
+    /* Each span's units are taken (heap_small_validate_span): as many
+     * taken as the spans have means no two of them overlap. */
+    for (unsigned w = 0; w < HEAP_SIDE_WORDS; w++)
+        for (uint64_t bits = seg->side_used[w]; bits; bits &= bits - 1)
+            side_taken++;
+    return nspans == seg->nspans && (covered | seg->free_slices) == ~0ull << HEAP_META_SLICES &&
+           side_units == side_taken;
 }
 
 static bool validate_heap(struct ms_heap *heap)

@@ -167,12 +167,17 @@ static ms_mutex seg_cache_lock = MS_MUTEX_INIT;
 #define HEAP_SEG_SCRUBBED 0x4253534853534d31ull
 
 /* Reset the span records to "free slice" (zero used, back, remote_listed)
- * where spans were, touching only records in use. Everything else a span
- * keeps (bitmaps, sizes, side slots) span_create initialises itself. */
+ * where spans were, touching only records in use, and list them among the
+ * free slices of their class (class_free). Everything else a span
+ * keeps (bitmaps, sizes, side state) span_create initialises itself; the
+ * side area's bitmap segment_alloc clears. */
 static void segment_scrub(struct heap_segment *seg)
 {
     for (uint64_t spans = ~seg->free_slices & (~0ull << HEAP_META_SLICES); spans; spans &= spans - 1) {
-        struct heap_span *rec = &seg->spans[__builtin_ctzll(spans) - HEAP_META_SLICES];
+        unsigned slice = (unsigned)__builtin_ctzll(spans);
+        struct heap_span *rec = &seg->spans[slice - HEAP_META_SLICES];
+        if (rec->used)                  /* its slices become free ones of its class (slice_of_class) */
+            seg->class_free[rec->cls] |= (uint64_t)1 << slice;
         rec->used = 0;
         rec->back = 0;
         atomic_store_explicit(&rec->remote_listed, 0, memory_order_relaxed);
@@ -231,6 +236,8 @@ static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, 
             seg->free_slices = ~0ull << HEAP_META_SLICES;
             seg->nspans = 0;            /* committed_slices stay: that is the point */
             seg->purge_after = 0;
+            seg->release_after = 0;
+            memset(seg->side_used, 0, sizeof(seg->side_used));
             return seg;
         }
     }
@@ -246,12 +253,17 @@ static struct heap_segment *segment_alloc(uint32_t prot, struct ms_heap *owner, 
     struct heap_segment *seg = (struct heap_segment *)base;
     /* Only a scrubbed segment comes back warm; should anything else ever
      * do, reset every record rather than trust it. */
-    if (stale && seg->magic != HEAP_SEG_SCRUBBED)
+    if (stale && seg->magic != HEAP_SEG_SCRUBBED) {
         memset(seg->spans, 0, sizeof(seg->spans));
+        memset(seg->class_free, 0, sizeof(seg->class_free));
+    }
     seg->magic = HEAP_SEG_MAGIC;
     seg->free_slices = ~0ull << HEAP_META_SLICES;
     seg->committed_slices = slice_mask_below(stale > meta ? stale : meta);
     seg->nspans = 0;
+    seg->purge_after = 0;
+    seg->release_after = 0;
+    memset(seg->side_used, 0, sizeof(seg->side_used));
     return seg;
 }
 
@@ -323,6 +335,7 @@ static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, 
     heap->in_use = 0;
     heap->home = seg;
     heap->segments = NULL;
+    heap->empty_segments = 0;
     heap->large = NULL;
     for (unsigned c = 0; c < HEAP_CLASSES; c++)
         heap->bins[c] = NULL;

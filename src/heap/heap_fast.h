@@ -84,7 +84,7 @@ HEAP_FAST_INLINE bool heap_fast_free_in(struct ms_heap *shard, void *block)
     if (seg->heap != shard || slice < HEAP_META_SLICES || MS_UNLIKELY(!heap_owner_enter(shard)))
         return false;
     bool done = false;
-    /* Blocks up to 8 KiB live in single-slice spans (back 0): with the
+    /* Blocks up to 1 KiB live in single-slice spans (back 0): with the
      * branch, the processor goes on to the span's fields without waiting
      * for `back` to load. */
     struct heap_span *span = &seg->spans[slice - HEAP_META_SLICES];

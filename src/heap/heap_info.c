@@ -138,9 +138,11 @@ static void optimize_one(struct ms_heap *heap)
 {
     struct heap_inspect in;
     heap_inspect_begin(heap, 0, &in);
-    for (unsigned k = 0; k < in.n; k++)
+    for (unsigned k = 0; k < in.n; k++) {
+        heap_small_sweep_segments(in.parts[k], true);
         for (struct heap_segment *seg = in.parts[k]->segments; seg; seg = seg->next)
             segment_decommit_free(seg);
+    }
     heap_inspect_end(&in);
 }
 

@@ -9,9 +9,10 @@
  *    per data slice (struct heap_span) and, in the heap's first ("home")
  *    segment, the struct ms_heap itself. The other slices hold user blocks.
  *  - span: 1..16 contiguous data slices serving one size class. Which blocks
- *    are free is a bitmap in the span record, and the size each block was
- *    asked for is an array there too: nothing about a block lives next to
- *    it, so an overrun of user data cannot corrupt the allocator, and every
+ *    are free is a bitmap, and the size each block was asked for an array,
+ *    both in the span record or, for spans of many blocks, in the
+ *    segment's side area (metadata slices too): nothing about a block
+ *    lives next to it, so an overrun of user data cannot corrupt the allocator, and every
  *    pointer handed to free/size/realloc is checked against the bitmap
  *    (double free, interior pointer, foreign pointer are all refused).
  *  - large block: more than HEAP_SMALL_MAX bytes, a vm region of its own
@@ -58,7 +59,7 @@
 #define HEAP_SPAN_MAX_SLICES 16
 #define HEAP_SPAN_MAX_BLOCKS 4096      /* a 64 KiB slice of 16-byte blocks */
 
-#define HEAP_CLASSES        96
+#define HEAP_CLASSES        208
 #define HEAP_SHARDS         16         /* internal heaps of a sharded heap: 0 locked, 1.. thread-owned */
 #define HEAP_SMALL_MAX      ((size_t)262144)   /* largest size class */
 #define HEAP_SIZE16_MAX     2048u      /* classes up to here keep sizes in 16 bits */
@@ -94,10 +95,10 @@ struct heap_span {
     uint64_t recip;                    /* ceil(2^32 / (block_size / 16)): index by multiply */
     uintptr_t start;                   /* address of block 0 */
     /* The span's block state, where span_create put it: in the record
-     * itself for spans of at most HEAP_SPAN_INLINE_BLOCKS blocks (most
-     * spans, and all of the large classes), else in the slice's side slot
-     * (heap_span_side). Keeping the records small keeps the pages a heap
-     * touches for metadata few: a record per 64 KiB slice, 256 bytes. */
+     * itself for spans of at most HEAP_SPAN_INLINE_BLOCKS blocks, else in
+     * the segment's side area (heap_side_layout). Keeping the records
+     * small keeps the pages a heap touches for metadata few: a record per
+     * 64 KiB slice, 256 bytes. */
     _Atomic uint64_t *freebits;        /* 1 = free. Written by whoever allocates from the span (the
                                         * shard's owner or mutex holder); read by others, so atomic
                                         * (relaxed: plain moves on x86) */
@@ -114,6 +115,8 @@ struct heap_span {
     uint32_t nfree;
     uint16_t cursor;                   /* no free bit below this bitmap word */
     uint8_t in_bin;
+    uint32_t seq;                      /* the class's order of spans (heap_small.c:
+                                        * slice_of_class); kept by a free slice's record */
     _Atomic uint64_t inline_bits[2];   /* freebits and remote of an inline span */
     /* Line 2: what remote frees write (once per span between two merges
      * by the owner): apart from line 0, which the owner reads on every
@@ -123,6 +126,45 @@ struct heap_span {
     _Alignas(8) uint8_t inline_req[112];
 };
 _Static_assert(sizeof(struct heap_span) == 256, "a span record is four cache lines");
+
+/* The side area: the block state of spans with many blocks (free bits,
+ * remote bits, requested sizes, each as long as the span's block count
+ * needs: heap_side_layout) packed in 64-byte units after the segment
+ * header (and, in a home segment, the heap), first fit, a bitmap in the
+ * header saying which units are taken. Packed, the spans of a heap share
+ * pages of it: 40 live classes touched some 30 side pages when each data
+ * slice had a fixed 5 KiB slot, a few now; resident metadata pages are
+ * also what a heap rebuilt on kept pages pays for in each mprotect.
+ * A span never needs more than HEAP_SIDE_SIZE bytes per slice of it (4096
+ * one-byte slacks of the 16-byte class), and the area holds that for every
+ * data slice, so the units of live spans plus a new one always fit; when
+ * they are free but scattered, span_create packs the live spans' state
+ * down first (heap_small.c: side_compact). */
+#define HEAP_SPAN_INLINE_BLOCKS 64
+#define HEAP_SIDE_BITS      (HEAP_SPAN_MAX_BLOCKS / 8)
+#define HEAP_SIDE_REQ       ((size_t)HEAP_SPAN_MAX_BLOCKS)
+#define HEAP_SIDE_SIZE      (2 * HEAP_SIDE_BITS + HEAP_SIDE_REQ)
+#define HEAP_SIDE_OFFSET    ((size_t)20480)   /* header, records and heap take 19584 bytes */
+#define HEAP_SIDE_UNIT      ((size_t)64)
+#define HEAP_SIDE_UNITS     ((HEAP_META_SLICES * HEAP_SLICE_SIZE - HEAP_SIDE_OFFSET) / HEAP_SIDE_UNIT)
+#define HEAP_SIDE_WORDS     ((HEAP_SIDE_UNITS + 63) / 64)
+
+/* Bytes of side state of a span of nblocks blocks of block_size. */
+static inline size_t heap_side_bytes(uint32_t nblocks, uint32_t block_size)
+{
+    size_t width = block_size == 16 ? 1 : block_size <= HEAP_SIZE16_MAX ? 2 : 4;
+    return 2 * 8 * (size_t)((nblocks + 63u) / 64u) + nblocks * width;
+}
+
+/* Where a span of nblocks blocks keeps its state from `side` on. */
+static inline void heap_side_layout(uint8_t *side, uint32_t nblocks, _Atomic uint64_t **freebits,
+                                    _Atomic uint64_t **remote, uint8_t **req)
+{
+    size_t words = (nblocks + 63u) / 64u;
+    *freebits = (_Atomic uint64_t *)side;
+    *remote = (_Atomic uint64_t *)(side + words * 8);
+    *req = side + 2 * words * 8;
+}
 
 struct heap_segment {
     uint64_t magic;
@@ -134,38 +176,16 @@ struct heap_segment {
                                         * so the commit charge is what the heap uses) */
     uint64_t purge_after;              /* host_cycles() after which idle slices beyond
                                         * the bound are decommitted (0: none pending) */
+    uint64_t release_after;            /* host_cycles() after which this segment, left
+                                        * without spans, goes back (0: it has spans, or
+                                        * is the home) */
     uint32_t nspans;
+    uint64_t side_used[HEAP_SIDE_WORDS];    /* bit u set: unit u of the side area is a span's */
+    uint64_t class_free[HEAP_CLASSES]; /* bit s set: slice s is free and last headed a span of
+                                        * the class (heap_small.c: slice_of_class); then the
+                                        * record of s says so too */
     struct heap_span spans[HEAP_DATA_SLICES];   /* 64-byte aligned (the segment is) */   /* record of slice s at [s - HEAP_META_SLICES] */
 };
-
-/* Side slots: the block state of spans with many blocks (small classes),
- * one slot per data slice, after the segment header (and, in a home
- * segment, the heap): free bits, remote bits, requested sizes, each as
- * long as the span's block count needs (heap_side_layout), so a span
- * touches only the start of its slot: one page for most classes instead
- * of three spread over its 5 KiB. Resident metadata pages are what a
- * heap rebuilt on kept pages pays for in each mprotect. */
-#define HEAP_SPAN_INLINE_BLOCKS 64
-#define HEAP_SIDE_BITS      (HEAP_SPAN_MAX_BLOCKS / 8)
-#define HEAP_SIDE_REQ       ((size_t)HEAP_SPAN_MAX_BLOCKS)
-#define HEAP_SIDE_SIZE      (2 * HEAP_SIDE_BITS + HEAP_SIDE_REQ)
-#define HEAP_SIDE_OFFSET    ((size_t)20480)   /* header, records and heap take 16320 bytes: room to grow */
-static inline uint8_t *heap_span_side(struct heap_segment *seg, unsigned slice)
-{
-    return (uint8_t *)seg + HEAP_SIDE_OFFSET + (size_t)(slice - HEAP_META_SLICES) * HEAP_SIDE_SIZE;
-}
-
-/* Where a span of nblocks blocks keeps its state in its side slot. At most
- * 2 * HEAP_SIDE_BITS + HEAP_SIDE_REQ bytes: 4096 one-byte slacks of the
- * 16-byte class, or at most 2048 two-byte sizes of the larger ones. */
-static inline void heap_side_layout(uint8_t *side, uint32_t nblocks, _Atomic uint64_t **freebits,
-                                    _Atomic uint64_t **remote, uint8_t **req)
-{
-    size_t words = (nblocks + 63u) / 64u;
-    *freebits = (_Atomic uint64_t *)side;
-    *remote = (_Atomic uint64_t *)(side + words * 8);
-    *req = side + 2 * words * 8;
-}
 
 struct heap_large {
     uint64_t magic;
@@ -211,6 +231,8 @@ struct ms_heap {
     struct heap_span *remote_spans;
     struct heap_segment *home;         /* holds this struct; released last */
     struct heap_segment *segments;     /* all segments, home included */
+    uint32_t empty_segments;           /* of them, without spans and not the home (heap_small.c) */
+    uint32_t span_seq;                 /* last seq given to a span on a slice new to its class */
     struct heap_large *large;
     struct ms_heap *next_heap, *prev_heap;  /* all private heaps (heap_enumerate) */
     /* Sharding (the process heap): threads allocate from one of several
@@ -222,9 +244,9 @@ struct ms_heap {
 };
 
 _Static_assert(sizeof(struct heap_segment) + 64 + sizeof(struct ms_heap) <= HEAP_SIDE_OFFSET,
-               "segment header and heap must fit before the side slots");
-_Static_assert(HEAP_SIDE_OFFSET + HEAP_DATA_SLICES * HEAP_SIDE_SIZE <= HEAP_META_SLICES * HEAP_SLICE_SIZE,
-               "side slots must fit in the metadata slices");
+               "segment header and heap must fit before the side area");
+_Static_assert(HEAP_DATA_SLICES * HEAP_SIDE_SIZE <= HEAP_SIDE_UNITS * HEAP_SIDE_UNIT,
+               "the side area must hold the state of spans on every data slice");
 
 static inline uint64_t heap_bits_get(const _Atomic uint64_t *word)
 {
@@ -239,19 +261,31 @@ static inline void heap_bits_put(_Atomic uint64_t *word, uint64_t value)
 /* heap_small.c: size classes and spans. All *_locked functions run with the
  * heap lock held (or under HEAP_NO_SERIALIZE). */
 extern const uint32_t heap_class_size[HEAP_CLASSES];
+extern const uint8_t heap_class_slices[HEAP_CLASSES];  /* slices of a span of each class */
 static inline unsigned heap_size_class(size_t size)
 {
     if (size <= 128)
         return size ? (unsigned)((size + 15) >> 4) - 1 : 0;
+    /* Eight classes per doubling up to 1 KiB, 32 up to 8 KiB, sixteen
+     * beyond (heap_small.c): the mantissa's top three, five or four bits.
+     * Sizes up to 1 KiB of the process heap's owner take the fast path's
+     * table (heap_fast.h) instead. */
     size_t s = size - 1;
     unsigned b = 63u - (unsigned)__builtin_clzll(s);
-    return 8 + (b - 7) * 8 + (unsigned)((s >> (b - 3)) & 7);
+    if (b < 10)
+        return 8 + (b - 7) * 8 + (unsigned)((s >> (b - 3)) & 7);
+    if (b < 13)
+        return 32 + (b - 10) * 32 + (unsigned)((s >> (b - 5)) & 31);
+    return 128 + (b - 13) * 16 + (unsigned)((s >> (b - 4)) & 15);
 }
 void *heap_small_alloc_locked(struct ms_heap *heap, size_t size, ms_status *err);
 /* An allocation took the span's last free block: out of its bin. */
 void heap_small_span_full(struct ms_heap *heap, struct heap_span *span);
 /* A free made its span leave the full state or become empty: rebin it. */
 void heap_small_span_changed(struct ms_heap *heap, struct heap_span *span);
+/* Give back the segments left without spans longer than the purge delay
+ * (all of them: `all`); meta lock held or not needed. */
+void heap_small_sweep_segments(struct ms_heap *heap, bool all);
 
 static inline void heap_small_free_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index)
 {

@@ -2,11 +2,18 @@
  * heap_small.c - blocks of up to 256 KiB: size classes, spans and their
  * out-of-line free bitmaps.
  *
- * Size classes: multiples of 16 up to 128 bytes, then eight per doubling up
- * to 256 KiB (96 classes, at most 12.5% internal waste: a batch of random
- * sizes then needs little more memory than a first-fit heap's). A span of a class is
- * one 64 KiB slice for blocks up to 8 KiB and up to 16 slices beyond, so it
- * holds at least 4 blocks.
+ * Size classes: multiples of 16 up to 128 bytes, eight per doubling up to
+ * 1 KiB (at most 12.5% internal waste), 32 per doubling up to 8 KiB (at
+ * most 3.1%), then sixteen per doubling up to 256 KiB (at most 6.25%):
+ * 208 classes. A batch of random sizes then needs little more memory than
+ * a first-fit heap's: on the benchmarks' mixed batch (8 B..4 KiB) rounding
+ * took 4.1% of the bytes asked with eight per doubling everywhere, 2.2%
+ * with sixteen from 1 KiB, 1.2% now. Up to 1 KiB, where the fast path's
+ * table (heap_fast.h) serves the sizes, rounding is a smaller share of the
+ * pages, and more classes there would spread a small heap over more
+ * spans. A span of a class is 1..16 slices of 64 KiB (heap_class_slices),
+ * chosen so that the tail of the span no block fits stays small; it holds
+ * at least 4 blocks.
  *
  * Why a bitmap rather than the usual in-block free list: the heap has to
  * answer "is this a live block?" for every pointer it is given (Windows
@@ -17,21 +24,29 @@
  *
  * Bins: heap->bins[cls] lists the spans of the class that have a free block.
  * A span that becomes empty goes back to its segment unless it is the last
- * one of its bin (so an alloc/free loop does not rebuild a span each time);
- * its slices stay committed for the next spans up to a bound and a delay
- * (HEAP_IDLE_SLICES), then go back to the host; a segment left without
- * spans goes back to the vm core unless it is the heap's home.
+ * one of its bin (so an alloc/free loop does not rebuild a span each time)
+ * or the first of its bin in the order the class made its spans
+ * (span_emptied); its slices stay committed for the next spans up to a
+ * bound and a delay (HEAP_IDLE_SLICES), then go back to the host; a
+ * segment left without spans goes back to the vm core after the same
+ * delay (heap_small_sweep_segments) unless it is the heap's home.
  */
 #include "heap_fast.h"
 
 const uint32_t heap_class_size[HEAP_CLASSES] = {
-    16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352, 384,
-    416, 448, 480, 512, 576, 640, 704, 768, 832, 896, 960, 1024, 1152, 1280, 1408, 1536, 1664, 1792,
-    1920, 2048, 2304, 2560, 2816, 3072, 3328, 3584, 3840, 4096, 4608, 5120, 5632, 6144, 6656, 7168,
-    7680, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384, 18432, 20480, 22528, 24576,
-    26624, 28672, 30720, 32768, 36864, 40960, 45056, 49152, 53248, 57344, 61440, 65536, 73728,
-    81920, 90112, 98304, 106496, 114688, 122880, 131072, 147456, 163840, 180224, 196608, 212992,
-    229376, 245760, 262144,
+    16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352, 384, 416, 448, 480,
+    512, 576, 640, 704, 768, 832, 896, 960, 1024, 1056, 1088, 1120, 1152, 1184, 1216, 1248, 1280, 1312, 1344,
+    1376, 1408, 1440, 1472, 1504, 1536, 1568, 1600, 1632, 1664, 1696, 1728, 1760, 1792, 1824, 1856, 1888, 1920,
+    1952, 1984, 2016, 2048, 2112, 2176, 2240, 2304, 2368, 2432, 2496, 2560, 2624, 2688, 2752, 2816, 2880, 2944,
+    3008, 3072, 3136, 3200, 3264, 3328, 3392, 3456, 3520, 3584, 3648, 3712, 3776, 3840, 3904, 3968, 4032, 4096,
+    4224, 4352, 4480, 4608, 4736, 4864, 4992, 5120, 5248, 5376, 5504, 5632, 5760, 5888, 6016, 6144, 6272, 6400,
+    6528, 6656, 6784, 6912, 7040, 7168, 7296, 7424, 7552, 7680, 7808, 7936, 8064, 8192, 8704, 9216, 9728, 10240,
+    10752, 11264, 11776, 12288, 12800, 13312, 13824, 14336, 14848, 15360, 15872, 16384, 17408, 18432, 19456,
+    20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696, 30720, 31744, 32768, 34816, 36864,
+    38912, 40960, 43008, 45056, 47104, 49152, 51200, 53248, 55296, 57344, 59392, 61440, 63488, 65536, 69632,
+    73728, 77824, 81920, 86016, 90112, 94208, 98304, 102400, 106496, 110592, 114688, 118784, 122880, 126976,
+    131072, 139264, 147456, 155648, 163840, 172032, 180224, 188416, 196608, 204800, 212992, 221184, 229376,
+    237568, 245760, 253952, 262144,
 };
 
 const uint8_t heap_fast_class[HEAP_FAST_MAX / 16 + 1] = {
@@ -40,12 +55,30 @@ const uint8_t heap_fast_class[HEAP_FAST_MAX / 16 + 1] = {
     26, 27, 27, 27, 27, 28, 28, 28, 28, 29, 29, 29, 29, 30, 30, 30, 30, 31, 31, 31, 31,
 };
 
-static unsigned span_slices(uint32_t block_size)
+/* Slices of a span of each class. One up to 1 KiB (the fast path's free
+ * then finds the span record without following `back`, and a slice's
+ * tail that no block fits is at most 1.5% of it there). Beyond, the
+ * fewest slices, from the least that hold 8 blocks (4 for the largest
+ * classes, 16 slices) up to 3 more, whose tail is at most 1/128 of the
+ * span, else the one with the smallest tail: mimalloc's choice of span
+ * length. One slice each up to 8 KiB would leave up to 11% of a slice
+ * unused (7296-byte blocks: 7168 bytes), most of it in resident pages;
+ * now at most 2.6% below 8 KiB. The pages of a span are touched only as its
+ * blocks are used, so a longer span costs no resident memory before it
+ * fills; test_span_slices pins the rule. */
+const uint8_t heap_class_slices[HEAP_CLASSES] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2,
+    1, 2, 2, 1, 3, 2, 2, 2, 2, 2, 2, 2, 2, 3, 1, 3, 2, 3, 1, 2, 3, 4, 2, 1, 2, 1, 2, 1, 1, 1, 4, 3, 2, 4, 4, 2,
+    4, 3, 3, 4, 3, 4, 3, 3, 4, 3, 1, 3, 4, 4, 2, 4, 4, 2, 3, 1, 3, 2, 4, 1, 2, 1, 2, 1, 4, 3, 1, 4, 3, 1, 4, 2,
+    3, 1, 4, 3, 3, 1, 1, 4, 2, 3, 4, 1, 4, 4, 3, 2, 3, 4, 1, 1, 2, 2, 3, 5, 2, 5, 2, 3, 2, 5, 3, 2, 5, 4, 2, 2,
+    4, 4, 3, 5, 3, 6, 4, 3, 4, 7, 6, 7, 5, 4, 4, 4, 8, 8, 6, 5, 6, 9, 8, 6, 8, 9, 7, 7, 10, 8, 8, 8, 12, 9, 12,
+    10, 12, 11, 13, 12, 16, 13, 14, 14, 15, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+    16, 16,
+};
+
+static unsigned span_slices(unsigned cls)
 {
-    if (block_size <= 8192)
-        return 1;
-    size_t n = ((size_t)block_size * 8 + HEAP_SLICE_SIZE - 1) >> HEAP_SLICE_SHIFT;
-    return n > HEAP_SPAN_MAX_SLICES ? HEAP_SPAN_MAX_SLICES : (unsigned)n;
+    return heap_class_slices[cls];
 }
 
 static inline struct heap_segment *span_segment(const struct heap_span *span)
@@ -61,6 +94,114 @@ static unsigned popcount64(uint64_t v)
     for (; v; v &= v - 1)
         n++;
     return n;
+}
+
+/* --- side area ------------------------------------------------------------- */
+
+static unsigned side_units(uint32_t nblocks, uint32_t block_size)
+{
+    return (unsigned)((heap_side_bytes(nblocks, block_size) + HEAP_SIDE_UNIT - 1) / HEAP_SIDE_UNIT);
+}
+
+static uint8_t *side_base(struct heap_segment *seg)
+{
+    return (uint8_t *)seg + HEAP_SIDE_OFFSET;
+}
+
+/* The first unit of the span's state in the side area (a span not inline). */
+static unsigned side_unit_of(struct heap_segment *seg, const struct heap_span *span)
+{
+    return (unsigned)(((uint8_t *)span->freebits - side_base(seg)) / HEAP_SIDE_UNIT);
+}
+
+static void side_mark(uint64_t *used, unsigned at, unsigned n, bool taken)
+{
+    for (unsigned u = at; u < at + n;) {
+        unsigned bit = u % 64, len = 64 - bit < at + n - u ? 64 - bit : at + n - u;
+        uint64_t mask = (len == 64 ? ~0ull : (((uint64_t)1 << len) - 1)) << bit;
+        used[u / 64] = taken ? used[u / 64] | mask : used[u / 64] & ~mask;
+        u += len;
+    }
+}
+
+/* First unit of a run of n free units, or -1: from each free unit on, the
+ * next taken one ends the run. */
+static int side_find(const uint64_t *used, unsigned n)
+{
+    unsigned u = 0;
+    while (u + n <= HEAP_SIDE_UNITS) {
+        unsigned w = u / 64;
+        uint64_t freeb = ~used[w] & (~0ull << (u % 64));
+        while (!freeb && ++w < HEAP_SIDE_WORDS)
+            freeb = ~used[w];
+        if (!freeb)
+            return -1;
+        u = w * 64 + (unsigned)__builtin_ctzll(freeb);
+        if (u + n > HEAP_SIDE_UNITS)
+            return -1;
+        uint64_t taken = used[w] & (~0ull << (u % 64));
+        while (!taken && (w + 1) * 64 < u + n && ++w < HEAP_SIDE_WORDS)
+            taken = used[w];
+        unsigned end = taken ? w * 64 + (unsigned)__builtin_ctzll(taken) : HEAP_SIDE_UNITS;
+        if (end >= u + n)
+            return (int)u;
+        u = end;
+    }
+    return -1;
+}
+
+/* Move the side state of seg's live spans down to the start of the area,
+ * in address order, so that all free units are one run at the end. Runs
+ * with the allocation rights and meta_lock (span_create): nobody else
+ * reads a span's bitmaps or sizes then (remote frees, HeapSize from other
+ * threads and heap_lock all take meta_lock). Rare: it takes free units
+ * scattered between live spans' state and a new span needing more than
+ * any gap, with the area nearly full (spans of 16- and 32-byte blocks on
+ * most slices). */
+static void side_compact(struct heap_segment *seg)
+{
+    struct heap_span *order[HEAP_DATA_SLICES];
+    unsigned n = 0;
+    for (unsigned i = 0; i < HEAP_DATA_SLICES; i++) {
+        struct heap_span *span = &seg->spans[i];
+        if (!span->used || span->back || span->freebits == &span->inline_bits[0])
+            continue;
+        unsigned at = side_unit_of(seg, span), j = n++;
+        for (; j > 0 && side_unit_of(seg, order[j - 1]) > at; j--)
+            order[j] = order[j - 1];
+        order[j] = span;
+    }
+    memset(seg->side_used, 0, sizeof(seg->side_used));
+    unsigned next = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct heap_span *span = order[i];
+        unsigned units = side_units(span->nblocks, span->block_size);
+        uint8_t *to = side_base(seg) + (size_t)next * HEAP_SIDE_UNIT;
+        /* Sorted by address, each moves down (or stays): memmove is safe. */
+        memmove(to, (uint8_t *)span->freebits, heap_side_bytes(span->nblocks, span->block_size));
+        heap_side_layout(to, span->nblocks, &span->freebits, &span->remote, &span->req.slack);
+        side_mark(seg->side_used, next, units, true);
+        next += units;
+    }
+}
+
+/* Side state for a new span of seg (meta lock held, allocation rights). */
+static uint8_t *side_alloc(struct heap_segment *seg, uint32_t nblocks, uint32_t block_size)
+{
+    unsigned units = side_units(nblocks, block_size);
+    int at = side_find(seg->side_used, units);
+    if (at < 0) {
+        side_compact(seg);
+        at = side_find(seg->side_used, units);  /* fits: see HEAP_SIDE_UNITS */
+    }
+    side_mark(seg->side_used, (unsigned)at, units, true);
+    return side_base(seg) + (size_t)at * HEAP_SIDE_UNIT;
+}
+
+static void side_free(struct heap_segment *seg, struct heap_span *span)
+{
+    if (span->freebits != &span->inline_bits[0])
+        side_mark(seg->side_used, side_unit_of(seg, span), side_units(span->nblocks, span->block_size), false);
 }
 
 /* --- bins ------------------------------------------------------------------ */
@@ -166,6 +307,27 @@ static void segment_purge_check(struct heap_segment *seg)
     }
 }
 
+/* Segments left without spans stay in the heap for HEAP_PURGE_DELAY, as
+ * idle slices do, and go back when a span comes or goes after that, or
+ * at HeapOptimizeResources (`all`: whatever their age). A heap that
+ * drains and refills then finds its segments where they were, each
+ * class's slices in them (slice_of_class); given back at once, they came
+ * back from the cache in another order and the classes landed on other
+ * slices every round: the mixed batch run four times on the process heap
+ * touched 3.5 MB more than once. */
+void heap_small_sweep_segments(struct ms_heap *heap, bool all)
+{
+    uint64_t now = host_cycles();
+    for (struct heap_segment *seg = heap->segments, *next; seg && heap->empty_segments; seg = next) {
+        next = seg->next;
+        if (seg->release_after && (all || now >= seg->release_after)) {
+            seg->release_after = 0;
+            heap->empty_segments--;
+            heap_segment_release_locked(heap, seg);
+        }
+    }
+}
+
 static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms_status *err);
 
 static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_status *err)
@@ -176,41 +338,66 @@ static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_stat
     return span;
 }
 
-/* A free committed slice of seg whose record last headed a one-slice span
- * of this class, or -1. The blocks of a new span there land at the offsets
- * the old ones had, so the pages it touches (and its side slot) are the
- * resident ones: on a heap rebuilt on kept pages (vm_keep.c) the resident
- * set then stays one cycle's instead of growing cycle after cycle, and
- * every resident page costs each keep and reuse mprotect ~60 ns. Records
- * of free slices keep cls and nslices (span_release, segment_scrub): a
- * hint, never trusted for anything else. */
-static int slice_of_class(const struct heap_segment *seg, uint64_t candidates, unsigned cls)
+/* Of the free slices of the heap's segments (committed ones only, or
+ * all), the first of a run of k whose record last headed a span of this
+ * class, the one earliest in the class's order (seq); NULL if none. A
+ * span made there has its blocks at the offsets the old one had, so the
+ * data pages it touches are resident ones, and taking a class's slices
+ * in their first order makes a heap that drains and refills use its
+ * spans in the same order each time: the span left partly used is the
+ * same one (span_emptied keeps the class's first span), and no round
+ * touches pages the last one left alone. On a heap rebuilt on kept pages
+ * (vm_keep.c) the resident set then stays one cycle's instead of growing
+ * cycle after cycle (each resident page costs each keep and reuse
+ * mprotect ~60 ns). Records of free slices keep cls, nslices and seq
+ * (span_release, segment_scrub): a hint, never trusted for anything else;
+ * the run itself is checked free. Each segment says which of its free
+ * slices head such a hint, by class (class_free), so only records of the
+ * class are read. */
+static struct heap_segment *slice_of_class(struct ms_heap *heap, bool committed, unsigned cls, unsigned k, int *slice)
 {
-    for (; candidates; candidates &= candidates - 1) {
-        unsigned s = (unsigned)__builtin_ctzll(candidates);
-        const struct heap_span *rec = &seg->spans[s - HEAP_META_SLICES];
-        if (rec->nslices == 1 && rec->cls == cls)
-            return (int)s;
+    struct heap_segment *found = NULL;
+    uint32_t first = 0;
+    for (struct heap_segment *seg = heap->segments; seg; seg = seg->next) {
+        uint64_t candidates = seg->free_slices & HEAP_DATA_MASK & (committed ? seg->committed_slices : ~0ull);
+        for (uint64_t left = seg->class_free[cls] & candidates; left; left &= left - 1) {
+            unsigned s = (unsigned)__builtin_ctzll(left);
+            const struct heap_span *rec = &seg->spans[s - HEAP_META_SLICES];
+            if (rec->nslices != k || s + k > HEAP_SLICES || (found && rec->seq >= first))
+                continue;
+            uint64_t run = (k == 64 ? ~0ull : (((uint64_t)1 << k) - 1)) << s;
+            if ((candidates & run) == run) {
+                found = seg;
+                first = rec->seq;
+                *slice = (int)s;
+            }
+        }
     }
-    return -1;
+    return found;
 }
 
 static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms_status *err)
 {
     uint32_t bs = heap_class_size[cls];
-    unsigned k = span_slices(bs);
+    unsigned k = span_slices(cls);
     struct heap_segment *seg;
     int s = -1;
-    /* Committed free slices first: they cost no host call and no page
-     * faults, and taking them keeps the idle bound from decommitting
-     * slices that a later span then commits again. */
-    for (seg = heap->segments; seg; seg = seg->next)
-        if ((s = find_run(seg->free_slices & seg->committed_slices & HEAP_DATA_MASK, k)) >= 0)
-            break;
-    if (seg && k == 1) {
-        int same = slice_of_class(seg, seg->free_slices & seg->committed_slices & HEAP_DATA_MASK, cls);
-        if (same >= 0)
-            s = same;
+    /* The class's own slices first (slice_of_class), committed ones
+     * before those the idle bound decommitted: their pages are likely
+     * still resident (MADV_FREE), and taking them back costs one commit
+     * where a fresh run would fault in new pages. Then committed free
+     * slices: they cost no host call and no page faults, and taking them
+     * keeps the idle bound from decommitting slices that a later span
+     * then commits again. */
+    bool same = true;
+    seg = slice_of_class(heap, true, cls, k, &s);
+    if (!seg)
+        seg = slice_of_class(heap, false, cls, k, &s);
+    if (!seg) {
+        same = false;
+        for (seg = heap->segments; seg; seg = seg->next)
+            if ((s = find_run(seg->free_slices & seg->committed_slices & HEAP_DATA_MASK, k)) >= 0)
+                break;
     }
     if (!seg)
         for (seg = heap->segments; seg; seg = seg->next)
@@ -228,13 +415,22 @@ static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms
         return NULL;
     }
     seg->free_slices &= ~run;
+    /* These slices head no free span of their class any more (a bit of
+     * class_free is set only where the record names that class). */
+    for (unsigned i = 0; i < k; i++)
+        seg->class_free[seg->spans[s + i - HEAP_META_SLICES].cls] &= ~((uint64_t)1 << (s + i));
+    if (seg->release_after) {
+        seg->release_after = 0;
+        heap->empty_segments--;
+    }
     seg->nspans++;
     if (seg->purge_after)
         segment_purge_check(seg);
     for (unsigned i = 1; i < k; i++)
         seg->spans[s + i - HEAP_META_SLICES].back = (uint16_t)i;
     struct heap_span *span = &seg->spans[s - HEAP_META_SLICES];
-    span->used = 1;
+    if (!same)
+        span->seq = ++heap->span_seq;
     span->cls = (uint8_t)cls;
     span->nslices = (uint8_t)k;
     span->block_size = bs;
@@ -249,9 +445,10 @@ static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms
         span->remote = &span->inline_bits[1];
         span->req.slack = span->inline_req;
     } else {
-        heap_side_layout(heap_span_side(seg, (unsigned)s), span->nblocks, &span->freebits, &span->remote,
+        heap_side_layout(side_alloc(seg, span->nblocks, bs), span->nblocks, &span->freebits, &span->remote,
                          &span->req.slack);
     }
+    span->used = 1;                     /* after side_alloc: side_compact moves only older spans */
     uint32_t full = span->nblocks / 64, rest = span->nblocks % 64;
     /* A reused segment (heap_create.c's cache) may hold old remote bits. */
     for (uint32_t w = 0; w < (span->nblocks + 63) / 64; w++)
@@ -273,15 +470,20 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
     unsigned s = (unsigned)(span - seg->spans) + HEAP_META_SLICES, k = span->nslices;
     if (span->in_bin)
         bin_remove(heap, span);
+    side_free(seg, span);
     span->used = 0;
     for (unsigned i = 1; i < k; i++)
         seg->spans[s + i - HEAP_META_SLICES].back = 0;
     uint64_t run = (k == 64 ? ~0ull : (((uint64_t)1 << k) - 1)) << s;
     seg->free_slices |= run;
-    if (--seg->nspans == 0 && seg != heap->home)
-        heap_segment_release_locked(heap, seg);
-    else
-        segment_purge_check(seg);
+    seg->class_free[span->cls] |= (uint64_t)1 << s;
+    if (--seg->nspans == 0 && seg != heap->home) {
+        seg->release_after = host_cycles() + HEAP_PURGE_DELAY;
+        heap->empty_segments++;
+    }
+    segment_purge_check(seg);
+    if (heap->empty_segments)
+        heap_small_sweep_segments(heap, false);
     heap_meta_unlock(heap, meta);
 }
 
@@ -328,19 +530,64 @@ void heap_small_span_full(struct ms_heap *heap, struct heap_span *span)
     bin_remove(heap, span);
 }
 
+/* A span that became empty while its bin has others. It goes back to its
+ * segment, unless it comes before every other span of the bin in the
+ * class's order (seq): then it stays (and an empty one it replaces goes),
+ * so that the span a class keeps once a heap drains is its first one.
+ * When the heap refills, the class fills that span first and its new
+ * spans on the slices it had in their order (slice_of_class), and the
+ * span left partly used is again the last: each round touches the pages
+ * the last one did. Keeping whichever span emptied last instead made the
+ * partly used span a different one each round, and the resident set grew
+ * towards every page of every span of the class (the mixed batch, run
+ * four times: +2 MB). A long bin is not searched: the span goes back. */
+#define HEAP_KEEP_SEARCH 16
+
+static void span_emptied(struct ms_heap *heap, struct heap_span *span)
+{
+    unsigned seen = 0;
+    struct heap_span *last = NULL;
+    for (struct heap_span *other = heap->bins[span->cls]; other; other = other->next) {
+        if (other != span && (other->seq < span->seq || ++seen > HEAP_KEEP_SEARCH)) {
+            span_release(heap, span);
+            return;
+        }
+        last = other;
+    }
+    /* Kept: last in its bin, so that the spans with live blocks serve the
+     * next allocations (an alloc/free loop on the kept span would empty
+     * it, and come here, on every free). */
+    if (last != span) {
+        bin_remove(heap, span);
+        for (last = heap->bins[span->cls]; last->next; last = last->next)
+            ;
+        last->next = span;
+        span->prev = last;
+        span->in_bin = 1;
+    }
+    for (struct heap_span *other = heap->bins[span->cls], *next; other; other = next) {
+        next = other->next;
+        /* An empty span has no remote bits (they are set only for live
+         * blocks), but one may still be listed for the owner's merge. */
+        if (other != span && other->nfree == other->nblocks &&
+            !atomic_load_explicit(&other->remote_listed, memory_order_relaxed))
+            span_release(heap, other);
+    }
+}
+
 void heap_small_span_changed(struct ms_heap *heap, struct heap_span *span)
 {
     if (span->nfree == 1)
         bin_push(heap, span);
     else if (span->nfree == span->nblocks && (span->next || span->prev))
-        span_release(heap, span);
+        span_emptied(heap, span);
 }
 
 bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span)
 {
     unsigned s = (unsigned)(span - seg->spans) + HEAP_META_SLICES;
     if (span->back != 0 || span->cls >= HEAP_CLASSES || span->block_size != heap_class_size[span->cls] ||
-        span->nslices != span_slices(span->block_size) || s + span->nslices > HEAP_SLICES ||
+        span->nslices != span_slices(span->cls) || s + span->nslices > HEAP_SLICES ||
         span->start != (uintptr_t)seg + ((uintptr_t)s << HEAP_SLICE_SHIFT) ||
         span->nblocks != ((size_t)span->nslices << HEAP_SLICE_SHIFT) / span->block_size)
         return false;
@@ -348,13 +595,27 @@ bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span)
         if (seg->spans[s + i - HEAP_META_SLICES].back != i || seg->spans[s + i - HEAP_META_SLICES].used)
             return false;
     bool inline_state = span->freebits == &span->inline_bits[0];
-    _Atomic uint64_t *side_free, *side_remote;
-    uint8_t *side_req;
-    heap_side_layout(heap_span_side(seg, s), span->nblocks, &side_free, &side_remote, &side_req);
-    if (inline_state ? (span->remote != &span->inline_bits[1] || span->req.slack != span->inline_req ||
-                        span->nblocks > HEAP_SPAN_INLINE_BLOCKS)
-                     : (span->freebits != side_free || span->req.slack != side_req || span->remote != side_remote))
-        return false;                   /* the block state is not where span_create put it */
+    if (inline_state) {
+        if (span->remote != &span->inline_bits[1] || span->req.slack != span->inline_req ||
+            span->nblocks > HEAP_SPAN_INLINE_BLOCKS)
+            return false;
+    } else {
+        /* In the side area, on a unit boundary, its units all taken, the
+         * parts where heap_side_layout puts them. */
+        uintptr_t at = (uintptr_t)span->freebits, base = (uintptr_t)side_base(seg);
+        unsigned units = side_units(span->nblocks, span->block_size);
+        if (at < base || (at - base) % HEAP_SIDE_UNIT || (at - base) / HEAP_SIDE_UNIT + units > HEAP_SIDE_UNITS)
+            return false;
+        unsigned first = side_unit_of(seg, span);
+        for (unsigned u = first; u < first + units; u++)
+            if (!((seg->side_used[u / 64] >> (u % 64)) & 1))
+                return false;
+        _Atomic uint64_t *side_free, *side_remote;
+        uint8_t *side_req;
+        heap_side_layout((uint8_t *)span->freebits, span->nblocks, &side_free, &side_remote, &side_req);
+        if (span->remote != side_remote || span->req.slack != side_req)
+            return false;
+    }
     uint32_t words = (span->nblocks + 63) / 64, nfree = 0;
     for (uint32_t w = 0; w < words; w++) {
         uint64_t bits = heap_bits_get(&span->freebits[w]);
@@ -414,7 +675,7 @@ void heap_collect_remote(struct ms_heap *heap)
             if (was_full)
                 bin_push(heap, span);
             if (span->nfree == span->nblocks && (span->next || span->prev))
-                span_release(heap, span);
+                span_emptied(heap, span);
         }
         span = next;
     }
