@@ -243,6 +243,11 @@ def measure(args, sides, runner, win, native, extra, case_args, env):
         for cargs in case_args:
             for row in run([native] + extra + cargs, env):
                 samples.setdefault((row["case"], "native-" + row["impl"]), []).append(row["ns"])
+        if not args.case or "heap_two_threads" in args.case:
+            # The machine's own two-thread ceiling, for judging the heap's.
+            cpu = os.path.join(os.path.dirname(native), "cpu_scaling")
+            for row in run([cpu] + extra, env):
+                samples.setdefault((row["case"], "native-" + row["impl"]), []).append(row["scaling"])
     return samples, started
 
 
@@ -272,6 +277,18 @@ def summarize(args, samples, started, out):
         entry["ratio_stats"] = st["median"] / m["median"] if st and m else None
         entry["ratio_hooks"] = m["median"] / nh["median"] if nh and m else None
         results["cases"][case] = entry
+    # Two-thread scaling: one thread's time per pair over two threads' time
+    # per pair (each thread doing half the pairs), per side; and the
+    # machine's ceiling for code that leaves a core's units idle (latency)
+    # or keeps them busy (throughput) from cpu_scaling.
+    one, two = results["cases"].get("heap_small_pairs", {}), results["cases"].get("heap_two_threads", {})
+    scaling = {impl: one[impl]["median"] / two[impl]["median"]
+               for impl in one if isinstance(one[impl], dict) and impl in two and "median" in one[impl]}
+    for kind in ("latency", "throughput"):
+        v = samples.get(("cpu_scaling_" + kind, "native-machine"))
+        if v:
+            scaling["machine-" + kind] = statistics.median(v)
+    results["scaling"] = scaling
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
     write_reports(results, out)
@@ -301,6 +318,16 @@ def write_reports(results, out):
                 case, fmt_spread(e.get("memshim-nohooks"), case), fmt_spread(e.get("memshim"), case),
                 fmt_spread(e.get("memshim+stats"), case), fmt_ratio(e.get("ratio_hooks")),
                 fmt_ratio(e.get("ratio_stats")))
+    sc = results.get("scaling") or {}
+    if sc:
+        names = [("builtin", "builtin"), ("memshim", "memshim"), ("memshim+stats", "memshim+stats"),
+                 ("memshim-nohooks", "memshim-nohooks"), ("native-mimalloc", "mimalloc (native)"),
+                 ("native-core", "core (native)"), ("native-glibc", "glibc (native)"),
+                 ("machine-latency", "this machine, latency-bound loop"),
+                 ("machine-throughput", "this machine, throughput-bound loop")]
+        table += ("\nTwo-thread scaling (heap_small_pairs / heap_two_threads per pair; the machine's "
+                  "ceiling from bench/cpu_scaling.c): " +
+                  ", ".join("%s %.2fx" % (label, sc[k]) for k, label in names if k in sc) + "\n")
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(table)
     svg_chart(results, os.path.join(out, "ratios.svg"))
