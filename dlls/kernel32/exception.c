@@ -61,9 +61,17 @@ void memshim_install_exception_handler(void)
 PVOID WINAPI AddVectoredExceptionHandler(ULONG first, PVECTORED_EXCEPTION_HANDLER handler)
 {
     void *entry = RtlAddVectoredExceptionHandler(first, handler);
-    if (entry && first && fault_handler_entry) {
-        RtlRemoveVectoredExceptionHandler(fault_handler_entry);
-        fault_handler_entry = RtlAddVectoredExceptionHandler(1, memory_fault_handler);
+    if (entry && first && __atomic_load_n(&fault_handler_entry, __ATOMIC_ACQUIRE)) {
+        /* Ours goes back to the head before its old entry goes, so that no
+         * fault meanwhile misses it (while both are there, the second
+         * one called has nothing left to do); the exchange keeps two
+         * threads doing this at once from removing the same entry. */
+        void *fresh = RtlAddVectoredExceptionHandler(1, memory_fault_handler);
+        if (fresh) {
+            void *old = __atomic_exchange_n(&fault_handler_entry, fresh, __ATOMIC_ACQ_REL);
+            if (old)
+                RtlRemoveVectoredExceptionHandler(old);
+        }
     }
     return entry;
 }

@@ -318,7 +318,12 @@ static BOOL ReadProcessMemory_impl(HANDLE process, LPCVOID addr, LPVOID buffer, 
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE, LPCVOID, LPVOID, SIZE_T, SIZE_T *);
     BOOL ret = copy_memory(process, addr, buffer, size, read, FALSE);
-    return ret >= 0 ? ret : WINE_FN(fn_t, ReadProcessMemory)(process, addr, buffer, size, read);
+    if (ret >= 0)
+        return ret;
+    /* Wine's read lands in the buffer through the host, which fails on a
+     * copy-on-write page of a shared view instead of faulting: copy first. */
+    vm_view_copy_for_write((uintptr_t)buffer, size);
+    return WINE_FN(fn_t, ReadProcessMemory)(process, addr, buffer, size, read);
 }
 
 BOOL WINAPI ReadProcessMemory(HANDLE process, LPCVOID addr, LPVOID buffer, SIZE_T size, SIZE_T *read)

@@ -41,6 +41,19 @@ struct vm_arena *vm_arena_find(uintptr_t addr)
     return NULL;
 }
 
+struct vm_arena *vm_arena_next(uintptr_t addr)
+{
+    size_t lo = 0, hi = vm.narenas;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (vm.arenas[mid]->base <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < vm.narenas ? vm.arenas[lo] : NULL;
+}
+
 static void arena_insert(struct vm_arena *arena)
 {
     size_t i = vm.narenas;

@@ -156,6 +156,8 @@ bool vm_view_copy_page_locked(struct vm_arena *arena, struct vm_allocation *allo
 
 /* vm_arena.c */
 struct vm_arena *vm_arena_find(uintptr_t addr);
+/* The first arena starting above addr, or NULL. */
+struct vm_arena *vm_arena_next(uintptr_t addr);
 ms_status vm_arena_create(uintptr_t want, size_t size, bool top_down, bool dedicated, struct vm_arena **out);
 /* A new normal arena with room for `need` bytes (<= VM_ARENA_LARGE): the
  * next size of the geometric series, or a smaller one down to `need` when

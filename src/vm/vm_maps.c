@@ -34,13 +34,18 @@
  * run, mapped the same way). Distinct from every host protection. */
 #define KEY_RESERVED         8
 
+/* Copy-on-write pages: read-only on the host in a shared view, read-write
+ * in a private one; a key of their own counts a boundary for them in both
+ * (one too many in a private view errs on the safe side). */
+#define KEY_WRITECOPY        16
+
 /* The host mapping a page of this byte belongs to, as far as the model can
  * tell. Pages decommitted lazily keep their committed mapping, with no
  * access. */
 static int byte_key(uint8_t byte)
 {
     switch (page_byte_state(byte)) {
-    case PAGE_STATE_COMMITTED: return page_host_prot(byte);
+    case PAGE_STATE_COMMITTED: return page_host_prot(byte) | (page_byte_writecopy(byte) ? KEY_WRITECOPY : 0);
     case PAGE_STATE_STALE:     return HOST_PROT_NONE;
     default:                   return KEY_RESERVED;
     }

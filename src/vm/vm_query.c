@@ -174,39 +174,54 @@ ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, 
         return MS_ERROR_PARTIAL_COPY;
     ms_mutex_lock(&vm.lock);
     struct vm_arena *arena = vm_arena_find(addr);
-    if (!arena || addr + size > arena->end) {
-        ms_mutex_unlock(&vm.lock);
+    bool owned = arena && addr + size <= arena->end;
+    ms_mutex_unlock(&vm.lock);
+    if (!owned)
         return VM_NOT_OWNED;
-    }
-    ms_status st = MS_OK;
+    /* The caller's buffer is touched only outside vm.lock, through a bounce
+     * buffer: a fault on it (a guard page, a copy-on-write page of a shared
+     * view) goes to the exception handler, which takes vm.lock itself. */
+    unsigned char bounce[2048];
     char *buf = buffer;
+    ms_status st = MS_OK;
     while (*done < size) {
         uintptr_t at = addr + *done, page = ms_align_down(at, MS_PAGE_SIZE);
         size_t chunk = page + MS_PAGE_SIZE - at;
         if (chunk > size - *done)
             chunk = size - *done;
+        if (chunk > sizeof bounce)
+            chunk = sizeof bounce;
+        if (write)
+            memcpy(bounce, buf + *done, chunk);
+        ms_mutex_lock(&vm.lock);
+        /* Checked again: another thread may have released the region. */
+        arena = vm_arena_find(at);
         bool readonly;
-        if (!copyable_locked(arena, page, write, &readonly)) {
+        if (!arena || !copyable_locked(arena, page, write, &readonly)) {
+            ms_mutex_unlock(&vm.lock);
             st = MS_ERROR_PARTIAL_COPY;
             break;
         }
         if (!write) {
-            memcpy(buf + *done, (const void *)at, chunk);
+            memcpy(bounce, (const void *)at, chunk);
         } else if (!readonly) {
-            memcpy((void *)at, buf + *done, chunk);
+            memcpy((void *)at, bounce, chunk);
         } else {
             /* Lift the page's protection for the copy only. */
             int prot = page_host_prot(arena->pages[arena_page(arena, page)]);
             if (host_protect(page, MS_PAGE_SIZE, prot | HOST_PROT_WRITE) < 0) {
+                ms_mutex_unlock(&vm.lock);
                 st = MS_ERROR_PARTIAL_COPY;
                 break;
             }
-            memcpy((void *)at, buf + *done, chunk);
+            memcpy((void *)at, bounce, chunk);
             host_protect_undo(page, MS_PAGE_SIZE, prot);
         }
+        ms_mutex_unlock(&vm.lock);
+        if (!write)
+            memcpy(buf + *done, bounce, chunk);
         *done += chunk;
     }
-    ms_mutex_unlock(&vm.lock);
     return st;
 }
 

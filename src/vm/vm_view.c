@@ -123,6 +123,10 @@ bool vm_view_copy_page_locked(struct vm_arena *arena, struct vm_allocation *allo
         return false;
     }
     *byte = copied;
+    /* A locked page stays locked: the copy is a new page to the host. */
+    size_t p = arena_page(arena, page);
+    if (alloc->locked_pages && ((arena->locked[p >> 3] >> (p & 7)) & 1))
+        host_lock_pages(page, MS_PAGE_SIZE);
     return true;
 }
 
@@ -158,13 +162,26 @@ void vm_view_copy_for_write(uintptr_t addr, size_t size)
         return;
     uintptr_t end = ms_align_up(addr + size, MS_PAGE_SIZE);
     ms_mutex_lock(&vm.lock);
-    for (uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE); page < end; page += MS_PAGE_SIZE) {
-        struct vm_arena *arena;
-        struct vm_allocation *alloc;
-        uint8_t *byte = vm_committed_page_locked(page, &arena, &alloc);
-        if (byte && alloc->usage == VM_USAGE_VIEW && alloc->shared_view && !(*byte & PAGE_BYTE_GUARD) &&
-            page_byte_writecopy(*byte))
-            vm_view_copy_page_locked(arena, alloc, page);   /* if it fails, the read fails as before */
+    for (uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE); page < end;) {
+        struct vm_arena *arena = vm_arena_find(page);
+        if (!arena) {
+            /* Not the core's: on to the next arena, if any is in range. */
+            struct vm_arena *next = vm_arena_next(page);
+            if (!next)
+                break;
+            page = next->base;
+            continue;
+        }
+        struct vm_allocation *alloc = vm_allocation_at(arena, page);
+        if (!alloc || alloc->usage != VM_USAGE_VIEW || !alloc->shared_view) {
+            /* Nothing to copy up to the next allocation granule (or the end of this one). */
+            page = alloc ? alloc->base + alloc->size : ms_align_down(page, MS_GRANULARITY) + MS_GRANULARITY;
+            continue;
+        }
+        uint8_t byte = arena->pages[arena_page(arena, page)];
+        if (page_byte_state(byte) == PAGE_STATE_COMMITTED && !(byte & PAGE_BYTE_GUARD) && page_byte_writecopy(byte))
+            vm_view_copy_page_locked(arena, alloc, page);   /* if it fails, the write fails as before */
+        page += MS_PAGE_SIZE;
     }
     ms_mutex_unlock(&vm.lock);
 }

@@ -35,6 +35,9 @@ ms_status vm_get_write_watch(uintptr_t addr, size_t size, bool reset, uintptr_t 
         return VM_NOT_OWNED;
     struct vm_arena *arena;
     size_t p0, p1, n = 0;
+    /* The addresses are stored under vm.lock: a copy-on-write page of a
+     * shared view there must not fault into the handler that takes it. */
+    vm_view_copy_for_write((uintptr_t)pages, *count * sizeof(*pages));
     ms_mutex_lock(&vm.lock);
     ms_status st = watched_range(addr, size, &arena, &p0, &p1);
     for (size_t p = p0; st == MS_OK && p < p1 && n < *count;) {
