@@ -165,6 +165,14 @@ void heap_thread_detach(void)
             continue;
         ms_mutex_lock(&s->lock);
         atomic_store_explicit(&s->owner, 0, memory_order_release);
+        /* Nobody allocates here until another thread claims the shard: its
+         * emptied segments go back now, not at a span change that may
+         * never come. */
+        if (s->empty_segments) {
+            ms_mutex_lock(&s->meta_lock);
+            heap_small_sweep_segments(s, true);
+            ms_mutex_unlock(&s->meta_lock);
+        }
         ms_mutex_unlock(&s->lock);
     }
 }

@@ -268,6 +268,8 @@ static bool commit_slices(struct heap_segment *seg, uint64_t need)
  * segments are bounded by heap_create.c's segment cache; HeapCompact and
  * HeapOptimizeResources decommit every idle slice at once. */
 #define HEAP_IDLE_SLICES 8u
+#define HEAP_EMPTY_SEGMENTS_MAX 8u
+#define HEAP_CLASS_SEARCH_SEGMENTS 64u
 #define HEAP_PURGE_DELAY ((uint64_t)1 << 25)
 #define HEAP_DATA_MASK (~0ull << HEAP_META_SLICES)
 
@@ -309,7 +311,10 @@ static void segment_purge_check(struct heap_segment *seg)
 
 /* Segments left without spans stay in the heap for HEAP_PURGE_DELAY, as
  * idle slices do, and go back when a span comes or goes after that, or
- * at HeapOptimizeResources (`all`: whatever their age). A heap that
+ * at HeapOptimizeResources (`all`: whatever their age), or when the thread
+ * owning a shard exits; at most HEAP_EMPTY_SEGMENTS_MAX wait at once (the
+ * oldest goes back when one more empties), so a heap that frees a lot and
+ * then only reuses the spans it kept holds at most that many. A heap that
  * drains and refills then finds its segments where they were, each
  * class's slices in them (slice_of_class); given back at once, they came
  * back from the cache in another order and the classes landed on other
@@ -325,6 +330,20 @@ void heap_small_sweep_segments(struct ms_heap *heap, bool all)
             heap->empty_segments--;
             heap_segment_release_locked(heap, seg);
         }
+    }
+}
+
+/* The waiting empty segment whose delay ends first goes back now. */
+static void release_oldest_empty(struct ms_heap *heap)
+{
+    struct heap_segment *oldest = NULL;
+    for (struct heap_segment *seg = heap->segments; seg; seg = seg->next)
+        if (seg->release_after && (!oldest || seg->release_after < oldest->release_after))
+            oldest = seg;
+    if (oldest) {
+        oldest->release_after = 0;
+        heap->empty_segments--;
+        heap_segment_release_locked(heap, oldest);
     }
 }
 
@@ -358,7 +377,11 @@ static struct heap_segment *slice_of_class(struct ms_heap *heap, bool committed,
 {
     struct heap_segment *found = NULL;
     uint32_t first = 0;
-    for (struct heap_segment *seg = heap->segments; seg; seg = seg->next) {
+    /* A bounded search: in a heap of thousands of segments, each new span
+     * would otherwise read them all (twice). Heaps of up to this many
+     * segments (256 MiB) are searched whole. */
+    unsigned budget = HEAP_CLASS_SEARCH_SEGMENTS;
+    for (struct heap_segment *seg = heap->segments; seg && budget; seg = seg->next, budget--) {
         uint64_t candidates = seg->free_slices & HEAP_DATA_MASK & (committed ? seg->committed_slices : ~0ull);
         for (uint64_t left = seg->class_free[cls] & candidates; left; left &= left - 1) {
             unsigned s = (unsigned)__builtin_ctzll(left);
@@ -390,6 +413,8 @@ static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms
      * keeps the idle bound from decommitting slices that a later span
      * then commits again. */
     bool same = true;
+    if (heap->empty_segments)
+        heap_small_sweep_segments(heap, false);     /* those whose delay has passed */
     seg = slice_of_class(heap, true, cls, k, &s);
     if (!seg)
         seg = slice_of_class(heap, false, cls, k, &s);
@@ -478,6 +503,8 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
     seg->free_slices |= run;
     seg->class_free[span->cls] |= (uint64_t)1 << s;
     if (--seg->nspans == 0 && seg != heap->home) {
+        if (heap->empty_segments >= HEAP_EMPTY_SEGMENTS_MAX)
+            release_oldest_empty(heap);
         seg->release_after = host_cycles() + HEAP_PURGE_DELAY;
         heap->empty_segments++;
     }

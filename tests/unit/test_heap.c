@@ -1138,6 +1138,55 @@ static void segment_resident(struct ms_heap *h, size_t *data_pages, size_t *meta
     }
 }
 
+
+static size_t empty_segment_count(struct ms_heap *h)
+{
+    size_t empty = 0;
+    for (struct heap_segment *seg = h->segments; seg; seg = seg->next)
+        empty += seg != h->home && !seg->nspans;
+    return empty;
+}
+
+/* Segments a heap emptied wait a little for its next spans, but never
+ * without bound: at most 8 at once (freeing 15 segments' worth of blocks
+ * kept all 15), and a span made after the delay gives the waiting ones
+ * back (before, only a span released did, which a heap reusing the spans
+ * it kept may never do). */
+static void test_empty_segments_bounded(void)
+{
+    enum { BLOCKS = 14000 };
+    static void *blocks[BLOCKS];
+    ms_status err;
+    struct ms_heap *h = heap_create(0, 0, 0, &err);
+    CHECK(h != NULL, "private heap");
+    if (!h)
+        return;
+    int failed = 0;
+    for (int i = 0; i < BLOCKS; i++)
+        failed += (blocks[i] = heap_alloc(h, 0, 4000, &err)) == NULL;
+    CHECK(failed == 0, "%d of %d allocations failed", failed, BLOCKS);
+    size_t segs = 0;
+    for (struct heap_segment *seg = h->segments; seg; seg = seg->next)
+        segs++;
+    CHECK(segs >= 12, "%zu segments for 56 MB of blocks", segs);
+    failed = 0;
+    for (int i = 0; i < BLOCKS; i++)
+        failed += blocks[i] && heap_free(h, 0, blocks[i]) != MS_OK;
+    CHECK(failed == 0, "%d frees failed", failed);
+    size_t empty = empty_segment_count(h);
+    CHECK(empty <= 8 && empty == h->empty_segments, "%zu emptied segments wait (%u counted), at most 8", empty,
+          h->empty_segments);
+    usleep(100 * 1000);                 /* past the delay (2^25 cycles) */
+    void *other = heap_alloc(h, 0, 100, &err);      /* another class: a new span */
+    CHECK(other != NULL, "alloc after the delay");
+    empty = empty_segment_count(h);
+    CHECK(empty == 0 && h->empty_segments == 0, "a new span after the delay gave back the %zu waiting segments",
+          empty);
+    CHECK(heap_validate(h, 0, NULL), "valid");
+    heap_free(h, 0, other);
+    CHECK_EQ(heap_destroy(h), MS_OK);
+}
+
 /* The mixed batch of the benchmarks (10,000 live blocks of random sizes
  * from 8 bytes to 4 KiB, first and last byte written, then all freed in
  * random order) on a fresh private heap, four times over with the same
@@ -1229,6 +1278,7 @@ int main(void)
     test_random();
     test_threads();
     test_segment_reuse();
+    test_empty_segments_bounded();
     test_home_not_from_cache();
     test_idle_slices_decommitted();
     test_process_heap_threads();
