@@ -148,11 +148,25 @@ int host_copy_to_private(uintptr_t addr, size_t size, int prot)
     int64_t r = 0;
     if (prot != (HOST_PROT_READ | HOST_PROT_WRITE))
         r = sys3(SYS_mprotect, copy, size, prot);
-    if (!linux_is_error(r))
-        r = sys6(SYS_mremap, copy, (int64_t)size, (int64_t)size, L_MREMAP_MAYMOVE | L_MREMAP_FIXED, (int64_t)addr, 0);
     if (linux_is_error(r)) {
         sys3(SYS_munmap, copy, (int64_t)size, 0);
         return (int)r;
+    }
+    r = sys6(SYS_mremap, copy, (int64_t)size, (int64_t)size, L_MREMAP_MAYMOVE | L_MREMAP_FIXED, (int64_t)addr, 0);
+    if (linux_is_error(r)) {
+        /* mremap may have unmapped the range before failing to move the
+         * copy in (the kernel out of memory): put the copy's bytes there
+         * in fresh anonymous pages instead, not atomically but not lost. */
+        int64_t m = sys_mmap(addr, size, HOST_PROT_READ | HOST_PROT_WRITE,
+                             L_MAP_PRIVATE | L_MAP_ANONYMOUS | L_MAP_FIXED, -1, 0);
+        if (fixed_result(m, addr) == 0) {
+            memcpy((void *)addr, (const void *)(uintptr_t)copy, size);
+            r = prot != (HOST_PROT_READ | HOST_PROT_WRITE) ? sys3(SYS_mprotect, addr, size, prot) : 0;
+            r = linux_is_error(r) ? r : (int64_t)addr;
+        }
+        sys3(SYS_munmap, copy, (int64_t)size, 0);
+        if (linux_is_error(r))
+            return (int)r;
     }
     return (uintptr_t)r == addr ? 0 : -L_EINVAL;
 }
