@@ -74,8 +74,15 @@ ms_status vm_arena_create(uintptr_t want, size_t size, bool top_down, bool dedic
     size_t npages = size >> MS_PAGE_SHIFT, ngranules = size >> MS_GRANULE_SHIFT;
     size_t meta_size = meta_size_for(npages, ngranules, dedicated);
     uintptr_t meta = 0;
-    if (host_reserve(&meta, meta_size, MS_GRANULARITY, false, 0) < 0)
+    if (vm.spare_meta && vm.spare_meta_size >= meta_size) {
+        /* The metadata reservation of the last dedicated arena released:
+         * no reservation of its own (under Wine two ntdll calls). */
+        meta = vm.spare_meta;
+        meta_size = vm.spare_meta_size;
+        vm.spare_meta = 0;
+    } else if (host_reserve(&meta, meta_size, MS_GRANULARITY, false, 0) < 0) {
         return MS_ERROR_NOT_ENOUGH_MEMORY;
+    }
     if (host_commit(meta, meta_size, HOST_PROT_READ | HOST_PROT_WRITE) < 0) {
         host_unreserve(meta, meta_size);
         return MS_ERROR_NOT_ENOUGH_MEMORY;
@@ -118,7 +125,17 @@ void vm_arena_destroy(struct vm_arena *arena)
     vm.narenas--;
     vm.arena_bytes -= arena->end - arena->base;
     host_unreserve(arena->base, arena->end - arena->base);
-    host_unreserve(arena->meta, arena->meta_size);
+    /* A program that reserves and releases a large region again and again
+     * makes a dedicated arena each time: keep one metadata reservation,
+     * its pages given back, for the next one. */
+    uintptr_t meta = arena->meta;       /* the arena struct lives there: read it first */
+    size_t meta_size = arena->meta_size;
+    if (arena->dedicated && !vm.spare_meta && meta_size <= VM_SPARE_META_MAX && host_decommit(meta, meta_size) == 0) {
+        vm.spare_meta = meta;
+        vm.spare_meta_size = meta_size;
+        return;
+    }
+    host_unreserve(meta, meta_size);
 }
 
 bool vm_arena_range_free(const struct vm_arena *arena, uintptr_t base, size_t size)

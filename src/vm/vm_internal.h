@@ -49,6 +49,7 @@
 #define VM_ARENA_MAX_SIZE    ((size_t)1 << 30)
 #define VM_ARENA_LARGE       (VM_ARENA_MAX_SIZE / 4)
 #define VM_MAX_ARENAS        4096
+#define VM_SPARE_META_MAX    ((size_t)4 << 20)      /* metadata of a dedicated arena up to ~14 GiB */
 #define VM_MAX_ALLOCATIONS   ((uint32_t)1 << 20)
 #define VM_TABLE_COMMIT_STEP ((size_t)65536)
 
@@ -115,6 +116,8 @@ struct vm_state {
     uint64_t arena_bytes;
     uint64_t commit_limit;      /* bytes; 0 = not yet read from the host */
     uint64_t views, view_bytes;
+    uintptr_t spare_meta;       /* a released dedicated arena's metadata reservation, decommitted, or 0 */
+    size_t spare_meta_size;
     _Atomic bool shared_writecopy;  /* a shared view has had copy-on-write pages (vm_view_copy_for_write) */
     /* host mapping budget (vm_maps.c) */
     long map_max;               /* vm.max_map_count; 0 = not read yet */

@@ -124,6 +124,31 @@ int main(void)
     release(huge);
     CHECK_EQ(arena_bytes(), before);
 
+    /* Its metadata reservation is kept (decommitted) for the next
+     * dedicated arena, which takes it instead of reserving its own: the
+     * region is reserved, unused, and found as one region again. */
+    uintptr_t spare = vm.spare_meta;
+    CHECK(spare != 0, "the released dedicated arena's metadata is kept");
+    uintptr_t huge2 = reserve(huge_size, false);
+    CHECK_EQ(vm.spare_meta, 0);
+    struct vm_arena *ha = vm_arena_find(huge2);
+    CHECK(ha && ha->dedicated && ha->meta == spare, "the new dedicated arena took the kept metadata");
+    check_found(huge2, huge_size);
+    struct vm_region_info hinfo;
+    CHECK(vm_query(huge2, &hinfo) == MS_OK && hinfo.state == VM_MEM_RESERVE, "reserved, state %#x", hinfo.state);
+    check_invariants("on kept metadata");
+    release(huge2);
+    CHECK_EQ(vm.spare_meta, spare);
+    /* A dedicated arena whose metadata does not fit in the kept
+     * reservation makes its own, and leaves the kept one as it is. */
+    uintptr_t huge3 = reserve(40 * huge_size, false);
+    if (huge3) {
+        CHECK(vm_arena_find(huge3)->meta != spare, "bigger metadata: a reservation of its own");
+        release(huge3);
+    }
+    CHECK_EQ(vm.spare_meta, spare);
+    CHECK_EQ(arena_bytes(), before);
+
     /* Many arenas: the series reaches VM_ARENA_MAX_SIZE and stays there;
      * every block is found in its arena. 200 MiB blocks leave each arena a
      * gap too small for the next block: two fill the 512 MiB arena, five
