@@ -156,6 +156,10 @@ uint8_t *vm_committed_page_locked(uintptr_t page, struct vm_arena **arena, struc
 /* vm_view.c: make the private copy of a shared view's copy-on-write page
  * (a write is about to reach it); false if the host could not. */
 bool vm_view_copy_page_locked(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t page);
+/* Before the core writes for the program into a committed page its
+ * protection lets it write (byte): a shared view's copy-on-write page gets
+ * its copy first. False only if that copy could not be made. */
+bool vm_view_writable_locked(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t page, uint8_t byte);
 
 /* vm_arena.c */
 struct vm_arena *vm_arena_find(uintptr_t addr);
@@ -192,6 +196,8 @@ ms_status vm_reserve_locked(uintptr_t base, size_t size, size_t align, bool top_
 /* vm_lock.c: forget the lock bits of pages being decommitted (the host's
  * lock goes with the pages). */
 void vm_lock_bits_clear(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1);
+/* Is page p of the arena VirtualLock'ed? (Only meaningful if its allocation has locked_pages.) */
+bool vm_page_locked(const struct vm_arena *arena, size_t p);
 /* vm_reset.c: forget the reset bits of pages being decommitted. */
 void vm_reset_bits_clear(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1);
 /* MEM_RESET / MEM_RESET_UNDO of [addr, addr+size), vm.lock held. */

@@ -11,7 +11,7 @@
  */
 #include "vm_internal.h"
 
-static bool bit(const struct vm_arena *a, size_t p)
+bool vm_page_locked(const struct vm_arena *a, size_t p)
 {
     return (a->locked[p >> 3] >> (p & 7)) & 1;
 }
@@ -21,7 +21,7 @@ static size_t set_bits(struct vm_arena *a, size_t p0, size_t p1, bool on)
 {
     size_t changed = 0;
     for (size_t p = p0; p < p1; p++) {
-        changed += bit(a, p) != on;
+        changed += vm_page_locked(a, p) != on;
         if (on)
             a->locked[p >> 3] |= (uint8_t)(1u << (p & 7));
         else
@@ -95,7 +95,7 @@ ms_status vm_unlock(uintptr_t addr, size_t size)
     if (st == MS_ERROR_NOACCESS)
         st = MS_ERROR_NOT_LOCKED;
     for (size_t p = p0; st == MS_OK && p < p1; p++)
-        if (!alloc->locked_pages || !bit(arena, p))
+        if (!alloc->locked_pages || !vm_page_locked(arena, p))
             st = MS_ERROR_NOT_LOCKED;
     if (st == MS_OK) {
         host_unlock_pages(arena->base + (p0 << MS_PAGE_SHIFT), (p1 - p0) << MS_PAGE_SHIFT);

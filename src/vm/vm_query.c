@@ -133,8 +133,7 @@ ms_status vm_check_access(uintptr_t addr, size_t size, bool write)
             } else if (page_host_prot(byte) == HOST_PROT_NONE ||
                        (write && !(page_host_prot(byte) & HOST_PROT_WRITE))) {
                 st = MS_ERROR_NOACCESS;
-            } else if (write && !(vm_host_prot(alloc, byte) & HOST_PROT_WRITE) &&
-                       !vm_view_copy_page_locked(arena, alloc, page)) {
+            } else if (write && !vm_view_writable_locked(arena, alloc, page, byte)) {
                 st = MS_ERROR_NOACCESS;     /* the copy-on-write copy could not be made */
             }
         }
@@ -156,8 +155,7 @@ static bool copyable_locked(struct vm_arena *arena, uintptr_t page, bool write, 
     if (page_byte_state(byte) != PAGE_STATE_COMMITTED || prot == HOST_PROT_NONE)
         return false;
     /* A write into a shared view's copy-on-write page goes to its copy. */
-    if (write && !(vm_host_prot(alloc, byte) & HOST_PROT_WRITE) && (prot & HOST_PROT_WRITE) &&
-        !vm_view_copy_page_locked(arena, alloc, page))
+    if (write && !vm_view_writable_locked(arena, alloc, page, byte))
         return false;
     *readonly = write && !(prot & HOST_PROT_WRITE);
     return true;

@@ -124,10 +124,16 @@ bool vm_view_copy_page_locked(struct vm_arena *arena, struct vm_allocation *allo
     }
     *byte = copied;
     /* A locked page stays locked: the copy is a new page to the host. */
-    size_t p = arena_page(arena, page);
-    if (alloc->locked_pages && ((arena->locked[p >> 3] >> (p & 7)) & 1))
+    if (alloc->locked_pages && vm_page_locked(arena, arena_page(arena, page)))
         host_lock_pages(page, MS_PAGE_SIZE);
     return true;
+}
+
+bool vm_view_writable_locked(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t page, uint8_t byte)
+{
+    if (!(page_host_prot(byte) & HOST_PROT_WRITE) || (vm_host_prot(alloc, byte) & HOST_PROT_WRITE))
+        return true;                    /* read-only anyway, or writable on the host already */
+    return vm_view_copy_page_locked(arena, alloc, page);
 }
 
 bool vm_view_write_fault(uintptr_t addr)

@@ -908,6 +908,19 @@ static void check_reserve_view(int line, HANDLE h, SIZE_T size, const char *how)
     UnmapViewOfFile(v);
 }
 
+/* The handle value `closed` had is free: a SEC_RESERVE section of `size`
+ * made through ntdll (which may take that value) must map as one. */
+static BOOL check_reused_by_ntdll(int line, HANDLE closed, SIZE_T size, const char *how)
+{
+    HANDLE again = reserve_section_by_ntdll(size);
+    ok(again != NULL, "NtCreateSection SEC_RESERVE");
+    if (!again) return FALSE;
+    trace("%s: handle %p, then %p", how, closed, again);
+    check_reserve_view(line, again, size, how);
+    CloseHandle(again);
+    return TRUE;
+}
+
 static void test_handle_reuse(void)
 {
     nt_close_fn nt_close = (nt_close_fn)(void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtClose");
@@ -920,12 +933,7 @@ static void test_handle_reuse(void)
     ok(h != NULL && nt_close != NULL, "section: error %lu", GetLastError());
     if (!h || !nt_close) return;
     ok(nt_close(h) == 0, "NtClose");
-    again = reserve_section_by_ntdll(2 * GRAN);
-    ok(again != NULL, "NtCreateSection SEC_RESERVE");
-    if (!again) return;
-    trace("NtClose: handle %p, then %p", h, again);
-    check_reserve_view(__LINE__, again, 2 * GRAN, "after NtClose");
-    CloseHandle(again);
+    if (!check_reused_by_ntdll(__LINE__, h, 2 * GRAN, "after NtClose")) return;
 
     /* The same after a view (the handle's file is then known) and CloseHandle. */
     h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 3 * GRAN, NULL);
@@ -933,12 +941,7 @@ static void test_handle_reuse(void)
     ok(v != NULL, "view: error %lu", GetLastError());
     if (v) UnmapViewOfFile(v);
     CloseHandle(h);
-    again = reserve_section_by_ntdll(3 * GRAN);
-    ok(again != NULL, "NtCreateSection SEC_RESERVE");
-    if (!again) return;
-    trace("CloseHandle after a view: handle %p, then %p", h, again);
-    check_reserve_view(__LINE__, again, 3 * GRAN, "after a view and CloseHandle");
-    CloseHandle(again);
+    if (!check_reused_by_ntdll(__LINE__, h, 3 * GRAN, "after a view and CloseHandle")) return;
 
     /* Closed by DuplicateHandle(DUPLICATE_CLOSE_SOURCE): the duplicate is
      * the section, the old value is another one. (A lower value is freed
@@ -988,11 +991,7 @@ static void test_handle_reuse(void)
             ok(DuplicateHandle(GetCurrentProcess(), h, pi.hProcess, &dup, 0, FALSE,
                                DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE),
                "DuplicateHandle to a child: error %lu", GetLastError());
-            again = reserve_section_by_ntdll(2 * GRAN);
-            ok(again != NULL, "NtCreateSection SEC_RESERVE");
-            trace("DuplicateHandle(DUPLICATE_CLOSE_SOURCE) to a child: handle %p, then %p", h, again);
-            if (again) check_reserve_view(__LINE__, again, 2 * GRAN, "after DUPLICATE_CLOSE_SOURCE to a child");
-            if (again) CloseHandle(again);
+            check_reused_by_ntdll(__LINE__, h, 2 * GRAN, "after DUPLICATE_CLOSE_SOURCE to a child");
             TerminateProcess(pi.hProcess, 0);
             WaitForSingleObject(pi.hProcess, 5000);
             CloseHandle(pi.hThread);

@@ -56,6 +56,18 @@ static uintptr_t segment(size_t more, size_t *stale)
     return base;
 }
 
+/* With no range kept before: a segment whose metadata start is filled
+ * with `fill`, released and kept. Returns its base. */
+static uintptr_t kept_segment(int fill)
+{
+    vm_keep_drop_all();
+    size_t stale;
+    uintptr_t base = segment(0, &stale);
+    memset((char *)base, fill, META);
+    CHECK_EQ(vm_release_keep(base), MS_OK);
+    return base;
+}
+
 static void test_kept_and_reused(void)
 {
     vm_keep_drop_all();
@@ -152,11 +164,8 @@ static void test_claimed_by_allocation(void)
  * pages. */
 static void test_placement_avoids(void)
 {
-    vm_keep_drop_all();
+    uintptr_t base = kept_segment(0x21);
     size_t stale;
-    uintptr_t base = segment(0, &stale);
-    memset((char *)base, 0x21, META);
-    CHECK_EQ(vm_release_keep(base), MS_OK);
     enum { N = 24 };
     uintptr_t got[N];
     int inside = 0;
@@ -181,11 +190,7 @@ static void test_placement_avoids(void)
 
 static void test_claimed_by_view(void)
 {
-    vm_keep_drop_all();
-    size_t stale;
-    uintptr_t base = segment(0, &stale);
-    memset((char *)base, 0x55, META);
-    CHECK_EQ(vm_release_keep(base), MS_OK);
+    uintptr_t base = kept_segment(0x55);
     int fd = memfd_create("keep-view", 0);
     CHECK(fd >= 0 && ftruncate(fd, 65536) == 0, "memfd");
     uintptr_t at = base;
@@ -202,11 +207,8 @@ static void test_claimed_by_view(void)
 /* A reservation of another shape (protection, size) does not get the pages. */
 static void test_shape_must_match(void)
 {
-    vm_keep_drop_all();
+    kept_segment(0x44);
     size_t stale;
-    uintptr_t base = segment(0, &stale);
-    memset((char *)base, 0x44, META);
-    CHECK_EQ(vm_release_keep(base), MS_OK);
     uintptr_t x = 0;
     CHECK_EQ(vm_reserve_warm(&x, SEG, META, SEG, VM_PAGE_EXECUTE_READWRITE, VM_USAGE_HEAP, NULL, &stale), MS_OK);
     CHECK_EQ(stale, 0);
