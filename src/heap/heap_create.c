@@ -333,6 +333,7 @@ static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, 
     atomic_init(&heap->lock.state, 0);
     heap->maximum = maximum;
     heap->in_use = 0;
+    heap->young = false;
     heap->home = seg;
     heap->segments = NULL;
     heap->empty_segments = 0;
@@ -370,8 +371,10 @@ static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, 
 struct ms_heap *heap_create(uint32_t flags, size_t initial, size_t maximum, ms_status *err)
 {
     struct ms_heap *heap = heap_new(flags, initial, maximum, err);
-    if (heap)
+    if (heap) {
+        heap->young = !heap->maximum;
         heap_list_add(heap);
+    }
     return heap;
 }
 

@@ -63,6 +63,12 @@
 #define HEAP_SHARDS         16         /* internal heaps of a sharded heap: 0 locked, 1.. thread-owned */
 #define HEAP_SMALL_MAX      ((size_t)262144)   /* largest size class */
 #define HEAP_SIZE16_MAX     2048u      /* classes up to here keep sizes in 16 bits */
+/* A young heap (heap_small.c: young_class) rounds requests up to a power of
+ * two of at least HEAP_YOUNG_BLOCK_MIN, up to HEAP_YOUNG_SIZE_MAX, while
+ * its live blocks take less than HEAP_YOUNG_BYTES. */
+#define HEAP_YOUNG_BYTES    ((size_t)131072)
+#define HEAP_YOUNG_BLOCK_MIN ((size_t)128)
+#define HEAP_YOUNG_SIZE_MAX ((size_t)1024)
 
 #define HEAP_LARGE_HEADER   ((size_t)4096)
 /* Beyond this a request can never succeed (keeps size arithmetic safe). */
@@ -219,6 +225,8 @@ struct ms_heap {
     uint32_t depth;
     bool meta_held;                    /* the mutex holder also holds meta_lock */
     size_t in_use;                     /* bytes of live blocks (class sizes, large regions) */
+    bool young;                        /* few coarse classes until in_use first reaches
+                                        * HEAP_YOUNG_BYTES (heap_small.c: young_class) */
     /* HeapAlloc and HeapFree calls the owner's fast path served while the
      * statistics asked for counting (heap_process_fast_calls): counted
      * here, on a line the owner writes anyway, not through a TLS slot. */

@@ -1049,6 +1049,7 @@ static void test_side_compaction(void)
     ms_status err;
     struct ms_heap *h = heap_create(0, 0, 0, &err);
     CHECK(h != NULL, "private heap");
+    h->young = false;                   /* the fine classes' spans from the first block */
     int bad = 0;
     for (int sp = 0; sp < SPANS; sp++)
         for (int i = 0; i < PER32; i++)
@@ -1121,6 +1122,116 @@ static void test_canary_every_slack(void)
     CHECK_EQ(canary_sizes_bad(h), 0);
     CHECK(heap_validate(h, 0, NULL), "private heap valid after the canary probes");
     CHECK_EQ(heap_destroy(h), MS_OK);
+}
+
+/* The block size serving p in heap h (0: not a small block of h). */
+static uint32_t block_size_of(struct ms_heap *h, const void *p)
+{
+    uint32_t index;
+    struct heap_span *span = heap_small_resolve(h, (uintptr_t)p, &index);
+    return span ? span->block_size : 0;
+}
+
+/* Resident pages of a heap's metadata slices and of the slices its spans
+ * hold: what it touched, and what each mprotect of a destroy and of the
+ * next create walks. (Its idle slices may hold pages too, which an
+ * earlier user of the address range left, lazily freed.) */
+static size_t used_resident(struct ms_heap *h)
+{
+    static unsigned char vec[HEAP_SEG_SIZE / 4096];
+    size_t pages = 0;
+    for (struct heap_segment *seg = h->segments; seg; seg = seg->next) {
+        if (mincore(seg, HEAP_SEG_SIZE, vec) != 0)
+            continue;
+        for (size_t i = 0; i < HEAP_SEG_SIZE / 4096; i++)
+            pages += (vec[i] & 1) && !((seg->free_slices >> (i * 4096 / HEAP_SLICE_SIZE)) & 1);
+    }
+    return pages;
+}
+
+/* A private heap starts young (heap_small.c: young_class): four classes
+ * below 1 KiB, so a hundred random small blocks take four spans and the
+ * pages a destroy and the next create pay for stay few, cycle after cycle
+ * on the same kept pages; the requested sizes are kept exactly. Once its
+ * live blocks reach HEAP_YOUNG_BYTES it takes the fine classes, and its
+ * young blocks stay valid. Fixed-size heaps and the process heap are never
+ * young. */
+static void test_young_heap(void)
+{
+    enum { N = 100, CYCLES = 30 };
+    static void *blocks[N];
+    static size_t sizes[N];
+    ms_status err;
+    size_t resident = 0;
+    int bad = 0, classes = 0;
+    rng_state = 0x9E3779B97F4A7C15ull;
+    vm_keep_drop_all();                 /* no pages left by the tests before */
+    for (int cycle = 0; cycle < CYCLES; cycle++) {
+        struct ms_heap *h = heap_create(0, 0, 0, &err);
+        CHECK(h && h->young, "a growable private heap starts young");
+        if (!h)
+            return;
+        uint32_t seen[8] = { 0 };
+        classes = 0;
+        for (int i = 0; i < N; i++) {
+            sizes[i] = 16 + (size_t)(rng() % 1009);
+            char *p = blocks[i] = heap_alloc(h, 0, sizes[i], &err);
+            bad += !p;
+            if (!p)
+                continue;
+            p[0] = 1;
+            uint32_t bs = block_size_of(h, p);
+            bad += bs < HEAP_YOUNG_BLOCK_MIN || bs > HEAP_YOUNG_SIZE_MAX || (bs & (bs - 1)) || bs < sizes[i];
+            int known = 0;
+            for (int c = 0; c < classes; c++)
+                known |= seen[c] == bs;
+            if (!known && classes < 8)
+                seen[classes++] = bs;
+        }
+        for (int i = 0; i < N; i++)
+            bad += heap_size(h, 0, blocks[i]) != sizes[i];
+        if (cycle == CYCLES - 1)
+            resident = used_resident(h);
+        bad += !heap_validate(h, 0, NULL);
+        bad += heap_destroy(h) != MS_OK;
+    }
+    CHECK_EQ(bad, 0);
+    CHECK(classes <= 4, "a young heap's hundred blocks took %d classes", classes);
+    /* ~70 pages with the fine classes (one or more per class, ~50 classes);
+     * ~27 young: the 1 KiB class's ~50 blocks take 13-16 of them. */
+    CHECK(resident <= 36, "resident after %d cycles on kept pages: %zu pages", CYCLES, resident);
+
+    struct ms_heap *h = heap_create(0, 0, 0, &err);
+    CHECK(h != NULL, "private heap");
+    char *young = heap_alloc(h, 0, 17, &err);
+    CHECK(young && block_size_of(h, young) == HEAP_YOUNG_BLOCK_MIN, "young: 17 bytes in a 128-byte block");
+    size_t filled = 0;
+    void *fill[64];
+    int nfill = 0;
+    while (filled < HEAP_YOUNG_BYTES && nfill < 64) {
+        fill[nfill] = heap_alloc(h, 0, 4000, &err);
+        bad += !fill[nfill];
+        filled += fill[nfill] ? block_size_of(h, fill[nfill]) : 4096;
+        nfill++;
+    }
+    char *grown = heap_alloc(h, 0, 17, &err);
+    CHECK(!h->young && grown && block_size_of(h, grown) == 32, "past HEAP_YOUNG_BYTES: 17 bytes in a 32-byte block");
+    for (int i = 0; i < nfill; i++)
+        bad += heap_free(h, 0, fill[i]) != MS_OK;
+    char *after = heap_alloc(h, 0, 17, &err);
+    CHECK(!h->young && after && block_size_of(h, after) == 32, "a heap that drained stays grown up");
+    CHECK(heap_size(h, 0, young) == 17 && heap_free(h, 0, young) == MS_OK, "the young block outlives youth");
+    bad += heap_free(h, 0, grown) != MS_OK || heap_free(h, 0, after) != MS_OK;
+    CHECK_EQ(bad, 0);
+    CHECK(heap_validate(h, 0, NULL), "valid");
+    CHECK_EQ(heap_destroy(h), MS_OK);
+
+    h = heap_create(0, 0, 1 << 20, &err);
+    char *fixed = h ? heap_alloc(h, 0, 17, &err) : NULL;
+    CHECK(h && !h->young && fixed && block_size_of(h, fixed) == 32, "a fixed-size heap is never young");
+    if (h)
+        CHECK_EQ(heap_destroy(h), MS_OK);
+    CHECK(!heap_process()->young, "the process heap is never young");
 }
 
 /* Resident pages of a heap's segments, data slices and metadata slices
@@ -1270,6 +1381,7 @@ int main(void)
     test_size_classes();
     test_span_slices();
     test_side_compaction();
+    test_young_heap();
     test_basics();
     test_realloc();
     test_bad_pointers();
