@@ -115,6 +115,11 @@ ms_status heap_set_compat_info(struct ms_heap *heap, uint32_t value)
     if (value != 2 || now == 2 || (heap->flags & MS_HEAP_NO_SERIALIZE) || heap->maximum)
         return MS_ERROR_GEN_FAILURE;
     __atomic_fetch_or(&heap->flags, HEAP_INFO_LFH_ON, __ATOMIC_RELAXED);
+    /* The low-fragmentation heap is size buckets: the fine classes from
+     * now on, as on Windows, where this turns them on at once. */
+    heap_lock_heap(heap);
+    heap->young = false;
+    heap_unlock_heap(heap);
     return MS_OK;
 }
 

@@ -1226,6 +1226,13 @@ static void test_young_heap(void)
     CHECK(heap_validate(h, 0, NULL), "valid");
     CHECK_EQ(heap_destroy(h), MS_OK);
 
+    h = heap_create(0, 0, 0, &err);
+    CHECK(h && heap_set_compat_info(h, 2) == MS_OK && !h->young, "turning the LFH on ends youth");
+    char *lfh = h ? heap_alloc(h, 0, 17, &err) : NULL;
+    CHECK(lfh && block_size_of(h, lfh) == 32, "LFH heap: 17 bytes in a 32-byte block");
+    if (h)
+        CHECK_EQ(heap_destroy(h), MS_OK);
+
     h = heap_create(0, 0, 1 << 20, &err);
     char *fixed = h ? heap_alloc(h, 0, 17, &err) : NULL;
     CHECK(h && !h->young && fixed && block_size_of(h, fixed) == 32, "a fixed-size heap is never young");
