@@ -67,7 +67,7 @@
  * two of at least HEAP_YOUNG_BLOCK_MIN, up to HEAP_YOUNG_SIZE_MAX, while
  * its live blocks take less than HEAP_YOUNG_BYTES. */
 #define HEAP_YOUNG_BYTES    ((size_t)131072)
-#define HEAP_YOUNG_BLOCK_MIN ((size_t)128)
+#define HEAP_YOUNG_BLOCK_MIN ((size_t)256)
 #define HEAP_YOUNG_SIZE_MAX ((size_t)1024)
 
 #define HEAP_LARGE_HEADER   ((size_t)4096)

@@ -242,7 +242,7 @@ static int find_run(uint64_t mask, unsigned k)
 
 /* Commit the slices in `need`, rounding up to groups of eight (512 KiB)
  * so that a growing heap makes one host call per group, not per span.
- * Not in a young heap: it has four spans or so, and what it commits is
+ * Not in a young heap: it has three spans or so, and what it commits is
  * the range that HeapDestroy and the next HeapCreate mprotect (vm_keep.c),
  * where each page costs even when not resident (~1.5 ns a page table
  * entry walked: ~0.4 us a cycle for 7 slices committed ahead). */
@@ -521,21 +521,22 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
 
 /* --- blocks ---------------------------------------------------------------- */
 
-/* The class of a request in a young heap: a private heap starts with four
- * classes below 1 KiB (128, 256, 512, 1024 bytes) instead of some fifty,
- * and takes the fine classes for good once its live blocks first reach
+/* The class of a request in a young heap: a private heap starts with three
+ * classes up to 1 KiB (256, 512, 1024 bytes) instead of some fifty, and
+ * takes the fine classes for good once its live blocks first reach
  * HEAP_YOUNG_BYTES. Every class a heap uses is a 64 KiB slice of its own
  * with at least one resident page, plus its metadata; a short-lived heap
  * that asks for a hundred sizes touched one page per class, and those
  * pages are what destroying it costs (an mprotect over each resident page,
- * twice, when the next HeapCreate reuses them: vm_keep.c). Four classes
- * cut a hundred random small blocks from ~70 resident pages to ~27, at a
- * bounded price: at most HEAP_YOUNG_BYTES of blocks rounded up to twice
- * their size. Windows' NT heap grows the same way: a new heap serves
- * blocks from its dense back end and turns a size's low-fragmentation
- * bucket on only once that size has been asked for many times. Fixed-size
- * heaps are never young: their maximum counts class bytes, and coarse
- * classes would hold fewer blocks than the caller planned for. */
+ * twice, when the next HeapCreate reuses them: vm_keep.c). Three classes
+ * cut a hundred random blocks of 16..1024 bytes from ~57-70 resident pages
+ * to ~27 (a 128-byte class as well: as many pages, one span more, ~2%
+ * slower), at a bounded price: at most HEAP_YOUNG_BYTES of blocks rounded
+ * up. Windows' NT heap grows the same way: a new heap serves blocks from
+ * its dense back end and turns a size's low-fragmentation bucket on only
+ * once that size has been asked for many times. Fixed-size heaps are
+ * never young: their maximum counts class bytes, and coarse classes would
+ * hold fewer blocks than the caller planned for. */
 static unsigned young_class(struct ms_heap *heap, size_t size)
 {
     if (heap->in_use >= HEAP_YOUNG_BYTES) {
