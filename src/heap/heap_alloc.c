@@ -276,11 +276,12 @@ void *heap_realloc(struct ms_heap *heap, uint32_t flags, void *block, size_t siz
         goto out;
     }
     if (span) {
-        size_t cap = span->block_size;
+        size_t cap = heap_small_capacity(span, index);
         old = heap_small_requested(span, index);
-        if (size <= cap && (in_place || size >= cap / 2 || cap <= 128)) {
-            heap_small_set_requested(span, index, size);
-            heap_canary_set((uintptr_t)block, size, cap);
+        /* A young block keeps its place whenever it fits (a move would
+         * only use more of the young span). */
+        if (size <= cap && (in_place || size >= cap / 2 || cap <= 128 || span->young)) {
+            heap_small_resize_locked(heap, span, index, size);
             result = block;
         } else if (in_place) {
             *err = MS_ERROR_NOT_ENOUGH_MEMORY;

@@ -60,7 +60,7 @@ static bool validate_block(struct ms_heap *heap, uintptr_t p)
     uint32_t index;
     struct heap_span *span = heap_small_resolve(heap, p, &index);
     if (span)
-        return heap_canary_ok(p, heap_small_requested(span, index), span->block_size);
+        return heap_canary_ok(p, heap_small_requested(span, index), heap_small_capacity(span, index));
     struct heap_large *large = heap_large_resolve(heap, p);
     return large && heap_canary_ok(p, large->requested, large->committed - HEAP_LARGE_HEADER);
 }
@@ -90,7 +90,8 @@ static bool validate_segment(struct ms_heap *heap, struct heap_segment *seg, siz
         nspans++;
         if (span->freebits != &span->inline_bits[0])
             side_units += (heap_side_bytes(span->nblocks, span->block_size) + HEAP_SIDE_UNIT - 1) / HEAP_SIDE_UNIT;
-        *in_use += (size_t)(span->nblocks - span->nfree) * span->block_size;
+        *in_use += span->young ? heap_young_live_bytes(span)
+                               : (size_t)(span->nblocks - span->nfree) * span->block_size;
         *binned += span->in_bin;
         s += span->nslices;
     }

@@ -334,6 +334,7 @@ static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, 
     heap->maximum = maximum;
     heap->in_use = 0;
     heap->young = false;
+    heap->young_span = NULL;
     heap->home = seg;
     heap->segments = NULL;
     heap->empty_segments = 0;

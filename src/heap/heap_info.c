@@ -40,14 +40,17 @@ static size_t segment_largest_free(struct heap_segment *seg)
         }
         run = 0;
         size_t blocks_run = 0;
-        for (uint32_t i = 0; i < span->nblocks; i++) {
+        for (uint32_t i = 0; i < span->nblocks;) {
+            /* A young span's blocks are runs of granules (heap_small.c). */
+            uint32_t k = span->young && i < span->cursor ? heap_young_granules(span, i) : 1;
             if (heap_inspect_block_free(span, i)) {
-                blocks_run += span->block_size;
+                blocks_run += (size_t)k * span->block_size;
                 if (blocks_run > best)
                     best = blocks_run;
             } else {
                 blocks_run = 0;
             }
+            i += k;
         }
         s += span->nslices;
     }

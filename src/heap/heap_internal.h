@@ -63,12 +63,14 @@
 #define HEAP_SHARDS         16         /* internal heaps of a sharded heap: 0 locked, 1.. thread-owned */
 #define HEAP_SMALL_MAX      ((size_t)262144)   /* largest size class */
 #define HEAP_SIZE16_MAX     2048u      /* classes up to here keep sizes in 16 bits */
-/* A young heap (heap_small.c: young_class) rounds requests up to a power of
- * two of at least HEAP_YOUNG_BLOCK_MIN, up to HEAP_YOUNG_SIZE_MAX, while
- * its live blocks take less than HEAP_YOUNG_BYTES. */
-#define HEAP_YOUNG_BYTES    ((size_t)131072)
-#define HEAP_YOUNG_BLOCK_MIN ((size_t)256)
+/* A young heap (heap_small.c: young_alloc) packs requests up to
+ * HEAP_YOUNG_SIZE_MAX in one span of 16-byte granules. In its slack
+ * array a block's first granule holds the block's slack (0..16), each
+ * further granule HEAP_YOUNG_CONT, and the first granule of a tail given
+ * back by an in-place shrink HEAP_YOUNG_DEAD. */
 #define HEAP_YOUNG_SIZE_MAX ((size_t)1024)
+#define HEAP_YOUNG_CONT     0xFFu
+#define HEAP_YOUNG_DEAD     0xFEu
 
 #define HEAP_LARGE_HEADER   ((size_t)4096)
 /* Beyond this a request can never succeed (keeps size arithmetic safe). */
@@ -96,6 +98,9 @@ struct heap_span {
     uint8_t used;                      /* this record heads a live span */
     uint8_t cls;
     uint8_t nslices;
+    uint8_t young;                     /* a young heap's packed span (heap_small.c:
+                                        * young_alloc): 16-byte granules, a block runs
+                                        * from its first granule to the next start */
     uint32_t block_size;
     uint32_t nblocks;
     uint64_t recip;                    /* ceil(2^32 / (block_size / 16)): index by multiply */
@@ -119,7 +124,8 @@ struct heap_span {
     _Alignas(64) struct heap_span *next;   /* in heap->bins[cls] while nfree > 0 */
     struct heap_span *prev;
     uint32_t nfree;
-    uint16_t cursor;                   /* no free bit below this bitmap word */
+    uint16_t cursor;                   /* no free bit below this bitmap word; in a young
+                                        * span, the first granule never handed out */
     uint8_t in_bin;
     uint32_t seq;                      /* the class's order of spans (heap_small.c:
                                         * slice_of_class); kept by a free slice's record */
@@ -225,8 +231,9 @@ struct ms_heap {
     uint32_t depth;
     bool meta_held;                    /* the mutex holder also holds meta_lock */
     size_t in_use;                     /* bytes of live blocks (class sizes, large regions) */
-    bool young;                        /* few coarse classes until in_use first reaches
-                                        * HEAP_YOUNG_BYTES (heap_small.c: young_class) */
+    bool young;                        /* small blocks packed in young_span until it is
+                                        * full (heap_small.c: young_alloc) */
+    struct heap_span *young_span;      /* NULL until the first small block */
     /* HeapAlloc and HeapFree calls the owner's fast path served while the
      * statistics asked for counting (heap_process_fast_calls): counted
      * here, on a line the owner writes anyway, not through a TLS slot. */
@@ -295,8 +302,14 @@ void heap_small_span_changed(struct ms_heap *heap, struct heap_span *span);
  * (all of them: `all`); meta lock held or not needed. */
 void heap_small_sweep_segments(struct ms_heap *heap, bool all);
 
+void heap_young_free_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index);
+
 static inline void heap_small_free_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index)
 {
+    if (MS_UNLIKELY(span->young)) {
+        heap_young_free_locked(heap, span, index);
+        return;
+    }
     uint32_t w = index / 64;
     heap_bits_put(&span->freebits[w], heap_bits_get(&span->freebits[w]) | (uint64_t)1 << (index % 64));
     if (w < span->cursor)
@@ -308,10 +321,26 @@ static inline void heap_small_free_locked(struct ms_heap *heap, struct heap_span
     if (MS_UNLIKELY(nfree == 1) || (nfree == span->nblocks && (span->next || span->prev)))
         heap_small_span_changed(heap, span);
 }
+/* Granules of the block (or shrink tail) starting at granule i of a young
+ * span: up to the next start, at most HEAP_YOUNG_SIZE_MAX / 16. */
+static inline uint32_t heap_young_granules(const struct heap_span *span, uint32_t i)
+{
+    uint32_t n = 1, end = span->cursor;
+    while (i + n < end && span->req.slack[i + n] == HEAP_YOUNG_CONT)
+        n++;
+    return n;
+}
+
+/* Bytes block `index` of a span can hold. */
+static inline size_t heap_small_capacity(const struct heap_span *span, uint32_t index)
+{
+    return MS_UNLIKELY(span->young) ? (size_t)heap_young_granules(span, index) * 16 : span->block_size;
+}
+
 static inline size_t heap_small_requested(const struct heap_span *span, uint32_t index)
 {
     if (span->block_size == 16)
-        return 16u - span->req.slack[index];
+        return (MS_UNLIKELY(span->young) ? heap_young_granules(span, index) * 16u : 16u) - span->req.slack[index];
     if (span->block_size <= HEAP_SIZE16_MAX)
         return span->req.size16[index];
     return span->req.size32[index];
@@ -323,13 +352,17 @@ static inline size_t heap_small_requested(const struct heap_span *span, uint32_t
 static inline void heap_small_set_requested(struct heap_span *span, uint32_t index, size_t size)
 {
     if (span->block_size == 16)
-        span->req.slack[index] = (uint8_t)(16u - size);
+        span->req.slack[index] = (uint8_t)(heap_small_capacity(span, index) - size);
     else if (span->block_size <= HEAP_SIZE16_MAX)
         span->req.size16[index] = (uint16_t)size;
     else
         span->req.size32[index] = (uint32_t)size;
 }
 bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span);
+/* Resize block `index` in place to `size` <= its capacity (realloc); a
+ * young block that shrinks by whole granules gives them back. */
+void heap_small_resize_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index, size_t size);
+size_t heap_young_live_bytes(const struct heap_span *span);
 
 /* heap_large.c */
 void *heap_large_alloc_locked(struct ms_heap *heap, size_t size, size_t headroom, ms_status *err);

@@ -242,7 +242,7 @@ static int find_run(uint64_t mask, unsigned k)
 
 /* Commit the slices in `need`, rounding up to groups of eight (512 KiB)
  * so that a growing heap makes one host call per group, not per span.
- * Not in a young heap: it has three spans or so, and what it commits is
+ * Not in a young heap: it has a span or so, and what it commits is
  * the range that HeapDestroy and the next HeapCreate mprotect (vm_keep.c),
  * where each page costs even when not resident (~1.5 ns a page table
  * entry walked: ~0.4 us a cycle for 7 slices committed ahead). */
@@ -463,6 +463,7 @@ static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms
         span->seq = ++heap->span_seq;
     span->cls = (uint8_t)cls;
     span->nslices = (uint8_t)k;
+    span->young = 0;
     span->block_size = bs;
     span->recip = (((uint64_t)1 << 32) + (bs >> 4) - 1) / (bs >> 4);
     span->nblocks = (uint32_t)(((size_t)k << HEAP_SLICE_SHIFT) / bs);
@@ -521,37 +522,108 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
 
 /* --- blocks ---------------------------------------------------------------- */
 
-/* The class of a request in a young heap: a private heap starts with three
- * classes up to 1 KiB (256, 512, 1024 bytes) instead of some fifty, and
- * takes the fine classes for good once its live blocks first reach
- * HEAP_YOUNG_BYTES. Every class a heap uses is a 64 KiB slice of its own
- * with at least one resident page, plus its metadata; a short-lived heap
- * that asks for a hundred sizes touched one page per class, and those
- * pages are what destroying it costs (an mprotect over each resident page,
- * twice, when the next HeapCreate reuses them: vm_keep.c). Three classes
- * cut a hundred random blocks of 16..1024 bytes from ~57-70 resident pages
- * to ~27 (a 128-byte class as well: as many pages, one span more, ~2%
- * slower), at a bounded price: at most HEAP_YOUNG_BYTES of blocks rounded
- * up. Windows' NT heap grows the same way: a new heap serves blocks from
- * its dense back end and turns a size's low-fragmentation bucket on only
- * once that size has been asked for many times. Fixed-size heaps are
- * never young: their maximum counts class bytes, and coarse classes would
- * hold fewer blocks than the caller planned for. */
-static unsigned young_class(struct ms_heap *heap, size_t size)
+/* --- young heaps ----------------------------------------------------------
+ *
+ * A growable private heap starts young: its blocks up to 1 KiB are packed
+ * one after the other in a single span of 16-byte granules (the 16-byte
+ * class's layout, so resolving a pointer and the free bits work as for any
+ * span: a block's first granule is its index, and only first granules of
+ * live blocks have their free bit clear, so interior pointers and double
+ * frees are refused as elsewhere). Its size lives in the slack array: the
+ * first granule holds the slack (0..15 bytes; 16 for a 0-byte block),
+ * every further granule HEAP_YOUNG_CONT. Granules are handed out in order
+ * (the span's cursor) and come back only when every block of the span is
+ * free, which resets it. When a request does not fit, the heap grows up
+ * for good: from then on the size classes, and the young span goes when
+ * its last block does. A shrink in place gives the block's tail back as
+ * a run nobody owns (HEAP_YOUNG_DEAD), until the span resets.
+ *
+ * Why: with size classes every class a heap uses is a 64 KiB slice with
+ * at least one resident page of its own, plus metadata. A short-lived heap
+ * that asks for a hundred sizes between 16 bytes and 1 KiB touched ~70
+ * pages (~28 with three coarse classes), and those pages are what
+ * destroying it costs: an mprotect over each resident page, twice, when
+ * the next HeapCreate reuses them (vm_keep.c). Packed, it touches what it
+ * asked for: ~19. Windows' NT heap grows the same way: a new heap serves
+ * blocks from its dense back end and turns on a size's low-fragmentation
+ * bucket only once that size has been asked for many times. Fixed-size
+ * heaps are never young (their maximum counts class bytes, which packed
+ * blocks do not), nor is the process heap. */
+
+static void *young_alloc(struct ms_heap *heap, size_t size, ms_status *err)
 {
-    if (heap->in_use >= HEAP_YOUNG_BYTES) {
-        heap->young = false;
-        return heap_size_class(size);
-    }
     if (size > HEAP_YOUNG_SIZE_MAX)
-        return heap_size_class(size);
-    size_t block = size <= HEAP_YOUNG_BLOCK_MIN ? HEAP_YOUNG_BLOCK_MIN : (size_t)1 << (64 - __builtin_clzll(size - 1));
-    return heap_size_class(block);
+        return NULL;
+    struct heap_span *span = heap->young_span;
+    if (!span) {
+        span = span_create(heap, 0, err);
+        if (!span)
+            return NULL;
+        bin_remove(heap, span);         /* served here, never from the 16-byte bin */
+        span->young = 1;
+        heap->young_span = span;
+    }
+    uint32_t k = size ? (uint32_t)((size + 15) >> 4) : 1;
+    uint32_t i = span->cursor;
+    if (i + k > span->nblocks) {
+        heap->young = false;            /* full: the size classes from now on */
+        return NULL;
+    }
+    span->cursor = (uint16_t)(i + k);
+    heap_bits_put(&span->freebits[i / 64], heap_bits_get(&span->freebits[i / 64]) & ~((uint64_t)1 << (i % 64)));
+    span->nfree--;
+    heap->in_use += (size_t)k * 16;
+    span->req.slack[i] = (uint8_t)(k * 16 - size);
+    if (k > 1)
+        memset(span->req.slack + i + 1, HEAP_YOUNG_CONT, k - 1);
+    uintptr_t block = span->start + (uintptr_t)i * 16;
+    heap_canary_set_fresh(block, size, (size_t)k * 16);
+    return (void *)block;
+}
+
+void heap_young_free_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index)
+{
+    heap_bits_put(&span->freebits[index / 64],
+                  heap_bits_get(&span->freebits[index / 64]) | (uint64_t)1 << (index % 64));
+    heap->in_use -= (size_t)heap_young_granules(span, index) * 16;
+    if (++span->nfree < span->nblocks)
+        return;
+    /* Every block is back: start over, or go if the heap grew up. */
+    if (heap->young && heap->young_span == span) {
+        span->cursor = 0;
+        return;
+    }
+    if (heap->young_span == span)
+        heap->young_span = NULL;
+    span->young = 0;
+    span->cursor = 0;
+    span_release(heap, span);
+}
+
+void heap_small_resize_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index, size_t size)
+{
+    if (MS_UNLIKELY(span->young)) {
+        uint32_t k = heap_young_granules(span, index), need = size ? (uint32_t)((size + 15) >> 4) : 1;
+        if (need < k) {
+            /* The tail becomes a run nobody owns (its free bit stays set),
+             * back with the rest when the span resets. */
+            span->req.slack[index + need] = HEAP_YOUNG_DEAD;
+            heap->in_use -= (size_t)(k - need) * 16;
+        }
+    }
+    heap_small_set_requested(span, index, size);
+    heap_canary_set((uintptr_t)span->start + (uintptr_t)index * span->block_size, size,
+                    heap_small_capacity(span, index));
 }
 
 void *heap_small_alloc_locked(struct ms_heap *heap, size_t size, ms_status *err)
 {
-    unsigned cls = MS_UNLIKELY(heap->young) ? young_class(heap, size) : heap_size_class(size);
+    if (MS_UNLIKELY(heap->young)) {
+        void *block = young_alloc(heap, size, err);
+        if (block)
+            return block;
+    }
+    unsigned cls = heap_size_class(size);
     uint32_t bs = heap_class_size[cls];
     if (MS_UNLIKELY(heap->maximum && heap->in_use + bs > heap->maximum)) {
         *err = MS_ERROR_NOT_ENOUGH_MEMORY;
@@ -643,6 +715,56 @@ void heap_small_span_changed(struct ms_heap *heap, struct heap_span *span)
         span_emptied(heap, span);
 }
 
+/* A young span: granules below the cursor are runs, each a block (its
+ * first slack byte 0..16) or a tail an in-place shrink gave back (DEAD),
+ * followed by CONT bytes; only first granules of blocks may be live (free
+ * bit clear), and each live block's slack after its size holds canaries;
+ * every granule from the cursor on is free; nfree counts the blocks' free
+ * bits (the granules' bits but those of live blocks). Not in a bin. */
+static bool young_validate(const struct heap_span *span)
+{
+    if (span->cls != 0 || span->nslices != 1 || span->in_bin || span->cursor > span->nblocks)
+        return false;
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < span->cursor;) {
+        uint8_t first = span->req.slack[i];
+        if (first == HEAP_YOUNG_CONT || (first > 16 && first != HEAP_YOUNG_DEAD))
+            return false;
+        uint32_t k = heap_young_granules(span, i);
+        if (k * 16 > HEAP_YOUNG_SIZE_MAX)
+            return false;
+        for (uint32_t j = i + 1; j < i + k; j++)
+            if (!((heap_bits_get(&span->freebits[j / 64]) >> (j % 64)) & 1))
+                return false;           /* a live bit inside a run */
+        if (!((heap_bits_get(&span->freebits[i / 64]) >> (i % 64)) & 1)) {
+            if (first == HEAP_YOUNG_DEAD)
+                return false;
+            size_t req = (size_t)k * 16 - first;
+            if (!heap_canary_ok(span->start + (uintptr_t)i * 16, req, (size_t)k * 16))
+                return false;
+            live++;
+        }
+        i += k;
+    }
+    for (uint32_t j = span->cursor; j < span->nblocks; j++)
+        if (!((heap_bits_get(&span->freebits[j / 64]) >> (j % 64)) & 1))
+            return false;
+    return span->nfree == span->nblocks - live;
+}
+
+/* Bytes of the live blocks of a young span (heap_block.c's in_use check). */
+size_t heap_young_live_bytes(const struct heap_span *span)
+{
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < span->cursor;) {
+        uint32_t k = heap_young_granules(span, i);
+        if (!((heap_bits_get(&span->freebits[i / 64]) >> (i % 64)) & 1))
+            bytes += (size_t)k * 16;
+        i += k;
+    }
+    return bytes;
+}
+
 bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span)
 {
     unsigned s = (unsigned)(span - seg->spans) + HEAP_META_SLICES;
@@ -676,6 +798,8 @@ bool heap_small_validate_span(struct heap_segment *seg, struct heap_span *span)
         if (span->remote != side_remote || span->req.slack != side_req)
             return false;
     }
+    if (span->young)
+        return young_validate(span);
     uint32_t words = (span->nblocks + 63) / 64, nfree = 0;
     for (uint32_t w = 0; w < words; w++) {
         uint64_t bits = heap_bits_get(&span->freebits[w]);

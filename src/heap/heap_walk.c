@@ -105,6 +105,30 @@ static void range_entry(uintptr_t start, uintptr_t end, uint16_t flags, struct h
     clear_region_fields(e);
 }
 
+/* The entry of a young span (heap_small.c: young_alloc) at or after pos:
+ * a live block, or the run of freed blocks, given-back tails and never
+ * used granules up to the next live block or the span's end. */
+static void young_item(struct heap_span *span, uintptr_t pos, uintptr_t span_end, struct heap_walk_entry *e)
+{
+    uint32_t i = (uint32_t)((pos - span->start + 15) / 16);
+    while (i < span->cursor && span->req.slack[i] == HEAP_YOUNG_CONT)
+        i++;
+    uintptr_t b = span->start + (uintptr_t)i * 16;
+    if (i < span->cursor && !heap_inspect_block_free(span, i)) {
+        size_t cap = (size_t)heap_young_granules(span, i) * 16, req = heap_small_requested(span, i);
+        e->data = b;
+        e->size = req;
+        e->overhead = (uint8_t)(cap - req > 255 ? 255 : cap - req);
+        e->flags = MS_PHE_BUSY;
+        clear_region_fields(e);
+        return;
+    }
+    uint32_t j = i;
+    while (j < span->cursor && heap_inspect_block_free(span, j))
+        j += heap_young_granules(span, j);
+    range_entry(b, j >= span->cursor ? span_end : span->start + (uintptr_t)j * 16, 0, e);
+}
+
 /* The first entry of `seg` at or after `pos`; false past its end. */
 static bool segment_item(struct heap_segment *seg, uintptr_t pos, struct heap_walk_entry *e)
 {
@@ -117,6 +141,14 @@ static bool segment_item(struct heap_segment *seg, uintptr_t pos, struct heap_wa
         struct heap_span *span = rec - rec->back;
         if (span->used) {
             uintptr_t span_end = span->start + ((uintptr_t)span->nslices << HEAP_SLICE_SHIFT);
+            if (span->young) {
+                if (pos < span_end) {
+                    young_item(span, pos, span_end, e);
+                    return true;
+                }
+                pos = span_end;
+                continue;
+            }
             uintptr_t bs = span->block_size;
             uintptr_t blocks_end = span->start + (uintptr_t)span->nblocks * bs;
             if (pos < blocks_end) {
@@ -169,6 +201,8 @@ static uintptr_t entry_end(struct heap_segment *seg, const struct heap_walk_entr
         unsigned s = (unsigned)((e->data - (uintptr_t)seg) >> HEAP_SLICE_SHIFT);
         struct heap_span *rec = &seg->spans[s - HEAP_META_SLICES];
         struct heap_span *span = rec - rec->back;
+        if (span->used && span->young && e->data >= span->start)
+            return e->data + heap_small_capacity(span, (uint32_t)((e->data - span->start) / 16));
         if (span->used && e->data >= span->start) {
             uintptr_t i = (e->data - span->start) / span->block_size;
             if (i < span->nblocks)

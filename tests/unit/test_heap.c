@@ -1097,6 +1097,8 @@ static int canary_sizes_bad(struct ms_heap *h)
         if (!p)
             return bad + 1;
         size_t cap = heap_class_size[heap_size_class(size)];
+        if (!h->sharded && h->young && size <= HEAP_YOUNG_SIZE_MAX)
+            cap = (size + 15) & ~(size_t)15;  /* packed in the young span, to the granule */
         size_t checked = cap - size < HEAP_CANARY_MAX ? cap - size : HEAP_CANARY_MAX;
         memset(p, 0x11, size);          /* the caller's bytes touch none of the canary */
         bad += !heap_validate(h, 0, p);
@@ -1149,21 +1151,19 @@ static size_t used_resident(struct ms_heap *h)
     return pages;
 }
 
-/* A private heap starts young (heap_small.c: young_class): three classes
- * up to 1 KiB, so a hundred random small blocks take three spans and the
- * pages a destroy and the next create pay for stay few, cycle after cycle
- * on the same kept pages; the requested sizes are kept exactly. Once its
- * live blocks reach HEAP_YOUNG_BYTES it takes the fine classes, and its
- * young blocks stay valid. Fixed-size heaps and the process heap are never
- * young. */
-static void test_young_heap(void)
+/* A private heap starts young (heap_small.c: young_alloc): its blocks up
+ * to 1 KiB are packed one after the other in one span of 16-byte
+ * granules, so a hundred random small blocks take what they asked for
+ * and the pages a destroy and the next create pay for stay few, cycle
+ * after cycle on the same kept pages; requested sizes are kept exactly. */
+static void test_young_heap_packed(void)
 {
     enum { N = 100, CYCLES = 30 };
     static void *blocks[N];
     static size_t sizes[N];
     ms_status err;
     size_t resident = 0;
-    int bad = 0, classes = 0;
+    int bad = 0, packed = 0;
     rng_state = 0x9E3779B97F4A7C15ull;
     vm_keep_drop_all();                 /* no pages left by the tests before */
     for (int cycle = 0; cycle < CYCLES; cycle++) {
@@ -1171,8 +1171,8 @@ static void test_young_heap(void)
         CHECK(h && h->young, "a growable private heap starts young");
         if (!h)
             return;
-        uint32_t seen[8] = { 0 };
-        classes = 0;
+        uintptr_t next = 0;
+        bool in_order = true;
         for (int i = 0; i < N; i++) {
             sizes[i] = 16 + (size_t)(rng() % 1009);
             char *p = blocks[i] = heap_alloc(h, 0, sizes[i], &err);
@@ -1180,14 +1180,10 @@ static void test_young_heap(void)
             if (!p)
                 continue;
             p[0] = 1;
-            uint32_t bs = block_size_of(h, p);
-            bad += bs < HEAP_YOUNG_BLOCK_MIN || bs > HEAP_YOUNG_SIZE_MAX || (bs & (bs - 1)) || bs < sizes[i];
-            int known = 0;
-            for (int c = 0; c < classes; c++)
-                known |= seen[c] == bs;
-            if (!known && classes < 8)
-                seen[classes++] = bs;
+            in_order &= !h->young || !next || (uintptr_t)p == next;
+            next = (uintptr_t)p + ((sizes[i] + 15) & ~(size_t)15);
         }
+        packed += in_order;
         for (int i = 0; i < N; i++)
             bad += heap_size(h, 0, blocks[i]) != sizes[i];
         if (cycle == CYCLES - 1)
@@ -1196,35 +1192,124 @@ static void test_young_heap(void)
         bad += heap_destroy(h) != MS_OK;
     }
     CHECK_EQ(bad, 0);
-    CHECK(classes <= 3, "a young heap's hundred blocks took %d classes", classes);
-    /* With the fine classes 57 here (~70 after 300 cycles): a page or more
-     * for each of ~50 classes. Young ~28: the 1 KiB class's ~50 blocks
-     * take 13-16 of them. */
-    CHECK(resident <= 36, "resident after %d cycles on kept pages: %zu pages", CYCLES, resident);
+    CHECK_EQ(packed, CYCLES);
+    /* With size classes 57 here (~70 after 300 cycles): a page or more
+     * for each of ~50 classes; ~28 with three coarse classes. Packed ~19:
+     * ~52 KiB asked for, plus metadata. */
+    CHECK(resident <= 24, "resident after %d cycles on kept pages: %zu pages", CYCLES, resident);
+}
 
+/* The rules of blocks in a young span: exact sizes, bad pointers refused,
+ * realloc in place and moving, zeroing on a reused span, canaries, the
+ * walk, and the span starting over once every block is back. */
+static void test_young_heap_blocks(void)
+{
+    ms_status err;
     struct ms_heap *h = heap_create(0, 0, 0, &err);
-    CHECK(h != NULL, "private heap");
-    char *young = heap_alloc(h, 0, 17, &err);
-    CHECK(young && block_size_of(h, young) == HEAP_YOUNG_BLOCK_MIN, "young: 17 bytes in a 256-byte block");
-    size_t filled = 0;
-    void *fill[64];
-    int nfill = 0;
-    while (filled < HEAP_YOUNG_BYTES && nfill < 64) {
-        fill[nfill] = heap_alloc(h, 0, 4000, &err);
-        bad += !fill[nfill];
-        filled += fill[nfill] ? block_size_of(h, fill[nfill]) : 4096;
-        nfill++;
+    CHECK(h && h->young, "young");
+    if (!h)
+        return;
+    static const size_t sizes[] = { 0, 1, 15, 16, 17, 1000, 1024 };
+    enum { K = sizeof sizes / sizeof sizes[0] };
+    char *b[K];
+    int bad = 0;
+    for (int i = 0; i < K; i++) {
+        b[i] = heap_alloc(h, 0, sizes[i], &err);
+        bad += !b[i] || ((uintptr_t)b[i] & 15) || heap_size(h, 0, b[i]) != sizes[i];
+        if (b[i])
+            memset(b[i], 0x40 + i, sizes[i]);
     }
-    char *grown = heap_alloc(h, 0, 17, &err);
-    CHECK(!h->young && grown && block_size_of(h, grown) == 32, "past HEAP_YOUNG_BYTES: 17 bytes in a 32-byte block");
-    for (int i = 0; i < nfill; i++)
-        bad += heap_free(h, 0, fill[i]) != MS_OK;
-    char *after = heap_alloc(h, 0, 17, &err);
-    CHECK(!h->young && after && block_size_of(h, after) == 32, "a heap that drained stays grown up");
-    CHECK(heap_size(h, 0, young) == 17 && heap_free(h, 0, young) == MS_OK, "the young block outlives youth");
-    bad += heap_free(h, 0, grown) != MS_OK || heap_free(h, 0, after) != MS_OK;
+    CHECK_EQ(bad, 0);
+    CHECK(b[0] != b[1] && b[1] + 16 == b[2] && b[4] + 32 == b[5], "packed: each block right after the last");
+    CHECK(heap_free(h, 0, b[5] + 16) == MS_ERROR_INVALID_PARAMETER, "interior pointer refused");
+    CHECK(heap_free(h, 0, b[4] + 16) == MS_ERROR_INVALID_PARAMETER, "pointer into a block's second granule refused");
+    CHECK(heap_validate(h, 0, NULL), "valid after the refusals");
+
+    /* Shrink in place: the tail goes back (in_use), the size is exact. */
+    size_t before = h->in_use;
+    CHECK(heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY, b[5], 100, &err) == b[5] && heap_size(h, 0, b[5]) == 100,
+          "shrink in place");
+    CHECK_EQ(before - h->in_use, (size_t)(1008 - 112));
+    CHECK(heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY, b[5], 112, &err) == b[5], "grow within the granules left");
+    CHECK(!heap_realloc(h, MS_HEAP_REALLOC_IN_PLACE_ONLY, b[5], 113, &err) && err == MS_ERROR_NOT_ENOUGH_MEMORY,
+          "no growth in place past them");
+    CHECK(heap_validate(h, 0, NULL), "valid after in-place resizing");
+    char *moved = heap_realloc(h, 0, b[5], 600, &err);
+    CHECK(moved && moved != b[5] && all_bytes(moved, 0x45, 100) && heap_size(h, 0, moved) == 600, "moved, kept");
+    b[5] = moved;
+
+    /* One byte past a 17-byte block breaks its canary. */
+    uint8_t saved = (uint8_t)b[4][17];
+    b[4][17] = 0;
+    CHECK(!heap_validate(h, 0, b[4]) && !heap_validate(h, 0, NULL), "overrun found");
+    b[4][17] = (char)saved;
+    CHECK(heap_validate(h, 0, NULL), "valid again");
+
+    /* The walk: each live block once, in order, with its size. */
+    CHECK(heap_free(h, 0, b[2]) == MS_OK, "free");
+    CHECK(heap_free(h, 0, b[2]) == MS_ERROR_INVALID_PARAMETER, "double free refused");
+    struct heap_walk_entry e = { 0 };
+    int seen = 0, order = 0, free_seen = 0;
+    uintptr_t last = 0;
+    while (heap_walk(h, 0, &e) == MS_OK) {
+        if (!(e.flags & MS_PHE_BUSY)) {
+            free_seen += e.data == (uintptr_t)b[2];
+            continue;
+        }
+        order += e.data < last;
+        last = e.data;
+        for (int i = 0; i < K; i++)
+            if (i != 2 && e.data == (uintptr_t)b[i])
+                seen += e.size == heap_size(h, 0, b[i]);
+    }
+    CHECK(seen == K - 1 && order == 0 && free_seen == 1, "walk: %d of %d live blocks, freed one listed free %d",
+          seen, K - 1, free_seen);
+
+    /* Every block back: the span starts over, and zeroes what it is asked to. */
+    for (int i = 0; i < K; i++)
+        if (i != 2)
+            bad += heap_free(h, 0, b[i]) != MS_OK;
+    CHECK_EQ(bad, 0);
+    CHECK_EQ(h->in_use, 0);
+    char *again = heap_alloc(h, MS_HEAP_ZERO_MEMORY, 64, &err);
+    CHECK(again == b[0] && all_bytes(again, 0, 64), "reset: the first granule again, zeroed");
+    char *big = heap_alloc(h, 0, 5000, &err);
+    CHECK(h->young && big && block_size_of(h, big) >= 5000 && block_size_of(h, big) != 16,
+          "above 1 KiB: a size class, the heap stays young");
+    bad += heap_free(h, 0, big) != MS_OK || heap_free(h, 0, again) != MS_OK;
     CHECK_EQ(bad, 0);
     CHECK(heap_validate(h, 0, NULL), "valid");
+    CHECK_EQ(heap_destroy(h), MS_OK);
+}
+
+/* Once the young span cannot hold a request the heap grows up for good:
+ * size classes, and the young span goes when its last block does. Fixed
+ * heaps, the process heap and a heap with the LFH turned on are not young. */
+static void test_young_heap_grows_up(void)
+{
+    ms_status err;
+    struct ms_heap *h = heap_create(0, 0, 0, &err);
+    CHECK(h != NULL, "private heap");
+    if (!h)
+        return;
+    void *young[80];
+    int n = 0, bad = 0;
+    while (h->young && n < 80) {
+        young[n] = heap_alloc(h, 0, 1000, &err);
+        bad += !young[n];
+        n++;
+    }
+    CHECK(!h->young && n == 66, "grew up at the %dth 1000-byte block (65 fit in 64 KiB)", n);
+    CHECK(block_size_of(h, young[n - 1]) >= 1000 && block_size_of(h, young[0]) == 16, "the last from a size class");
+    char *grown = heap_alloc(h, 0, 17, &err);
+    CHECK(grown && block_size_of(h, grown) == 32, "grown up: 17 bytes in a 32-byte block");
+    struct heap_span *span = h->young_span;
+    CHECK(span && span->young, "the young span stays while its blocks live");
+    for (int i = 0; i < n; i++)
+        bad += heap_size(h, 0, young[i]) != 1000 || heap_free(h, 0, young[i]) != MS_OK;
+    CHECK_EQ(bad, 0);
+    CHECK(!h->young_span && !span->used, "and goes with its last block");
+    CHECK(heap_free(h, 0, grown) == MS_OK && heap_validate(h, 0, NULL), "valid");
     CHECK_EQ(heap_destroy(h), MS_OK);
 
     h = heap_create(0, 0, 0, &err);
@@ -1233,7 +1318,6 @@ static void test_young_heap(void)
     CHECK(lfh && block_size_of(h, lfh) == 32, "LFH heap: 17 bytes in a 32-byte block");
     if (h)
         CHECK_EQ(heap_destroy(h), MS_OK);
-
     h = heap_create(0, 0, 1 << 20, &err);
     char *fixed = h ? heap_alloc(h, 0, 17, &err) : NULL;
     CHECK(h && !h->young && fixed && block_size_of(h, fixed) == 32, "a fixed-size heap is never young");
@@ -1389,7 +1473,9 @@ int main(void)
     test_size_classes();
     test_span_slices();
     test_side_compaction();
-    test_young_heap();
+    test_young_heap_packed();
+    test_young_heap_blocks();
+    test_young_heap_grows_up();
     test_basics();
     test_realloc();
     test_bad_pointers();
