@@ -532,8 +532,8 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
  * frees are refused as elsewhere). Its size lives in the slack array: the
  * first granule holds the slack (0..15 bytes; 16 for a 0-byte block),
  * every further granule HEAP_YOUNG_CONT. Granules are handed out in order
- * (the span's cursor) and come back only when every block of the span is
- * free, which resets it. When a request does not fit, the heap grows up
+ * (the span's cursor) and come back when every block of the span is free,
+ * which resets it, or at once for the last block handed out. When a request does not fit, the heap grows up
  * for good: from then on the size classes, and the young span goes when
  * its last block does. A shrink in place gives the block's tail back as
  * a run nobody owns (HEAP_YOUNG_DEAD), until the span resets.
@@ -585,7 +585,13 @@ void heap_young_free_locked(struct ms_heap *heap, struct heap_span *span, uint32
 {
     heap_bits_put(&span->freebits[index / 64],
                   heap_bits_get(&span->freebits[index / 64]) | (uint64_t)1 << (index % 64));
-    heap->in_use -= (size_t)heap_young_granules(span, index) * 16;
+    uint32_t k = heap_young_granules(span, index);
+    heap->in_use -= (size_t)k * 16;
+    /* The last block handed out: its granules are the next ones again, so
+     * a heap used like a stack (a buffer allocated and freed, again and
+     * again) stays young. */
+    if (index + k == span->cursor)
+        span->cursor = (uint16_t)index;
     if (++span->nfree < span->nblocks)
         return;
     /* Every block is back: start over, or go if the heap grew up. */

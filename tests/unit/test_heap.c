@@ -1265,6 +1265,18 @@ static void test_young_heap_blocks(void)
     CHECK(seen == K - 1 && order == 0 && free_seen == 1, "walk: %d of %d live blocks, freed one listed free %d",
           seen, K - 1, free_seen);
 
+    /* The last block handed out gives its granules back at once: a heap
+     * used like a stack stays young however long it runs. */
+    char *top = heap_alloc(h, 0, 200, &err);
+    CHECK(top && heap_free(h, 0, top) == MS_OK, "a block on top");
+    int same = 0;
+    for (int i = 0; i < 10000; i++) {
+        char *again_top = heap_alloc(h, 0, 200, &err);
+        same += again_top == top;
+        bad += heap_free(h, 0, again_top) != MS_OK;
+    }
+    CHECK(same == 10000 && h->young, "alloc/free on top: the same granules each time (%d of 10000)", same);
+
     /* Every block back: the span starts over, and zeroes what it is asked to. */
     for (int i = 0; i < K; i++)
         if (i != 2)
