@@ -547,8 +547,9 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
  * asked for: ~19. Windows' NT heap grows the same way: a new heap serves
  * blocks from its dense back end and turns on a size's low-fragmentation
  * bucket only once that size has been asked for many times. Fixed-size
- * heaps are never young (their maximum counts class bytes, which packed
- * blocks do not), nor is the process heap. */
+ * heaps are never young: how many blocks fit below their maximum stays
+ * what the size classes give (young_alloc does not check a maximum); nor
+ * is the process heap, whose owners' fast path knows only size classes. */
 
 static void *young_alloc(struct ms_heap *heap, size_t size, ms_status *err)
 {
