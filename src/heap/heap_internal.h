@@ -15,6 +15,9 @@
  *    lives next to it, so an overrun of user data cannot corrupt the allocator, and every
  *    pointer handed to free/size/realloc is checked against the bitmap
  *    (double free, interior pointer, foreign pointer are all refused).
+ *    A young private heap has one span of another kind (`young`): blocks
+ *    of any size up to 1 KiB packed in 16-byte granules (heap_small.c:
+ *    young_alloc), checked by the same bitmap.
  *  - large block: more than HEAP_SMALL_MAX bytes, a vm region of its own
  *    whose first page is its header; the user pointer is base + 4 KiB.
  *
