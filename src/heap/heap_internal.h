@@ -343,7 +343,7 @@ static inline size_t heap_small_capacity(const struct heap_span *span, uint32_t 
 static inline size_t heap_small_requested(const struct heap_span *span, uint32_t index)
 {
     if (span->block_size == 16)
-        return (MS_UNLIKELY(span->young) ? heap_young_granules(span, index) * 16u : 16u) - span->req.slack[index];
+        return heap_small_capacity(span, index) - span->req.slack[index];
     if (span->block_size <= HEAP_SIZE16_MAX)
         return span->req.size16[index];
     return span->req.size32[index];

@@ -533,9 +533,9 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
  * first granule holds the slack (0..15 bytes; 16 for a 0-byte block),
  * every further granule HEAP_YOUNG_CONT. Granules are handed out in order
  * (the span's cursor) and come back when every block of the span is free,
- * which resets it, or at once for the last block handed out. When a request does not fit, the heap grows up
- * for good: from then on the size classes, and the young span goes when
- * its last block does. A shrink in place gives the block's tail back as
+ * which resets it, or at once for the last block handed out. When a
+ * request does not fit, the heap grows up for good: from then on the
+ * size classes, and the young span goes when its last block does. A shrink in place gives the block's tail back as
  * a run nobody owns (HEAP_YOUNG_DEAD), until the span resets.
  *
  * Why: with size classes every class a heap uses is a 64 KiB slice with
@@ -551,6 +551,18 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
  * what the size classes give (young_alloc does not check a maximum); nor
  * is the process heap, whose owners' fast path knows only size classes. */
 
+/* Granules a request takes (a 0-byte block one, to be unique). */
+static uint32_t young_granules_for(size_t size)
+{
+    return size ? (uint32_t)((size + 15) >> 4) : 1;
+}
+
+/* Granule i heads a live block. */
+static bool young_live(const struct heap_span *span, uint32_t i)
+{
+    return !((heap_bits_get(&span->freebits[i / 64]) >> (i % 64)) & 1);
+}
+
 static void *young_alloc(struct ms_heap *heap, size_t size, ms_status *err)
 {
     if (size > HEAP_YOUNG_SIZE_MAX)
@@ -564,7 +576,7 @@ static void *young_alloc(struct ms_heap *heap, size_t size, ms_status *err)
         span->young = 1;
         heap->young_span = span;
     }
-    uint32_t k = size ? (uint32_t)((size + 15) >> 4) : 1;
+    uint32_t k = young_granules_for(size);
     uint32_t i = span->cursor;
     if (i + k > span->nblocks) {
         heap->young = false;            /* full: the size classes from now on */
@@ -610,7 +622,7 @@ void heap_young_free_locked(struct ms_heap *heap, struct heap_span *span, uint32
 void heap_small_resize_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index, size_t size)
 {
     if (MS_UNLIKELY(span->young)) {
-        uint32_t k = heap_young_granules(span, index), need = size ? (uint32_t)((size + 15) >> 4) : 1;
+        uint32_t k = heap_young_granules(span, index), need = young_granules_for(size);
         if (need < k) {
             /* The tail becomes a run nobody owns (its free bit stays set),
              * back with the rest when the span resets. */
@@ -741,9 +753,9 @@ static bool young_validate(const struct heap_span *span)
         if (k * 16 > HEAP_YOUNG_SIZE_MAX)
             return false;
         for (uint32_t j = i + 1; j < i + k; j++)
-            if (!((heap_bits_get(&span->freebits[j / 64]) >> (j % 64)) & 1))
+            if (young_live(span, j))
                 return false;           /* a live bit inside a run */
-        if (!((heap_bits_get(&span->freebits[i / 64]) >> (i % 64)) & 1)) {
+        if (young_live(span, i)) {
             if (first == HEAP_YOUNG_DEAD)
                 return false;
             size_t req = (size_t)k * 16 - first;
@@ -754,7 +766,7 @@ static bool young_validate(const struct heap_span *span)
         i += k;
     }
     for (uint32_t j = span->cursor; j < span->nblocks; j++)
-        if (!((heap_bits_get(&span->freebits[j / 64]) >> (j % 64)) & 1))
+        if (young_live(span, j))
             return false;
     return span->nfree == span->nblocks - live;
 }
@@ -765,7 +777,7 @@ size_t heap_young_live_bytes(const struct heap_span *span)
     size_t bytes = 0;
     for (uint32_t i = 0; i < span->cursor;) {
         uint32_t k = heap_young_granules(span, i);
-        if (!((heap_bits_get(&span->freebits[i / 64]) >> (i % 64)) & 1))
+        if (young_live(span, i))
             bytes += (size_t)k * 16;
         i += k;
     }
