@@ -18,6 +18,7 @@
 #include "stats.h"
 #include "debug_heap.h"
 #include "section_cache.h"
+#include "anonymous_section.h"
 
 #define IMAGE_FILE_LARGE_ADDRESS_AWARE_FLAG 0x0020
 
@@ -124,6 +125,7 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
     memshim_install_heap_hooks();
     memshim_install_kernelbase_gmem_hooks();
     section_cache_install();
+    anonymous_section_install();
     TRACE("memshim kernel32 loaded at %p, Wine's kernel32 at %p\n", (void *)instance, (void *)wine_kernel32);
     return TRUE;
 }

@@ -14,6 +14,7 @@
 #include "private.h"
 #include "file_view_hold.h"
 #include "section_cache.h"
+#include "anonymous_section.h"
 #include "stats.h"
 #include "../../src/vm/vm.h"
 #include "../../src/host/host.h"
@@ -41,28 +42,29 @@ int section_unix_fd(HANDLE section, unsigned int access)
     return fd;
 }
 
-/* A new pagefile section: what NtQuerySection would say of it (Wine's
- * server rounds its size up to whole pages), so that mapping it costs no
- * server request for that. A named one may also be opened again by name
- * (other handles, same section): its descriptor is fetched now, which
- * costs the request the first map would make (ntdll keeps the descriptor
- * per handle), so that those handles are known as the same section. */
-static void remember_new_section(HANDLE section, uint64_t size, DWORD sec_type, BOOL named, unsigned int stamp)
+/* A new pagefile section of Wine's: what NtQuerySection would say of it
+ * (Wine's server rounds its size up to whole pages), so that mapping it
+ * costs no server request for that. A named one may also be opened again
+ * by name (other handles, same section): its descriptor is fetched now,
+ * which costs the request the first map would make, and kept with the
+ * handle, so that those handles are known as the same section and map
+ * without a request too (section_cache_opened). */
+static void remember_new_section(HANDLE section, ACCESS_MASK access, uint64_t size, DWORD sec_type,
+                                 const OBJECT_ATTRIBUTES *attr, unsigned int stamp)
 {
     struct section_facts facts = { (size + MS_PAGE_SIZE - 1) & ~(uint64_t)(MS_PAGE_SIZE - 1), sec_type };
     struct host_file_identity id;
     if (sec_type & (SEC_RESERVE | SEC_IMAGE | SEC_FILE))
         return;
-    if (!named) {
+    if (!attr->ObjectName) {
         section_cache_remember(section, &facts, NULL, stamp);
         return;
     }
     int fd = section_unix_fd(section, 0);
     if (fd < 0)
         return;
-    if (!host_fd_identity(fd, &id))
-        section_cache_remember(section, &facts, &id, stamp);
-    host_close(fd);
+    if (host_fd_identity(fd, &id) || !section_cache_adopt(section, access, &facts, &id, fd, attr, stamp))
+        host_close(fd);
 }
 
 static HANDLE CreateFileMappingW_impl(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWORD protect, DWORD size_high,
@@ -115,11 +117,16 @@ static HANDLE CreateFileMappingW_impl(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWO
     size.u.HighPart = (LONG)size_high;
     HANDLE section = NULL;
     unsigned int stamp = section_cache_stamp();
-    NTSTATUS status = NtCreateSection(&section, access, &attr, &size, protect, sec_type, file);
+    NTSTATUS status = STATUS_SUCCESS;
+    if (!file && !name && sec_type == SEC_COMMIT)
+        section = anonymous_section_create(access, &attr, (uint64_t)size.QuadPart, protect, &status);
+    BOOL anonymous = section || status;
+    if (!anonymous)
+        status = NtCreateSection(&section, access, &attr, &size, protect, sec_type, file);
     TRACE("%p %#lx %#I64x %S -> %p (status %#lx)\n", file, protect | sec_type, (uint64_t)size.QuadPart,
           name ? (const WCHAR *)name : L"", section, (DWORD)status);
-    if (status == STATUS_SUCCESS && !file)
-        remember_new_section(section, (uint64_t)size.QuadPart, sec_type, name != NULL, stamp);
+    if (status == STATUS_SUCCESS && !file && !anonymous)
+        remember_new_section(section, access, (uint64_t)size.QuadPart, sec_type, &attr, stamp);
     /* Success on an existing name still tells the program so. */
     set_last_error(status == STATUS_OBJECT_NAME_EXISTS ? ERROR_ALREADY_EXISTS : status_to_error(status));
     return section;
@@ -223,7 +230,9 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
      * below for handles without it; any failure takes the slow way, which
      * gives the errors in their order. */
     BOOL identified = FALSE;
-    if (!to_fd(section, rights | SECTION_QUERY, &fd, &options)) {
+    if ((fd = section_cache_own_fd(section, rights | SECTION_QUERY, &facts)) >= 0) {
+        known = TRUE;
+    } else if (!to_fd(section, rights | SECTION_QUERY, &fd, &options)) {
         identified = !host_fd_identity(fd, &id);
         known = identified && section_cache_find(section, &id, stamp, &facts);
     } else {
@@ -384,7 +393,10 @@ static HANDLE OpenFileMappingW_impl(DWORD access, BOOL inherit, LPCWSTR name)
     InitializeObjectAttributes(&attr, &name_str, inherit ? OBJ_INHERIT : 0, NULL, NULL);
     WINE_FN(named_dir_fn, BaseGetNamedObjectDirectory)(&attr.RootDirectory);
     HANDLE section = NULL;
+    unsigned int stamp = section_cache_stamp();
     NTSTATUS status = NtOpenSection(&section, access, &attr);
+    if (!status)
+        section_cache_opened(section, access, &attr, stamp);
     TRACE("%#lx %d %S -> %p (status %#lx)\n", access, inherit, (const WCHAR *)name, section, (DWORD)status);
     if (status) {
         set_last_error(status_to_error(status));

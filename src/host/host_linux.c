@@ -34,6 +34,8 @@
 #define SYS_futex       202
 #define SYS_clock_gettime 228
 #define SYS_membarrier  324
+#define SYS_memfd_create 319
+#define SYS_fchmod       91
 
 #define L_MAP_SHARED     0x01
 #define L_MAP_PRIVATE    0x02
@@ -54,6 +56,11 @@
 #define L_O_TRUNC        01000
 #define L_O_NOFOLLOW     0400000
 #define L_F_DUPFD_CLOEXEC 1030
+#define L_F_ADD_SEALS    1033
+#define L_F_SEAL_SHRINK  0x0002
+#define L_F_SEAL_GROW    0x0004
+#define L_MFD_CLOEXEC    1
+#define L_MFD_ALLOW_SEALING 2
 #define L_FUTEX_WAIT_PRIVATE 128
 #define L_FUTEX_WAKE_PRIVATE 129
 #define L_CLOCK_MONOTONIC 1
@@ -403,6 +410,26 @@ int host_create_private_file(const char *path, size_t size)
     if (r < 0) {
         sys3(SYS_close, fd, 0, 0);
         sys3(SYS_unlink, path, 0, 0);
+        return (int)r;
+    }
+    return (int)fd;
+}
+
+int host_create_anonymous_file(const char *name, uint64_t size)
+{
+    int64_t fd = sys3(SYS_memfd_create, name, L_MFD_CLOEXEC | L_MFD_ALLOW_SEALING, 0);
+    if (fd < 0)
+        return (int)fd;
+    /* A memfd starts as mode 0777: anyone handed a descriptor (through
+     * /proc, which needs ptrace rights over us anyway) could open it again
+     * for writing. */
+    int64_t r = sys3(SYS_fchmod, fd, 0600, 0);
+    if (r >= 0)
+        r = sys3(SYS_ftruncate, fd, (int64_t)size, 0);
+    if (r >= 0)
+        r = sys3(SYS_fcntl, fd, L_F_ADD_SEALS, L_F_SEAL_SHRINK | L_F_SEAL_GROW);
+    if (r < 0) {
+        sys3(SYS_close, fd, 0, 0);
         return (int)r;
     }
     return (int)fd;

@@ -1145,6 +1145,165 @@ static void test_writecopy_threads(void)
     CloseHandle(h);
 }
 
+/* What NtQuerySection says of an unnamed pagefile section (memshim makes
+ * the file behind it itself: the section must still read as SEC_COMMIT),
+ * through the handle that made it and through a duplicate. */
+typedef struct
+{
+    void *base;
+    ULONG attributes;
+    LARGE_INTEGER size;
+} section_basic_info;
+typedef LONG(WINAPI *nt_query_section_fn)(HANDLE, int, void *, SIZE_T, SIZE_T *);
+
+static void check_section_basic(int line, HANDLE h, ULONG attributes, LONGLONG size, const char *what)
+{
+    nt_query_section_fn query_section =
+        (nt_query_section_fn)(void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQuerySection");
+    section_basic_info info;
+    SIZE_T got = 0;
+    memset(&info, 0xcc, sizeof(info));
+    harness_ok(query_section != NULL, __FILE__, line, "ntdll exports NtQuerySection");
+    if (!query_section) return;
+    LONG status = query_section(h, 0 /* SectionBasicInformation */, &info, sizeof(info), &got);
+    harness_ok(!status && got == sizeof(info), __FILE__, line, "%s: NtQuerySection status %#lx, %zu bytes", what,
+               status, got);
+    harness_ok(info.attributes == attributes, __FILE__, line, "%s: Attributes %#lx, expected %#lx", what,
+               info.attributes, attributes);
+    harness_ok(info.size.QuadPart == size, __FILE__, line, "%s: Size %#llx, expected %#llx", what,
+               (unsigned long long)info.size.QuadPart, (unsigned long long)size);
+}
+
+/* Sections whose handles MapViewOfFile knows without asking Wine's server
+ * on memshim: unnamed ones it made, many at once; named ones opened again
+ * by name, also after the handle that made them is closed, and the same
+ * name after every handle of it closed (another section then). */
+static void test_known_sections(void)
+{
+    enum { COUNT = 100 };
+    static HANDLE many[COUNT];
+    static unsigned char *views[COUNT];
+    HANDLE h, dup, opened, again;
+    unsigned char *v, *w;
+
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 3 * PAGE, NULL);
+    ok(h != NULL, "unnamed section: error %lu", GetLastError());
+    if (!h) return;
+    check_section_basic(__LINE__, h, SEC_COMMIT, 3 * PAGE, "unnamed section");
+    ok(DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, 0, FALSE, DUPLICATE_SAME_ACCESS),
+       "DuplicateHandle: error %lu", GetLastError());
+    check_section_basic(__LINE__, dup, SEC_COMMIT, 3 * PAGE, "its duplicate");
+    v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+    w = MapViewOfFile(dup, FILE_MAP_READ, 0, 0, 0);
+    ok(v && w, "views through the handle and its duplicate: error %lu", GetLastError());
+    if (v && w)
+    {
+        CHECK_VIEW(w, PAGE_READONLY, 3 * PAGE, PAGE_READONLY);
+        v[2 * PAGE + 7] = 0x5a;
+        ok(w[2 * PAGE + 7] == 0x5a, "the duplicate's view shows the write");
+    }
+    if (v) UnmapViewOfFile(v);
+    if (w) UnmapViewOfFile(w);
+    CloseHandle(dup);
+    CloseHandle(h);
+
+    /* A read-only one: its handle may not map for writing. */
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READONLY, 0, PAGE, NULL);
+    ok(h != NULL, "read-only unnamed section: error %lu", GetLastError());
+    if (h)
+    {
+        check_section_basic(__LINE__, h, SEC_COMMIT, PAGE, "read-only unnamed section");
+        SetLastError(0xdeadbeef);
+        v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+        CHECK_FAIL_VIEW(v, ERROR_ACCESS_DENIED, "write view of a PAGE_READONLY section");
+        v = MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0);
+        ok(v && !v[100], "read view of a PAGE_READONLY section reads zeros: error %lu", GetLastError());
+        if (v) UnmapViewOfFile(v);
+        CloseHandle(h);
+    }
+
+    /* More sections alive at once than memshim keeps track of. */
+    for (int i = 0; i < COUNT; i++)
+    {
+        many[i] = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, (DWORD)(PAGE * (1 + i % 3)), NULL);
+        views[i] = many[i] ? MapViewOfFile(many[i], FILE_MAP_WRITE, 0, 0, 0) : NULL;
+        if (views[i]) views[i][i % PAGE] = (unsigned char)(i + 1);
+    }
+    int good = 0;
+    for (int i = 0; i < COUNT; i++)
+    {
+        unsigned char *r = many[i] ? MapViewOfFile(many[i], FILE_MAP_READ, 0, 0, 0) : NULL;
+        if (r && views[i] && r[i % PAGE] == (unsigned char)(i + 1) && query(r) && mbi.RegionSize == (SIZE_T)PAGE * (1 + i % 3))
+            good++;
+        if (r) UnmapViewOfFile(r);
+        if (views[i]) UnmapViewOfFile(views[i]);
+        if (many[i]) CloseHandle(many[i]);
+    }
+    ok(good == COUNT, "%d of %d sections alive at once map again with their own data and size", good, COUNT);
+
+    /* By name, the creating handle closed first: the opened one still
+     * leads to the section, with its own rights. */
+    const WCHAR *name = unique_name("known");
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 2 * PAGE, name);
+    opened = OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, name);
+    ok(h && opened, "named section made and opened: error %lu", GetLastError());
+    if (!h || !opened) return;
+    check_section_basic(__LINE__, opened, SEC_COMMIT, 2 * PAGE, "named section, opened");
+    v = MapViewOfFile(opened, FILE_MAP_WRITE, 0, 0, 0);
+    ok(v != NULL, "view through the opened handle: error %lu", GetLastError());
+    if (v) strcpy((char *)v + PAGE, "by name");
+    CloseHandle(h);
+    again = OpenFileMappingW(FILE_MAP_READ, FALSE, name);
+    ok(again != NULL, "opened again after the creating handle closed: error %lu", GetLastError());
+    if (again)
+    {
+        SetLastError(0xdeadbeef);
+        w = MapViewOfFile(again, FILE_MAP_WRITE, 0, 0, 0);
+        CHECK_FAIL_VIEW(w, ERROR_ACCESS_DENIED, "write view through the FILE_MAP_READ handle");
+        w = MapViewOfFile(again, FILE_MAP_READ, 0, 0, 0);
+        ok(w && !strcmp((char *)w + PAGE, "by name"), "its view shows the section's data");
+        if (w) UnmapViewOfFile(w);
+        CloseHandle(again);
+    }
+    if (v) UnmapViewOfFile(v);
+    CloseHandle(opened);
+
+    /* Every handle closed: the name is free, and a new section of it is
+     * another one (fresh zeros, its own size), however it is opened. */
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4 * PAGE, name);
+    ok(h != NULL && GetLastError() == ERROR_SUCCESS, "the name made anew: error %lu", GetLastError());
+    opened = OpenFileMappingW(FILE_MAP_READ, FALSE, name);
+    w = opened ? MapViewOfFile(opened, FILE_MAP_READ, 0, 0, 0) : NULL;
+    ok(w != NULL, "view of the new section by name: error %lu", GetLastError());
+    if (w)
+    {
+        CHECK_VIEW(w, PAGE_READONLY, 4 * PAGE, PAGE_READONLY);
+        ok(!w[PAGE], "the new section reads as zeros");
+        UnmapViewOfFile(w);
+    }
+    if (opened) CloseHandle(opened);
+    if (h) CloseHandle(h);
+
+    /* A name longer than memshim keeps: the same answers. */
+    WCHAR long_name[200];
+    swprintf(long_name, ARRAYSIZE(long_name), L"Local\\memshim-conf-a-rather-long-name-for-a-section-%lu-%s",
+             GetCurrentProcessId(), L"0123456789012345678901234567890123456789012345678901234567890123456789");
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, PAGE, long_name);
+    opened = OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, long_name);
+    v = h ? MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0) : NULL;
+    w = opened ? MapViewOfFile(opened, FILE_MAP_READ, 0, 0, 0) : NULL;
+    ok(v && w, "long-named section made, opened and mapped: error %lu", GetLastError());
+    if (v && w)
+    {
+        v[9] = 9;
+        ok(w[9] == 9, "both views of the long-named section show the write");
+    }
+    if (v) UnmapViewOfFile(v);
+    if (w) UnmapViewOfFile(w);
+    if (opened) CloseHandle(opened);
+    if (h) CloseHandle(h);
+}
+
 int main(void)
 {
     harness_init();
@@ -1156,6 +1315,7 @@ int main(void)
     test_view_at_address();
     test_sec_reserve();
     test_handle_reuse();
+    test_known_sections();
     test_writecopy_threads();
     test_writecopy_read_file();
     return harness_done();
