@@ -1,6 +1,7 @@
 /*
  * test_vm.c - the vm core against Windows' rules, natively.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <setjmp.h>
@@ -642,9 +643,43 @@ static void test_fd_path(void)
     CHECK_EQ(host_fd_path(-1, got, sizeof(got)), -22);
 }
 
+/* host_create_anonymous_file: the file of an unnamed section made by
+ * memshim (anonymous_section.c). Its size is fixed (a mapping of it can
+ * never lose pages to a truncation), only its owner may open it again, it
+ * is in no directory, and it is close-on-exec. */
+static void test_anonymous_file(void)
+{
+    int fd = host_create_anonymous_file("memshim-unit", 3 * 4096);
+    CHECK(fd >= 0, "host_create_anonymous_file: %d", fd);
+    if (fd < 0)
+        return;
+    struct stat st;
+    CHECK(fstat(fd, &st) == 0 && st.st_size == 3 * 4096, "size %lld", (long long)st.st_size);
+    CHECK((st.st_mode & 0777) == 0600 && st.st_uid == getuid(), "mode %o owner %u", st.st_mode & 0777,
+          (unsigned)st.st_uid);
+    CHECK(ftruncate(fd, 4096) == -1 && errno == EPERM, "shrinking is refused (errno %d)", errno);
+    CHECK(ftruncate(fd, 8 * 4096) == -1 && errno == EPERM, "growing is refused (errno %d)", errno);
+    CHECK((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0, "close-on-exec");
+    char path[256];
+    long len = host_fd_path(fd, path, sizeof(path));
+    CHECK(len > 0 && !strcmp(path, "/memfd:memshim-unit (deleted)"), "in no directory: '%s'", path);
+    char *p = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK(p != MAP_FAILED, "mmap shared");
+    if (p != MAP_FAILED) {
+        CHECK(p[2 * 4096 + 5] == 0, "starts as zeros");
+        p[2 * 4096 + 5] = 7;
+        char back = 0;
+        CHECK(pread(fd, &back, 1, 2 * 4096 + 5) == 1 && back == 7, "a write through the mapping is the file's");
+        munmap(p, 3 * 4096);
+    }
+    close(fd);
+    CHECK(host_create_anonymous_file("memshim-unit", (uint64_t)1 << 63) < 0, "an impossible size is refused");
+}
+
 int main(void)
 {
     test_fd_path();
+    test_anonymous_file();
     CHECK_EQ(vm_init(0), MS_OK);
     test_reserve_commit_release();
     test_reserve_then_commit();
