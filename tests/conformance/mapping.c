@@ -1222,6 +1222,34 @@ static void test_known_sections(void)
         CloseHandle(h);
     }
 
+    /* Every protection a pagefile section may have: a pagefile section
+     * (SEC_COMMIT) whose views read zeros, writable where it allows. */
+    static const struct { DWORD protect, access; BOOL writable; } kinds[] = {
+        { PAGE_READONLY, FILE_MAP_READ, FALSE },
+        { PAGE_READWRITE, FILE_MAP_WRITE, TRUE },
+        { PAGE_WRITECOPY, FILE_MAP_COPY, TRUE },
+        { PAGE_EXECUTE_READ, FILE_MAP_READ | FILE_MAP_EXECUTE, FALSE },
+        { PAGE_EXECUTE_READWRITE, FILE_MAP_WRITE | FILE_MAP_EXECUTE, TRUE },
+        { PAGE_EXECUTE_WRITECOPY, FILE_MAP_COPY | FILE_MAP_EXECUTE, TRUE },
+    };
+    for (size_t k = 0; k < ARRAYSIZE(kinds); k++)
+    {
+        h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, kinds[k].protect, 0, 2 * PAGE, NULL);
+        ok(h != NULL, "unnamed section %#lx: error %lu", kinds[k].protect, GetLastError());
+        if (!h) continue;
+        check_section_basic(__LINE__, h, SEC_COMMIT, 2 * PAGE, "unnamed section, each protection");
+        v = MapViewOfFile(h, kinds[k].access, 0, 0, 0);
+        ok(v && !v[PAGE + 1], "view %#lx of section %#lx reads zeros: error %lu", kinds[k].access,
+           kinds[k].protect, GetLastError());
+        if (v && kinds[k].writable)
+        {
+            v[PAGE + 1] = 3;
+            ok(v[PAGE + 1] == 3, "view %#lx of section %#lx takes a write", kinds[k].access, kinds[k].protect);
+        }
+        if (v) UnmapViewOfFile(v);
+        CloseHandle(h);
+    }
+
     /* More sections alive at once than memshim keeps track of. */
     for (int i = 0; i < COUNT; i++)
     {
