@@ -224,6 +224,23 @@ static void keep_name_locked(struct cache_entry *entry, const OBJECT_ATTRIBUTES 
     entry->name_len = len;
 }
 
+/* Make `section`'s entry one that carries a descriptor (fd, which it now
+ * owns) and the rights of the handle. */
+static void keep_known_locked(HANDLE section, const struct section_facts *facts, const struct host_file_identity *id,
+                              int fd, ACCESS_MASK access, BOOL anonymous, const OBJECT_ATTRIBUTES *named)
+{
+    struct cache_entry *entry = slot_for_locked(section);
+    close_own_fd_locked(entry);
+    entry->handle = section;
+    entry->facts = *facts;
+    entry->file = *id;
+    entry->file_known = TRUE;
+    entry->own_fd = fd;
+    entry->access = access;
+    entry->anonymous = anonymous;
+    keep_name_locked(entry, named);
+}
+
 BOOL section_cache_adopt(HANDLE section, ACCESS_MASK access, const struct section_facts *facts,
                          const struct host_file_identity *id, int fd, const OBJECT_ATTRIBUTES *named,
                          unsigned int stamp)
@@ -233,16 +250,7 @@ BOOL section_cache_adopt(HANDLE section, ACCESS_MASK access, const struct sectio
         return FALSE;
     ms_mutex_lock(&cache_lock);
     if (section_cache_stamp() == stamp) {
-        struct cache_entry *entry = slot_for_locked(section);
-        close_own_fd_locked(entry);
-        entry->handle = section;
-        entry->facts = *facts;
-        entry->file = *id;
-        entry->file_known = TRUE;
-        entry->own_fd = fd;
-        entry->access = access;
-        entry->anonymous = !named;
-        keep_name_locked(entry, named);
+        keep_known_locked(section, facts, id, fd, access, !named, named);
         adopted = TRUE;
     }
     ms_mutex_unlock(&cache_lock);
@@ -272,19 +280,10 @@ void section_cache_opened(HANDLE section, ACCESS_MASK access, const OBJECT_ATTRI
          * object, and the open found that one. */
         int fd = section_cache_stamp() == stamp ? host_dup(named->own_fd) : -1;
         if (fd >= 0) {
+            /* Copies: the slot taken may be this very entry (a full table). */
             struct section_facts facts = named->facts;
             struct host_file_identity file = named->file;
-            BOOL anonymous = named->anonymous;
-            struct cache_entry *entry = slot_for_locked(section);
-            close_own_fd_locked(entry);
-            entry->handle = section;
-            entry->facts = facts;
-            entry->file = file;
-            entry->file_known = TRUE;
-            entry->own_fd = fd;
-            entry->access = access;
-            entry->anonymous = anonymous;
-            keep_name_locked(entry, attr);
+            keep_known_locked(section, &facts, &file, fd, access, named->anonymous, attr);
         }
         break;
     }
