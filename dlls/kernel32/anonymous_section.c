@@ -91,7 +91,7 @@ HANDLE anonymous_section_create(ACCESS_MASK access, OBJECT_ATTRIBUTES *attr, uin
     /* Wine's server rounds a pagefile section up to whole pages: so does
      * the file, and the size the section is made with. */
     uint64_t rounded = (size + MS_PAGE_SIZE - 1) & ~(uint64_t)(MS_PAGE_SIZE - 1);
-    struct section_facts facts = { rounded, SEC_COMMIT };
+    struct section_facts facts = { rounded, SEC_COMMIT, protect };
     struct host_file_identity id;
     HANDLE file = NULL, section = NULL;
     *status = STATUS_SUCCESS;

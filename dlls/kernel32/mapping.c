@@ -49,10 +49,10 @@ int section_unix_fd(HANDLE section, unsigned int access)
  * which costs the request the first map would make, and kept with the
  * handle, so that those handles are known as the same section and map
  * without a request too (section_cache_opened). */
-static void remember_new_section(HANDLE section, ACCESS_MASK access, uint64_t size, DWORD sec_type,
+static void remember_new_section(HANDLE section, ACCESS_MASK access, uint64_t size, DWORD sec_type, DWORD protect,
                                  const OBJECT_ATTRIBUTES *attr, unsigned int stamp)
 {
-    struct section_facts facts = { (size + MS_PAGE_SIZE - 1) & ~(uint64_t)(MS_PAGE_SIZE - 1), sec_type };
+    struct section_facts facts = { (size + MS_PAGE_SIZE - 1) & ~(uint64_t)(MS_PAGE_SIZE - 1), sec_type, protect };
     struct host_file_identity id;
     if (sec_type & (SEC_RESERVE | SEC_IMAGE | SEC_FILE))
         return;
@@ -126,7 +126,7 @@ static HANDLE CreateFileMappingW_impl(HANDLE file, LPSECURITY_ATTRIBUTES sa, DWO
     TRACE("%p %#lx %#I64x %S -> %p (status %#lx)\n", file, protect | sec_type, (uint64_t)size.QuadPart,
           name ? (const WCHAR *)name : L"", section, (DWORD)status);
     if (status == STATUS_SUCCESS && !file && !anonymous)
-        remember_new_section(section, access, (uint64_t)size.QuadPart, sec_type, &attr, stamp);
+        remember_new_section(section, access, (uint64_t)size.QuadPart, sec_type, protect, &attr, stamp);
     /* Success on an existing name still tells the program so. */
     set_last_error(status == STATUS_OBJECT_NAME_EXISTS ? ERROR_ALREADY_EXISTS : status_to_error(status));
     return section;
@@ -203,6 +203,34 @@ static BOOL view_protection(DWORD access, DWORD *protect, unsigned int *rights, 
     return TRUE;
 }
 
+/* Whether a view of `view_protect` may be made of a section created with
+ * `section_protect`, whatever rights the handle has: Windows refuses the
+ * rest with STATUS_SECTION_PROTECTION (its table of compatible
+ * protections: write needs a writable section, execute an executable one,
+ * a copy-on-write view only a readable one). Wine 8.0 does not check. */
+static BOOL view_fits_section(DWORD section_protect, DWORD view_protect)
+{
+    DWORD fits;
+    switch (section_protect) {
+    case PAGE_READONLY:
+    case PAGE_WRITECOPY:
+        fits = PAGE_READONLY | PAGE_WRITECOPY;
+        break;
+    case PAGE_READWRITE:
+        fits = PAGE_READONLY | PAGE_WRITECOPY | PAGE_READWRITE;
+        break;
+    case PAGE_EXECUTE_READ:
+        fits = PAGE_READONLY | PAGE_WRITECOPY | PAGE_EXECUTE | PAGE_EXECUTE_READ;
+        break;
+    case PAGE_EXECUTE_WRITECOPY:
+        fits = PAGE_READONLY | PAGE_WRITECOPY | PAGE_EXECUTE | PAGE_EXECUTE_READ | PAGE_EXECUTE_WRITECOPY;
+        break;
+    default:                        /* PAGE_EXECUTE_READWRITE */
+        return TRUE;
+    }
+    return (view_protect & fits) == view_protect;
+}
+
 static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_high, DWORD offset_low, SIZE_T count,
                               LPVOID addr)
 {
@@ -250,6 +278,7 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
         }
         facts.size = (uint64_t)info.Size.QuadPart;
         facts.attributes = info.Attributes;
+        facts.protect = 0;
         if (identified)
             section_cache_remember(section, &facts, &id, stamp);
     }
@@ -257,6 +286,8 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
     uint64_t section_size = facts.size;
     if ((offset & (MS_GRANULARITY - 1)) || ((uintptr_t)addr & (MS_GRANULARITY - 1)))
         error = ERROR_MAPPED_ALIGNMENT;
+    else if (facts.protect && !view_fits_section(facts.protect, protect))
+        error = ERROR_INVALID_PARAMETER;    /* STATUS_SECTION_PROTECTION */
     else if (offset >= section_size)
         error = ERROR_INVALID_PARAMETER;
     else if (!count)

@@ -12,6 +12,7 @@
 struct section_facts {
     uint64_t size;
     DWORD attributes;   /* SEC_* */
+    DWORD protect;      /* the section's page protection (PAGE_*); 0 when not known: NtQuerySection does not tell */
 };
 
 /* DllMain, before other threads run: watches handle closes (NtClose,

@@ -1250,6 +1250,45 @@ static void test_known_sections(void)
         CloseHandle(h);
     }
 
+    /* A handle with every right still maps only what the section's own
+     * protection allows: Windows refuses the rest with
+     * STATUS_SECTION_PROTECTION (ERROR_INVALID_PARAMETER). Wine 8.0 maps
+     * them (a writable view of a read-only section). */
+    static const struct { DWORD protect, access; BOOL fits; } fits[] = {
+        { PAGE_READONLY, FILE_MAP_WRITE, FALSE },
+        { PAGE_READONLY, FILE_MAP_COPY, TRUE },
+        { PAGE_READONLY, FILE_MAP_READ | FILE_MAP_EXECUTE, FALSE },
+        { PAGE_WRITECOPY, FILE_MAP_WRITE, FALSE },
+        { PAGE_WRITECOPY, FILE_MAP_COPY, TRUE },
+        { PAGE_READWRITE, FILE_MAP_READ | FILE_MAP_EXECUTE, FALSE },
+        { PAGE_READWRITE, FILE_MAP_WRITE, TRUE },
+        { PAGE_EXECUTE_READ, FILE_MAP_WRITE, FALSE },
+        { PAGE_EXECUTE_READ, FILE_MAP_READ | FILE_MAP_EXECUTE, TRUE },
+        { PAGE_EXECUTE_READ, FILE_MAP_COPY | FILE_MAP_EXECUTE, FALSE },
+        { PAGE_EXECUTE_WRITECOPY, FILE_MAP_WRITE, FALSE },
+        { PAGE_EXECUTE_WRITECOPY, FILE_MAP_COPY | FILE_MAP_EXECUTE, TRUE },
+    };
+    for (size_t k = 0; k < ARRAYSIZE(fits); k++)
+    {
+        h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, fits[k].protect, 0, PAGE, NULL);
+        dup = NULL;
+        ok(h && DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, SECTION_ALL_ACCESS, FALSE, 0),
+           "section %#lx and a duplicate with every right: error %lu", fits[k].protect, GetLastError());
+        if (!dup) { if (h) CloseHandle(h); continue; }
+        SetLastError(0xdeadbeef);
+        v = MapViewOfFile(dup, fits[k].access, 0, 0, 0);
+        if (fits[k].fits)
+            ok(v != NULL, "view %#lx of a section %#lx: error %lu", fits[k].access, fits[k].protect, GetLastError());
+        else
+            todo_wine_if(is_wine_builtin())
+            ok(!v && GetLastError() == ERROR_INVALID_PARAMETER,
+               "view %#lx of a section %#lx: %p, error %lu, expected ERROR_INVALID_PARAMETER", fits[k].access,
+               fits[k].protect, v, GetLastError());
+        if (v) UnmapViewOfFile(v);
+        CloseHandle(dup);
+        CloseHandle(h);
+    }
+
     /* More sections alive at once than memshim keeps track of. */
     for (int i = 0; i < COUNT; i++)
     {
