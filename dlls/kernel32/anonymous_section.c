@@ -28,20 +28,21 @@
 #include "anonymous_section.h"
 #include "hotpatch.h"
 #include "section_cache.h"
+#include "file_view_hold.h"
 #include "../../src/host/host.h"
 #include "../../src/vm/vm.h"
 
 #define FILE_NAME "memshim-section"
 
 typedef NTSTATUS(CDECL *fd_to_handle_fn)(int, unsigned int, unsigned int, HANDLE *);
-typedef NTSTATUS(CDECL *handle_to_fd_fn)(HANDLE, unsigned int, int *, unsigned int *);
 typedef NTSTATUS(NTAPI *query_section_fn)(HANDLE, MEMSHIM_SECTION_INFORMATION_CLASS, PVOID, SIZE_T, SIZE_T *);
 
 static query_section_fn orig_query_section;
 static fd_to_handle_fn fd_to_handle;
-static handle_to_fd_fn handle_to_fd;
 
-BOOL anonymous_section_is_file(int fd)
+/* Whether the descriptor is open on the file of such a section (made by
+ * memshim in this or any other process). */
+static BOOL is_anonymous_file(int fd)
 {
     static const char memfd_path[] = "/memfd:" FILE_NAME " (deleted)";
     char path[sizeof(memfd_path) + 1];
@@ -55,11 +56,10 @@ static BOOL is_anonymous_section(HANDLE section)
         return TRUE;
     /* Another handle of it, perhaps made in another process: ntdll keeps
      * the descriptor per handle, so only the first question costs. */
-    int fd = -1;
-    unsigned int options = 0;
-    if (handle_to_fd(section, 0, &fd, &options))
+    int fd = section_unix_fd(section, 0);
+    if (fd < 0)
         return FALSE;
-    BOOL anonymous = anonymous_section_is_file(fd);
+    BOOL anonymous = is_anonymous_file(fd);
     host_close(fd);
     return anonymous;
 }
@@ -79,8 +79,7 @@ static NTSTATUS NTAPI hook_NtQuerySection(HANDLE section, MEMSHIM_SECTION_INFORM
 void anonymous_section_install(void)
 {
     fd_to_handle = (fd_to_handle_fn)ntdll_proc("wine_server_fd_to_handle");
-    handle_to_fd = (handle_to_fd_fn)ntdll_proc("wine_server_handle_to_fd");
-    if (!fd_to_handle || !handle_to_fd ||
+    if (!fd_to_handle ||
         !hotpatch_export("NtQuerySection", (void *)hook_NtQuerySection, (void **)&orig_query_section))
         orig_query_section = NULL;
 }
@@ -97,9 +96,7 @@ HANDLE anonymous_section_create(ACCESS_MASK access, OBJECT_ATTRIBUTES *attr, uin
     *status = STATUS_SUCCESS;
     /* Beyond the commit limit (RAM and swap), the file could be made but
      * never filled: such a request keeps Wine's answer. */
-    struct vm_counters counters;
-    vm_get_counters(&counters);
-    if (!orig_query_section || rounded < size || rounded > counters.commit_limit)
+    if (!orig_query_section || rounded < size || rounded > vm_commit_limit())
         return NULL;
     int fd = host_create_anonymous_file(FILE_NAME, rounded);
     if (fd < 0)

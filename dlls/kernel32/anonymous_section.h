@@ -18,8 +18,4 @@ void anonymous_section_install(void);
 HANDLE anonymous_section_create(ACCESS_MASK access, OBJECT_ATTRIBUTES *attr, uint64_t size, DWORD protect,
                                 NTSTATUS *status);
 
-/* Whether the descriptor is open on the file of such a section (made by
- * memshim in this or any other process). */
-BOOL anonymous_section_is_file(int fd);
-
 #endif

@@ -118,17 +118,15 @@ static struct cache_entry *slot_for_locked(HANDLE section)
     if (entry)
         return entry;
     entry = entry_of_locked(NULL);
-    if (!entry) {
+    if (entry) {
+        entry->own_fd = -1;     /* a free entry holds none (a never used one reads 0) */
+        __atomic_store_n(&entries_used, entries_used + 1, __ATOMIC_RELAXED);
+    } else {
         entry = &entries[next_victim++ % CACHE_ENTRIES];
         close_own_fd_locked(entry);
-        entry->anonymous = FALSE;
-        entry->name_len = 0;
-        return entry;
     }
-    entry->own_fd = -1;
     entry->anonymous = FALSE;
     entry->name_len = 0;
-    __atomic_store_n(&entries_used, entries_used + 1, __ATOMIC_RELAXED);
     return entry;
 }
 

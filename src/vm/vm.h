@@ -168,6 +168,8 @@ bool vm_lookup(uintptr_t addr, struct vm_allocation_info *info);
 bool vm_owns(uintptr_t addr);
 
 void vm_get_counters(struct vm_counters *counters);
+/* The commit limit in bytes (RAM and swap, or the override below). */
+uint64_t vm_commit_limit(void);
 /* Override the commit limit (tests; 0 = back to the host's). */
 void vm_set_commit_limit(uint64_t bytes);
 

@@ -37,12 +37,18 @@ static uint64_t host_commit_limit(void)
     return facts.total_ram + facts.total_swap;
 }
 
-bool vm_charge_commit(uint64_t pages)
+/* The limit, read from the host the first time it is needed. */
+static uint64_t commit_limit_locked(void)
 {
     if (!vm.commit_limit)
         vm.commit_limit = host_commit_limit();
+    return vm.commit_limit;
+}
+
+bool vm_charge_commit(uint64_t pages)
+{
     uint64_t bytes = (vm.committed_pages + pages) << MS_PAGE_SHIFT;
-    if (bytes > vm.commit_limit)
+    if (bytes > commit_limit_locked())
         return false;
     vm.committed_pages += pages;
     if (vm.committed_pages > vm.peak_committed_pages)
@@ -62,11 +68,18 @@ void vm_set_commit_limit(uint64_t bytes)
     ms_mutex_unlock(&vm.lock);
 }
 
+uint64_t vm_commit_limit(void)
+{
+    ms_mutex_lock(&vm.lock);
+    uint64_t limit = commit_limit_locked();
+    ms_mutex_unlock(&vm.lock);
+    return limit;
+}
+
 void vm_get_counters(struct vm_counters *c)
 {
     ms_mutex_lock(&vm.lock);
-    if (!vm.commit_limit)
-        vm.commit_limit = host_commit_limit();
+    commit_limit_locked();
     c->committed_bytes = vm.committed_pages << MS_PAGE_SHIFT;
     c->peak_committed_bytes = vm.peak_committed_pages << MS_PAGE_SHIFT;
     c->reserved_bytes = vm.reserved_bytes;
