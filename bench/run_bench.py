@@ -242,7 +242,9 @@ def measure(args, sides, runner, win, native, extra, case_args, env):
                     samples.setdefault((row["case"], name), []).append(row["ns"])
         for cargs in case_args:
             for row in run([native] + extra + cargs, env):
-                samples.setdefault((row["case"], "native-" + row["impl"]), []).append(row["ns"])
+                # "ratio" rows: core/mimalloc sampled in turns (native_bench.c)
+                value = row["ratio"] if "ratio" in row else row["ns"]
+                samples.setdefault((row["case"], "native-" + row["impl"]), []).append(value)
         if not args.case or "heap_two_threads" in args.case:
             # The machine's own two-thread ceiling, for judging the heap's.
             cpu = os.path.join(os.path.dirname(native), "cpu_scaling")
@@ -298,15 +300,19 @@ def summarize(args, samples, started, out):
 def write_reports(results, out):
     """table.md and ratios.svg from the results; prints the table."""
     cases = list(results["cases"])
-    lines = ["| case | builtin | memshim | native ref | memshim/builtin | memshim/native | core (native) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| case | builtin | memshim | native ref | memshim/builtin | memshim/native | core (native) "
+             "| core/mimalloc (in turns) |",
+             "|---|---|---|---|---|---|---|---|"]
     for case in cases:
         e = results["cases"][case]
-        lines.append("| %s | %s | %s | %s: %s | %s | %s | %s |" % (
+        paired = e.get("native-core/mimalloc")
+        lines.append("| %s | %s | %s | %s: %s | %s | %s | %s | %s |" % (
             case, fmt_spread(e.get("builtin"), case), fmt_spread(e.get("memshim"), case), e["native_ref"],
             fmt_ns(e.get("native-" + e["native_ref"], {}).get("median")),
             fmt_ratio(e["ratio_builtin"]), fmt_ratio(e["ratio_native"]),
-            fmt_ns(e.get("native-core", {}).get("median"))))
+            fmt_ns(e.get("native-core", {}).get("median")),
+            "%s (%s–%s)" % (fmt_ratio(paired["median"]), fmt_ratio(paired["min"]), fmt_ratio(paired["max"]))
+            if paired else "-"))
     table = "\n".join(lines) + "\n"
     # The hooks' cost, when measured (--stats, --baseline).
     if any(results["cases"][c].get("ratio_stats") or results["cases"][c].get("ratio_hooks") for c in cases):
