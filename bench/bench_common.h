@@ -13,6 +13,7 @@
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,61 @@ static void bench_run_case(const struct bench_case *c, const char *only)
     fflush(stdout);
 }
 
+/* Two cases whose ratio is a figure of its own, sampled in turns (a, b,
+ * b, a, ...): the heap's two-thread scaling is one thread's time per pair
+ * over two threads' time per pair, and on a shared VM the second core's
+ * speed moves from one minute to the next (bench/cpu_scaling.c), so two
+ * medians taken a minute apart measured two machines. Prints each case's
+ * row as bench_run_case does, then the ratio's: the median of the rounds'
+ * a/b, with their min and max. Asking for either case, or the ratio by
+ * name, runs all three. */
+static const struct { const char *a, *b, *ratio; } bench_turns[] = {
+    { "heap_small_pairs", "heap_two_threads", "heap_scaling" },
+};
+
+static void bench_run_turns(const struct bench_case *a, const struct bench_case *b, const char *name)
+{
+    enum { MAX_SAMPLES = 31 };
+    const struct bench_case *c[2] = { a, b };
+    double ns[2][MAX_SAMPLES], ratio[MAX_SAMPLES];
+    int samples = bench_quick ? 3 : 11;
+    for (int k = 0; k < 2; k++) {
+        size_t n = bench_quick ? c[k]->n_quick : c[k]->n_full;
+        bench_rng_state = 0x9E3779B97F4A7C15ull;
+        c[k]->run(n > 4 ? n / 4 : 1);           /* warm-up */
+    }
+    for (int s = 0; s < samples; s++) {
+        for (int turn = 0; turn < 2; turn++) {
+            int k = (s & 1) ? 1 - turn : turn;
+            size_t n = bench_quick ? c[k]->n_quick : c[k]->n_full;
+            bench_rng_state = 0x9E3779B97F4A7C15ull;
+            uint64_t t0 = bench_now_ns();
+            c[k]->run(n);
+            uint64_t t1 = bench_now_ns();
+            ns[k][s] = (double)(t1 - t0) / (double)n;
+        }
+        ratio[s] = ns[0][s] / ns[1][s];
+    }
+    for (int k = 0; k < 2; k++) {
+        qsort(ns[k], (size_t)samples, sizeof(double), bench_cmp_double);
+        printf("{\"case\": \"%s\", \"impl\": \"%s\", \"ns\": %.2f, \"min\": %.2f, \"max\": %.2f, \"samples\": %d}\n",
+               c[k]->name, bench_impl, ns[k][samples / 2], ns[k][0], ns[k][samples - 1], samples);
+    }
+    qsort(ratio, (size_t)samples, sizeof(double), bench_cmp_double);
+    printf("{\"case\": \"%s\", \"impl\": \"%s\", \"ratio\": %.4f, \"min\": %.4f, \"max\": %.4f, \"samples\": %d}\n",
+           name, bench_impl, ratio[samples / 2], ratio[0], ratio[samples - 1], samples);
+    fflush(stdout);
+}
+
+/* The case of that name in the table, or NULL. */
+static const struct bench_case *bench_find(const struct bench_case *cases, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!strcmp(cases[i].name, name))
+            return &cases[i];
+    return NULL;
+}
+
 /* argv: [--quick] [CASE] */
 static void bench_main(const struct bench_case *cases, size_t count, int argc, char **argv)
 {
@@ -88,8 +144,21 @@ static void bench_main(const struct bench_case *cases, size_t count, int argc, c
         else
             only = argv[i];
     }
-    for (size_t i = 0; i < count; i++)
-        bench_run_case(&cases[i], only);
+    for (size_t i = 0; i < count; i++) {
+        bool in_turns = false;
+        for (size_t t = 0; t < sizeof(bench_turns) / sizeof(bench_turns[0]); t++) {
+            const struct bench_case *a = bench_find(cases, count, bench_turns[t].a);
+            const struct bench_case *b = bench_find(cases, count, bench_turns[t].b);
+            if (!a || !b || (&cases[i] != a && &cases[i] != b))
+                continue;
+            in_turns = true;
+            if (&cases[i] == a && (!only || !strcmp(only, a->name) || !strcmp(only, b->name) ||
+                                   !strcmp(only, bench_turns[t].ratio)))
+                bench_run_turns(a, b, bench_turns[t].ratio);
+        }
+        if (!in_turns)
+            bench_run_case(&cases[i], only);
+    }
 }
 
 #define BENCH_COUNT(a) (sizeof(a) / sizeof((a)[0]))

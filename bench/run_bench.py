@@ -43,6 +43,9 @@ def native_ref(case):
 # process, Wine's own baseline included on both sides), and a real
 # program's time per round (program_*: printed by the program itself).
 RSS_CASES = ["heap_mixed_batch"]
+# Rows that are a ratio of two cases sampled in turns, not a time per
+# operation: shown in the scaling line, not as table rows.
+RATIO_CASES = ["heap_scaling"]
 PROGRAMS = ["huffzip"]
 
 
@@ -229,7 +232,9 @@ def measure(args, sides, runner, win, native, extra, case_args, env):
                 for row in run([runner, mode, win] + extra + cargs, side_env):
                     if row["impl"] != impl:
                         raise SystemExit("bench: %s run reports kernel32 %r" % (name, row["impl"]))
-                    samples.setdefault((row["case"], name), []).append(row["ns"])
+                    # "ratio" rows: two cases sampled in turns (bench_common.h bench_turns)
+                    value = row["ratio"] if "ratio" in row else row["ns"]
+                    samples.setdefault((row["case"], name), []).append(value)
         for name, mode, impl, side_env in ([] if args.case else sides):
             for case in RSS_CASES:
                 kib = peak_rss_kib([runner, mode, win, "--quick", case], side_env)
@@ -263,7 +268,7 @@ def summarize(args, samples, started, out):
     """results.json, table.md and ratios.svg from the samples."""
     cases = []
     for (case, impl) in samples:
-        if not impl.startswith("native-") and case not in cases:
+        if not impl.startswith("native-") and case not in cases and case not in RATIO_CASES:
             cases.append(case)
     results = {"machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "kernel": platform.release(),
                            "wine": wine_version()},
@@ -283,9 +288,15 @@ def summarize(args, samples, started, out):
     # per pair (each thread doing half the pairs), per side; and the
     # machine's ceiling for code that leaves a core's units idle (latency)
     # or keeps them busy (throughput) from cpu_scaling.
+    # Windows sides sample the two cases in turns and report the ratio
+    # itself (heap_scaling: median over runs of each run's median ratio);
+    # the native sides' comes from the two cases' medians.
     one, two = results["cases"].get("heap_small_pairs", {}), results["cases"].get("heap_two_threads", {})
     scaling = {impl: one[impl]["median"] / two[impl]["median"]
                for impl in one if isinstance(one[impl], dict) and impl in two and "median" in one[impl]}
+    for (case, impl), v in samples.items():
+        if case == "heap_scaling":
+            scaling[impl] = statistics.median(v)
     for kind in ("latency", "throughput"):
         v = samples.get(("cpu_scaling_" + kind, "native-machine"))
         if v:
