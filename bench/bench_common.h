@@ -79,26 +79,23 @@ static void bench_run_case(const struct bench_case *c, const char *only)
     fflush(stdout);
 }
 
-/* Two cases whose ratio is a figure of its own, sampled in turns (a, b,
- * b, a, ...): the heap's two-thread scaling is one thread's time per pair
- * over two threads' time per pair, and on a shared VM the second core's
- * speed moves from one minute to the next (bench/cpu_scaling.c), so two
- * medians taken a minute apart measured two machines. Prints each case's
- * row as bench_run_case does, then the ratio's: the median of the rounds'
- * a/b, with their min and max. Asking for either case, or the ratio by
- * name, runs all three. */
-static const struct { const char *a, *b, *ratio; } bench_turns[] = {
-    { "heap_small_pairs", "heap_two_threads", "heap_scaling" },
-};
-
-static void bench_run_turns(const struct bench_case *a, const struct bench_case *b, const char *name)
+/* Two sides of a measurement sampled in turns (0, 1, 1, 0, ...): on a
+ * shared VM whose speed moves by tens of percent from one second or minute
+ * to the next, two medians taken apart compare two machines, while each
+ * round's ratio compares one. Side k runs case c[k] after select(k) (NULL:
+ * nothing to select). Prints each side's row as bench_run_case does
+ * (impl[k]), then the ratio's: the median of the rounds' side num / the
+ * other side, with their min and max. */
+static void bench_run_in_turns(const struct bench_case *const c[2], const char *const impl[2], void (*select)(int k),
+                               int num, const char *ratio_case, const char *ratio_impl)
 {
     enum { MAX_SAMPLES = 31 };
-    const struct bench_case *c[2] = { a, b };
     double ns[2][MAX_SAMPLES], ratio[MAX_SAMPLES];
     int samples = bench_quick ? 3 : 11;
     for (int k = 0; k < 2; k++) {
         size_t n = bench_quick ? c[k]->n_quick : c[k]->n_full;
+        if (select)
+            select(k);
         bench_rng_state = 0x9E3779B97F4A7C15ull;
         c[k]->run(n > 4 ? n / 4 : 1);           /* warm-up */
     }
@@ -106,24 +103,35 @@ static void bench_run_turns(const struct bench_case *a, const struct bench_case 
         for (int turn = 0; turn < 2; turn++) {
             int k = (s & 1) ? 1 - turn : turn;
             size_t n = bench_quick ? c[k]->n_quick : c[k]->n_full;
+            if (select)
+                select(k);
             bench_rng_state = 0x9E3779B97F4A7C15ull;
             uint64_t t0 = bench_now_ns();
             c[k]->run(n);
             uint64_t t1 = bench_now_ns();
             ns[k][s] = (double)(t1 - t0) / (double)n;
         }
-        ratio[s] = ns[0][s] / ns[1][s];
+        ratio[s] = ns[num][s] / ns[1 - num][s];
     }
     for (int k = 0; k < 2; k++) {
         qsort(ns[k], (size_t)samples, sizeof(double), bench_cmp_double);
         printf("{\"case\": \"%s\", \"impl\": \"%s\", \"ns\": %.2f, \"min\": %.2f, \"max\": %.2f, \"samples\": %d}\n",
-               c[k]->name, bench_impl, ns[k][samples / 2], ns[k][0], ns[k][samples - 1], samples);
+               c[k]->name, impl[k], ns[k][samples / 2], ns[k][0], ns[k][samples - 1], samples);
     }
     qsort(ratio, (size_t)samples, sizeof(double), bench_cmp_double);
     printf("{\"case\": \"%s\", \"impl\": \"%s\", \"ratio\": %.4f, \"min\": %.4f, \"max\": %.4f, \"samples\": %d}\n",
-           name, bench_impl, ratio[samples / 2], ratio[0], ratio[samples - 1], samples);
+           ratio_case, ratio_impl, ratio[samples / 2], ratio[0], ratio[samples - 1], samples);
     fflush(stdout);
 }
+
+/* Two cases whose ratio is a figure of its own, run in turns by
+ * bench_main: the heap's two-thread scaling is one thread's time per pair
+ * over two threads' (each thread doing half the pairs), and on this VM one
+ * thread's small pairs moved between 26 and 36 ns from one sample to the
+ * next. Asking for either case, or the ratio by name, runs all three rows. */
+static const struct { const char *a, *b, *ratio; } bench_turns[] = {
+    { "heap_small_pairs", "heap_two_threads", "heap_scaling" },
+};
 
 /* The case of that name in the table, or NULL. */
 static const struct bench_case *bench_find(const struct bench_case *cases, size_t count, const char *name)
@@ -153,8 +161,11 @@ static void bench_main(const struct bench_case *cases, size_t count, int argc, c
                 continue;
             in_turns = true;
             if (&cases[i] == a && (!only || !strcmp(only, a->name) || !strcmp(only, b->name) ||
-                                   !strcmp(only, bench_turns[t].ratio)))
-                bench_run_turns(a, b, bench_turns[t].ratio);
+                                   !strcmp(only, bench_turns[t].ratio))) {
+                const struct bench_case *const both[2] = { a, b };
+                const char *const impl[2] = { bench_impl, bench_impl };
+                bench_run_in_turns(both, impl, NULL, 0, bench_turns[t].ratio, bench_impl);
+            }
         }
         if (!in_turns)
             bench_run_case(&cases[i], only);

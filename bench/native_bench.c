@@ -317,48 +317,21 @@ static const struct bench_case core_vm_cases[] = {
     { "memory_status", core_memory_status, 100000, 10000 },
 };
 
-/* A heap case on mimalloc and on the core, sampled in turns (mimalloc then
- * core, core then mimalloc, ...): on a shared VM whose speed drifts by tens
- * of percent from one second to the next, two medians taken seconds apart
- * compare two machines, while each round's ratio compares one. Prints each
- * side's row as bench_run_case does and one for the ratio: the median of
- * the rounds' core/mimalloc, with the rounds' min and max. */
+/* A heap case on mimalloc and on the core, sampled in turns
+ * (bench_run_in_turns): the third row is the median of the rounds'
+ * core/mimalloc. */
+static void select_allocator(int k)
+{
+    current = k ? &core : &mimalloc;
+}
+
 static void bench_run_paired(const struct bench_case *c, const char *only)
 {
-    enum { MAX_SAMPLES = 31 };
-    static const struct allocator *const side[2] = { &mimalloc, &core };
-    static const char *const name[2] = { "mimalloc", "core" };
-    double ns[2][MAX_SAMPLES], ratio[MAX_SAMPLES];
-    int samples = bench_quick ? 3 : 11;
-    size_t n = bench_quick ? c->n_quick : c->n_full;
     if (only && strcmp(only, c->name) != 0)
         return;
-    for (int k = 0; k < 2; k++) {
-        current = side[k];
-        bench_rng_state = 0x9E3779B97F4A7C15ull;
-        c->run(n > 4 ? n / 4 : 1);              /* warm-up */
-    }
-    for (int s = 0; s < samples; s++) {
-        for (int turn = 0; turn < 2; turn++) {
-            int k = (s & 1) ? 1 - turn : turn;
-            current = side[k];
-            bench_rng_state = 0x9E3779B97F4A7C15ull;
-            uint64_t t0 = bench_now_ns();
-            c->run(n);
-            uint64_t t1 = bench_now_ns();
-            ns[k][s] = (double)(t1 - t0) / (double)n;
-        }
-        ratio[s] = ns[1][s] / ns[0][s];
-    }
-    for (int k = 0; k < 2; k++) {
-        qsort(ns[k], (size_t)samples, sizeof(double), bench_cmp_double);
-        printf("{\"case\": \"%s\", \"impl\": \"%s\", \"ns\": %.2f, \"min\": %.2f, \"max\": %.2f, \"samples\": %d}\n",
-               c->name, name[k], ns[k][samples / 2], ns[k][0], ns[k][samples - 1], samples);
-    }
-    qsort(ratio, (size_t)samples, sizeof(double), bench_cmp_double);
-    printf("{\"case\": \"%s\", \"impl\": \"core/mimalloc\", \"ratio\": %.4f, \"min\": %.4f, \"max\": %.4f, "
-           "\"samples\": %d}\n", c->name, ratio[samples / 2], ratio[0], ratio[samples - 1], samples);
-    fflush(stdout);
+    const struct bench_case *const both[2] = { c, c };
+    const char *const impl[2] = { "mimalloc", "core" };
+    bench_run_in_turns(both, impl, select_allocator, 1, c->name, "core/mimalloc");
 }
 
 int main(int argc, char **argv)
