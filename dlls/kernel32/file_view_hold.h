@@ -17,5 +17,7 @@ void file_view_before_close(HANDLE handle);
 
 /* In mapping.c: the host descriptor behind a section handle, -1 if none. */
 int section_unix_fd(HANDLE section, unsigned int access);
+/* In mapping.c: addr is in a view the core mapped from a file section. */
+BOOL mapping_is_file_view(uintptr_t addr);
 
 #endif

@@ -19,6 +19,11 @@
 #include "../../src/vm/vm.h"
 #include "../../src/host/host.h"
 
+/* The owner the core keeps for a view of a pagefile section. A file
+ * section's view has its hold token (file_view_hold.c) instead, or NULL
+ * when none could be taken: anything but this marker is a file's view. */
+static char pagefile_view;
+
 #define SEC_FLAGS (SEC_FILE | SEC_IMAGE | SEC_RESERVE | SEC_COMMIT | SEC_NOCACHE | SEC_WRITECOMBINE | SEC_LARGE_PAGES)
 
 typedef NTSTATUS(CDECL *handle_to_fd_fn)(HANDLE, unsigned int, int *, unsigned int *);
@@ -307,12 +312,12 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
             return NULL;
         }
     }
-    void *hold = (facts.attributes & SEC_FILE) ? file_view_mapped(section, fd) : NULL;
+    void *owner = (facts.attributes & SEC_FILE) ? file_view_mapped(section, fd) : &pagefile_view;
     uintptr_t base = (uintptr_t)addr;
-    ms_status st = vm_map_view(&base, count, protect, fd, offset, shared, FALSE, hold);
+    ms_status st = vm_map_view(&base, count, protect, fd, offset, shared, FALSE, owner);
     host_close(fd);
-    if (st)
-        file_view_unmapped(hold);
+    if (st && owner != &pagefile_view)
+        file_view_unmapped(owner);
     TRACE("%p %#lx %#I64x %#Ix %p -> %p (%u)\n", section, access, offset, count, addr, (void *)base, st);
     if (st) {
         set_last_error(st);
@@ -355,8 +360,15 @@ static BOOL UnmapViewOfFile_impl(LPCVOID addr)
         set_last_error(st);
         return FALSE;
     }
-    file_view_unmapped(hold);
+    if (hold != &pagefile_view)
+        file_view_unmapped(hold);
     return TRUE;
+}
+
+BOOL mapping_is_file_view(uintptr_t addr)
+{
+    struct vm_allocation_info alloc;
+    return vm_lookup(addr, &alloc) && alloc.usage == VM_USAGE_VIEW && alloc.owner != &pagefile_view;
 }
 
 BOOL WINAPI UnmapViewOfFile(LPCVOID addr)

@@ -7,6 +7,7 @@
  * the core's. *Ex calls on another process go to Wine.
  */
 #include "private.h"
+#include "file_view_hold.h"
 #include "../../src/heap/heap_debug.h"
 #include "stats.h"
 #include "../../src/vm/vm.h"
@@ -49,6 +50,14 @@ static LPVOID VirtualAllocEx_impl(HANDLE process, LPVOID addr, SIZE_T size, DWOR
             WARN("MEM_WRITE_WATCH: the kernel cannot track writes for us, the region is Wine's\n");
     } else if (is_current_process(process)) {
         uintptr_t base = (uintptr_t)addr;
+        /* A file's view has no pages to commit: its pages are the file's
+         * (Windows: STATUS_ACCESS_DENIED). A pagefile view's are committed
+         * again with the protection asked for (vm_allocate). */
+        if (addr && (type & (MEM_COMMIT | MEM_RESERVE)) == MEM_COMMIT && mapping_is_file_view(base)) {
+            TRACE("%p %#Ix %#lx %#lx: a file's view -> access denied\n", addr, size, type, protect);
+            set_last_error(ERROR_ACCESS_DENIED);
+            return NULL;
+        }
         ms_status st = vm_allocate(&base, size, type, protect);
         if (st == MS_OK) {
             TRACE("%p %#Ix %#lx %#lx -> %p\n", addr, size, type, protect, (void *)base);

@@ -362,11 +362,18 @@ ms_status vm_allocate(uintptr_t *addr_inout, size_t size, uint32_t type, uint32_
         goto out;
     }
     alloc = vm_allocation_at(arena, start);
-    if (!alloc || end > alloc->base + alloc->size || alloc->usage != VM_USAGE_USER) {
+    if (!alloc || end > alloc->base + alloc->size ||
+        (alloc->usage != VM_USAGE_USER && alloc->usage != VM_USAGE_VIEW)) {
         st = MS_ERROR_INVALID_ADDRESS;
         goto out;
     }
-    st = vm_commit_range(arena, alloc, start, end, protect);
+    /* A view's pages are its section's, committed while it is mapped (the
+     * core maps SEC_COMMIT sections only): committing them again gives them
+     * the protection asked for, within what the view allows, as on Windows. */
+    if (alloc->usage == VM_USAGE_VIEW)
+        st = vm_protect_locked(arena, alloc, start, end, protect, NULL);
+    else
+        st = vm_commit_range(arena, alloc, start, end, protect);
     if (!st)
         *addr_inout = start;
 out:

@@ -133,6 +133,13 @@ extern struct vm_state vm;
 bool vm_protect_is_valid(uint32_t protect, bool allow_writecopy);
 /* Does the protection allow writing (copy-on-write included)? */
 bool vm_protect_writable(uint32_t protect);
+/* vm_protect.c: whether a view mapped with view_protect may be given
+ * protect (VirtualProtect, VirtualAlloc(MEM_COMMIT) on it), as Windows
+ * weighs the accesses each allows. */
+bool vm_view_allows(uint32_t view_protect, uint32_t protect);
+/* VirtualProtect of [start, end) (page-aligned, inside alloc); vm.lock held. */
+ms_status vm_protect_locked(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end,
+                            uint32_t protect, uint32_t *old_protect);
 uint8_t page_byte_make(uint32_t state, uint32_t protect);
 uint32_t page_byte_protect(uint8_t byte);
 int page_host_prot(uint8_t byte);

@@ -41,54 +41,55 @@ static void note_repeat(struct vm_allocation *alloc, uintptr_t start, size_t pag
     alloc->last_protect_pages = pages;
 }
 
-ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *old_protect)
+/* What a protection lets the program do, as Windows weighs it against a
+ * view's (READ, WRITE, EXECUTE, and WRITECOPY for the executable
+ * copy-on-write kinds): PAGE_WRITECOPY alone counts as reading, since its
+ * writes go to a private copy. */
+enum { VIEW_READ = 1, VIEW_WRITE = 2, VIEW_EXECUTE = 4, VIEW_WRITECOPY = 8 };
+
+static uint32_t view_access(uint32_t protect)
 {
-    if (!vm_owns(addr))
-        return VM_NOT_OWNED;
-    if (size == 0)
-        return MS_ERROR_INVALID_PARAMETER;
-    uintptr_t start = ms_align_down(addr, MS_PAGE_SIZE), end = ms_align_up(addr + size, MS_PAGE_SIZE);
-    if (end <= start)
-        return MS_ERROR_INVALID_PARAMETER;
-    ms_mutex_lock(&vm.lock);
-    ms_status st = MS_OK;
-    struct vm_arena *arena = vm_arena_find(start);
-    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, start) : NULL;
-    if (!arena) {
-        st = VM_NOT_OWNED;
-        goto out;
+    switch (protect & 0xFFu) {
+    case VM_PAGE_READONLY:
+    case VM_PAGE_WRITECOPY:          return VIEW_READ;
+    case VM_PAGE_READWRITE:          return VIEW_READ | VIEW_WRITE;
+    case VM_PAGE_EXECUTE:
+    case VM_PAGE_EXECUTE_READ:       return VIEW_READ | VIEW_EXECUTE;
+    case VM_PAGE_EXECUTE_WRITECOPY:  return VIEW_READ | VIEW_WRITECOPY | VIEW_EXECUTE;
+    case VM_PAGE_EXECUTE_READWRITE:  return VIEW_READ | VIEW_WRITE | VIEW_WRITECOPY | VIEW_EXECUTE;
+    default:                         return 0;
     }
-    if (!alloc || end > alloc->base + alloc->size) {
-        st = MS_ERROR_INVALID_ADDRESS;
-        goto out;
-    }
+}
+
+bool vm_view_allows(uint32_t view_protect, uint32_t protect)
+{
+    uint32_t view = view_access(view_protect), want = view_access(protect);
+    return view == want || (view && (view & want) == want);
+}
+
+ms_status vm_protect_locked(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end,
+                            uint32_t protect, uint32_t *old_protect)
+{
     /* WRITECOPY only makes sense on mapped memory (a copy-on-write view). */
-    if (!vm_protect_is_valid(protect, alloc->type == VM_MEM_MAPPED)) {
-        st = MS_ERROR_INVALID_PARAMETER;
-        goto out;
-    }
-    /* A view cannot be given more write access than it was mapped with. */
-    if (alloc->type == VM_MEM_MAPPED && !vm_protect_writable(alloc->alloc_protect) &&
-        vm_protect_writable(protect)) {
-        st = MS_ERROR_INVALID_PARAMETER;
-        goto out;
-    }
+    if (!vm_protect_is_valid(protect, alloc->type == VM_MEM_MAPPED))
+        return MS_ERROR_INVALID_PARAMETER;
+    /* A view cannot be given an access it was not mapped with: no write to
+     * a FILE_MAP_READ or FILE_MAP_COPY view, no execute without
+     * FILE_MAP_EXECUTE (Windows: STATUS_INVALID_PAGE_PROTECTION). */
+    if (alloc->type == VM_MEM_MAPPED && !vm_view_allows(alloc->alloc_protect, protect))
+        return MS_ERROR_INVALID_PARAMETER;
     size_t p0 = arena_page(arena, start), p1 = arena_page(arena, end);
     for (size_t p = p0; p < p1; p++)
-        if (page_byte_state(arena->pages[p]) != PAGE_STATE_COMMITTED) {
-            st = MS_ERROR_INVALID_ADDRESS;
-            goto out;
-        }
+        if (page_byte_state(arena->pages[p]) != PAGE_STATE_COMMITTED)
+            return MS_ERROR_INVALID_ADDRESS;
     uint8_t byte = page_byte_make(PAGE_STATE_COMMITTED, protect);
     uint32_t old = page_byte_protect(arena->pages[p0]);
     if (vm_pages_run(arena->pages, p0, p1) != p1 - p0 || arena->pages[p0] != byte) {
         /* Splitting the host's mappings further must leave the process
          * room for Wine's own (vm_maps.c). */
         long delta = vm_maps_delta(arena, p0, p1, byte);
-        if (!vm_maps_take(delta, VM_MAP_MARGIN_PROTECT)) {
-            st = MS_ERROR_NOT_ENOUGH_MEMORY;
-            goto out;
-        }
+        if (!vm_maps_take(delta, VM_MAP_MARGIN_PROTECT))
+            return MS_ERROR_NOT_ENOUGH_MEMORY;
         if (host_protect(start, end - start, vm_host_prot(alloc, byte)) < 0) {
             /* The host ran out of mappings (vm.max_map_count) or memory,
              * possibly after changing part of the range: put every run
@@ -101,8 +102,7 @@ ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *ol
             }
             vm_maps_note(-delta);
             vm_maps_recount_soon();
-            st = MS_ERROR_NOT_ENOUGH_MEMORY;
-            goto out;
+            return MS_ERROR_NOT_ENOUGH_MEMORY;
         }
         memset(arena->pages + p0, byte, p1 - p0);
         note_repeat(alloc, start, p1 - p0);
@@ -111,7 +111,28 @@ ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *ol
     }
     if (old_protect)
         *old_protect = old;
-out:
+    return MS_OK;
+}
+
+ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *old_protect)
+{
+    if (!vm_owns(addr))
+        return VM_NOT_OWNED;
+    if (size == 0)
+        return MS_ERROR_INVALID_PARAMETER;
+    uintptr_t start = ms_align_down(addr, MS_PAGE_SIZE), end = ms_align_up(addr + size, MS_PAGE_SIZE);
+    if (end <= start)
+        return MS_ERROR_INVALID_PARAMETER;
+    ms_mutex_lock(&vm.lock);
+    ms_status st;
+    struct vm_arena *arena = vm_arena_find(start);
+    struct vm_allocation *alloc = arena ? vm_allocation_at(arena, start) : NULL;
+    if (!arena)
+        st = VM_NOT_OWNED;
+    else if (!alloc || end > alloc->base + alloc->size)
+        st = MS_ERROR_INVALID_ADDRESS;
+    else
+        st = vm_protect_locked(arena, alloc, start, end, protect, old_protect);
     ms_mutex_unlock(&vm.lock);
     return st;
 }

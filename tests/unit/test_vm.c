@@ -262,12 +262,33 @@ static void test_views(void)
     CHECK_EQ(vm_query(copy + 2 * 4096, &info), MS_OK);
     CHECK_EQ(info.protect, VM_PAGE_WRITECOPY);
     CHECK_EQ(info.region_size, 2 * 4096);
+    /* A view takes only protections within the accesses it was mapped
+     * with; PAGE_WRITECOPY counts as reading (its writes go to a copy). */
     uint32_t old;
     CHECK_EQ(vm_protect(ro, 4096, VM_PAGE_READWRITE, &old), MS_ERROR_INVALID_PARAMETER);
-    CHECK_EQ(vm_protect(ro, 4096, VM_PAGE_WRITECOPY, &old), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_protect(ro, 4096, VM_PAGE_EXECUTE_READ, &old), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_protect(ro, 4096, VM_PAGE_WRITECOPY, &old), MS_OK);
+    CHECK_EQ(vm_protect(copy + 2 * 4096, 4096, VM_PAGE_READWRITE, &old), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_protect(copy + 2 * 4096, 4096, VM_PAGE_EXECUTE_WRITECOPY, &old), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_protect(shared + 3 * 4096, 4096, VM_PAGE_EXECUTE_READWRITE, &old), MS_ERROR_INVALID_PARAMETER);
     CHECK_EQ(vm_protect(ro, 4096, VM_PAGE_NOACCESS, &old), MS_OK);
+    CHECK_EQ(old, VM_PAGE_WRITECOPY);
     CHECK_EQ(vm_protect(shared, 4096, VM_PAGE_WRITECOPY, &old), MS_OK);
     CHECK_EQ(old, VM_PAGE_READWRITE);
+    /* MEM_COMMIT on a view: its pages are the section's, committed; the
+     * protection asked for is set by the same rule. */
+    ((char *)shared)[4096 + 8] = 7;
+    uintptr_t c = shared + 4096 + 100;
+    CHECK_EQ(vm_allocate(&c, 4096, VM_MEM_COMMIT, VM_PAGE_READONLY), MS_OK);
+    CHECK_EQ(c, shared + 4096);
+    CHECK_EQ(vm_query(shared + 4096, &info), MS_OK);
+    CHECK_EQ(info.protect, VM_PAGE_READONLY);
+    CHECK_EQ(info.region_size, 2 * 4096);               /* every page [addr, addr + size) touches */
+    CHECK(((char *)shared)[4096 + 8] == 7, "committing again keeps the data");
+    c = shared + 4096;
+    CHECK_EQ(vm_allocate(&c, 4096, VM_MEM_COMMIT, VM_PAGE_EXECUTE_READ), MS_ERROR_INVALID_PARAMETER);
+    c = shared + 4096;
+    CHECK_EQ(vm_allocate(&c, 8 * 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_ERROR_INVALID_ADDRESS);
     size_t zero = 0;
     uintptr_t v = shared;
     CHECK_EQ(vm_free(&v, &zero, VM_MEM_RELEASE), MS_ERROR_INVALID_PARAMETER);   /* not VirtualFree's */
