@@ -27,9 +27,27 @@
 #include "../../src/heap/heap_debug.h"
 #include "debug_heap.h"
 
+/* guarded_copy.S: the two instructions that may fault, and where to go then. */
+extern const char memshim_guarded_copy_fault_begin[], memshim_guarded_copy_fault_end[];
+extern const char memshim_guarded_copy_fixup[];
+
+static BOOL in_guarded_copy(const CONTEXT *ctx)
+{
+    return ctx->Rip >= (DWORD64)(uintptr_t)memshim_guarded_copy_fault_begin &&
+           ctx->Rip < (DWORD64)(uintptr_t)memshim_guarded_copy_fault_end;
+}
+
 static LONG CALLBACK memory_fault_handler(EXCEPTION_POINTERS *info)
 {
     EXCEPTION_RECORD *rec = info->ExceptionRecord;
+    /* A buffer of the program's that memshim copies to or from faulted:
+     * the copy fails (guarded_copy.S), as Windows' probe of a system
+     * call's buffer does. Wine's own guard pages arrive as guard page
+     * violations. */
+    if (rec->ExceptionCode == (DWORD)STATUS_GUARD_PAGE_VIOLATION && in_guarded_copy(info->ContextRecord)) {
+        info->ContextRecord->Rip = (DWORD64)(uintptr_t)memshim_guarded_copy_fixup;
+        return EXCEPTION_CONTINUE_EXECUTION;
+    }
     if (rec->ExceptionCode != (DWORD)STATUS_ACCESS_VIOLATION || rec->NumberParameters < 2)
         return EXCEPTION_CONTINUE_SEARCH;
     uintptr_t addr = (uintptr_t)rec->ExceptionInformation[1];
@@ -37,6 +55,11 @@ static LONG CALLBACK memory_fault_handler(EXCEPTION_POINTERS *info)
      * page's private copy, which the retried write now reaches. */
     if (rec->ExceptionInformation[0] == EXCEPTION_WRITE_FAULT && vm_view_write_fault(addr))
         return EXCEPTION_CONTINUE_EXECUTION;
+    if (in_guarded_copy(info->ContextRecord)) {
+        vm_guard_page_hit(addr);        /* a guard page of ours loses its guard, as Windows' probe takes it */
+        info->ContextRecord->Rip = (DWORD64)(uintptr_t)memshim_guarded_copy_fixup;
+        return EXCEPTION_CONTINUE_EXECUTION;
+    }
     if (!vm_guard_page_hit(addr)) {
         /* The page heap: say which block was hit, then let the program's
          * handlers see the access violation as it is. */

@@ -87,6 +87,10 @@ static inline HANDLE peb_process_heap(void)
 void memshim_install_heap_hooks(void);
 void memshim_install_vm_hooks(void);
 void memshim_install_exception_handler(void);
+/* guarded_copy.S: copy n bytes between memshim and a buffer the program
+ * passed; 0 if the program's memory is not there (ERROR_NOACCESS), the
+ * fault caught by memshim_install_exception_handler's handler. */
+int memshim_guarded_copy(void *dst, const void *src, SIZE_T n);
 void memshim_install_kernelbase_gmem_hooks(void);
 
 #endif

@@ -141,14 +141,18 @@ static BOOL VirtualProtectEx_impl(HANDLE process, LPVOID addr, SIZE_T size, DWOR
     typedef BOOL(WINAPI * fn_t)(HANDLE, LPVOID, SIZE_T, DWORD, PDWORD);
     if (is_current_process(process)) {
         uint32_t old_protect = 0;
-        /* Windows probes the output first: no protection changes then. */
-        if (!old && vm_owns((uintptr_t)addr)) {
+        DWORD probe;
+        /* Windows probes the output first (read, written back): no
+         * protection changes when it is not writable memory. */
+        if (vm_owns((uintptr_t)addr) &&
+            (!memshim_guarded_copy(&probe, old, sizeof(probe)) || !memshim_guarded_copy(old, &probe, sizeof(probe)))) {
             set_last_error(ERROR_NOACCESS);
             return FALSE;
         }
         ms_status st = vm_protect((uintptr_t)addr, size, protect, &old_protect);
         if (st == MS_OK) {
-            *old = old_protect;
+            DWORD value = old_protect;
+            memshim_guarded_copy(old, &value, sizeof(value));
             TRACE("%p %#Ix %#lx (was %#x)\n", addr, size, protect, old_protect);
             return TRUE;
         }
@@ -184,7 +188,12 @@ static SIZE_T VirtualQueryEx_impl(HANDLE process, LPCVOID addr, PMEMORY_BASIC_IN
                 set_last_error(ERROR_BAD_LENGTH);
                 return 0;
             }
-            fill_mbi(mbi, &info);
+            MEMORY_BASIC_INFORMATION out;
+            fill_mbi(&out, &info);
+            if (!memshim_guarded_copy(mbi, &out, sizeof(out))) {
+                set_last_error(ERROR_NOACCESS);
+                return 0;
+            }
             TRACE("%p -> base %p size %#Ix state %#x protect %#x\n", addr, (void *)info.base, info.region_size,
                   info.state, info.protect);
             return sizeof(*mbi);

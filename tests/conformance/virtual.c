@@ -730,11 +730,53 @@ static void test_flush_instruction_cache(void)
     ok(VirtualFree(p, 0, MEM_RELEASE), "release: error %lu", GetLastError());
 }
 
+/* Output buffers the program gets wrong: Windows probes them and fails
+ * with ERROR_NOACCESS, changing nothing; memshim copies through a guarded
+ * copy and must not fault either (it did, inside kernel32, before). */
+static void test_bad_output_buffers(void)
+{
+    MEMORY_BASIC_INFORMATION info;
+    DWORD old;
+    char *a = VirtualAlloc(NULL, 3 * PAGE, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    char *gone = VirtualAlloc(NULL, PAGE, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    ok(a && gone, "VirtualAlloc: error %lu", GetLastError());
+    if (!a || !gone) return;
+    ok(VirtualFree(gone, 0, MEM_RELEASE), "VirtualFree: error %lu", GetLastError());
+    ok(VirtualProtect(a + 2 * PAGE, PAGE, PAGE_READONLY, &old), "read-only page: error %lu", GetLastError());
+    void *const bad[] = { NULL, (void *)0x1000, gone, a + 2 * PAGE };
+    for (size_t i = 0; i < ARRAYSIZE(bad); i++)
+    {
+        SetLastError(0xdeadbeef);
+        SIZE_T n = VirtualQuery(a, bad[i], sizeof(info));
+        ok(n == 0 && GetLastError() == ERROR_NOACCESS, "VirtualQuery into %p: %zu, error %lu", bad[i], n,
+           GetLastError());
+        SetLastError(0xdeadbeef);
+        BOOL ret = VirtualProtect(a, PAGE, PAGE_READONLY, bad[i]);
+        ok(!ret && GetLastError() == ERROR_NOACCESS, "VirtualProtect with old at %p: %d, error %lu", bad[i], ret,
+           GetLastError());
+        /* Wine 8.0 changes the protection, then fails to store the old one. */
+        BOOL same = VirtualQuery(a, &info, sizeof(info)) == sizeof(info) && info.Protect == PAGE_READWRITE;
+        todo_wine_if(bad[i] != NULL)
+        ok(same, "refused VirtualProtect changed nothing: %#lx", info.Protect);
+        VirtualProtect(a, PAGE, PAGE_READWRITE, &old);
+    }
+    /* A buffer at the end of the read-write pages, running into the
+     * read-only one. */
+    SetLastError(0xdeadbeef);
+    ok(VirtualQuery(a, (MEMORY_BASIC_INFORMATION *)(a + 2 * PAGE - 8), sizeof(info)) == 0 && GetLastError() == ERROR_NOACCESS,
+       "VirtualQuery into a buffer half read-only: error %lu", GetLastError());
+    ok(VirtualQuery(a, (MEMORY_BASIC_INFORMATION *)(a + PAGE), sizeof(info)) == sizeof(info) &&
+       ((MEMORY_BASIC_INFORMATION *)(a + PAGE))->RegionSize == 2 * PAGE,
+       "VirtualQuery into the program's own committed memory works");
+    ok(VirtualFree(a, 0, MEM_RELEASE), "VirtualFree: error %lu", GetLastError());
+}
+
 int main(void)
 {
     harness_init();
     test_basic_reserve_commit();
     test_bad_params();
+    test_bad_output_buffers();
     test_rounding();
     test_top_down();
     test_many_reservations();
