@@ -119,12 +119,14 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block, bool fast_tr
 {
     if (!block)
         return TRUE;
-    if (!fast_tried && heap_process_fast_free(block, STAT_FAST_COUNTING)) {
+    if (!fast_tried && handle == peb_process_heap() && heap_process_fast_free(block, STAT_FAST_COUNTING)) {
         TRACE("%p %#lx %p\n", handle, flags, block);
         return TRUE;
     }
+    /* A block of memshim's is freed only through its own heap's handle:
+     * another heap's (or a handle of none) leaves it live and fails. */
     bool ours;
-    ms_status st = heap_free_routed(flags, block, &ours);
+    ms_status st = heap_free_routed(flags, block, core_heap(handle), &ours);
     if (MS_UNLIKELY(!ours)) {
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
         if (RtlFreeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block))
@@ -155,7 +157,8 @@ BOOL WINAPI HeapFree(HANDLE handle, DWORD flags, LPVOID block)
 {
     /* As in HeapAlloc: the owner's own small block, nothing to trace. */
     bool quiet = !TRACE_ON();
-    if (MS_LIKELY(quiet) && MS_LIKELY(heap_process_fast_free(block, STAT_FAST_COUNTING)))
+    if (MS_LIKELY(handle == peb_process_heap()) && MS_LIKELY(quiet) &&
+        MS_LIKELY(heap_process_fast_free(block, STAT_FAST_COUNTING)))
         return TRUE;
     return HeapFree_counted(handle, flags, block, quiet);
 }
@@ -171,6 +174,12 @@ static LPVOID HeapReAlloc_impl(HANDLE handle, DWORD flags, LPVOID block, SIZE_T 
     if (!owner) {
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
         return RtlReAllocateHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block, size);
+    }
+    if (heap_parent(owner) != core_heap(handle)) {
+        TRACE("%p %p: a block of heap %p\n", handle, block, heap_handle(heap_parent(owner)));
+        set_last_error(ERROR_INVALID_PARAMETER);
+        memshim_heap_corruption(handle, block);
+        return NULL;
     }
     ms_status err = MS_OK;
     void *result = heap_realloc(owner, heap_userlock_flags(heap_parent(owner), flags), block, size, &err);
@@ -199,7 +208,9 @@ static SIZE_T HeapSize_impl(HANDLE handle, DWORD flags, LPCVOID block)
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
         return RtlSizeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block);
     }
-    size_t size = heap_size(owner, heap_userlock_flags(heap_parent(owner), flags), block);
+    size_t size = heap_parent(owner) == core_heap(handle)
+                      ? heap_size(owner, heap_userlock_flags(heap_parent(owner), flags), block)
+                      : (size_t)-1;     /* another heap's block */
     if (size == (size_t)-1)
         set_last_error(ERROR_INVALID_PARAMETER);
     return size;

@@ -42,12 +42,15 @@ ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block);
  * heap_process_fast_free) are inline, in heap_fast.h. The calls they
  * served while asked to count, summed over the process heap's shards. */
 void heap_process_fast_calls(uint64_t *allocs, uint64_t *frees);
-/* HeapFree of a block by the pointer alone (the win32 layer routes blocks
- * by ownership, not by handle), after heap_process_fast_free declined:
- * *ours false (and nothing done) when no heap of the core owns it, else
- * heap_free's result on its heap. One segment-map lookup routes and
- * checks a small block of the process heap (another thread's, usually). */
-ms_status heap_free_routed(uint32_t flags, void *block, bool *ours);
+/* HeapFree routed by the pointer (the win32 layer finds the block's heap
+ * by ownership: Wine's blocks go back to ntdll), after
+ * heap_process_fast_free declined: *ours false (and nothing done) when no
+ * heap of the core owns it; MS_ERROR_INVALID_PARAMETER (nothing done) when
+ * its heap is not `named`, the heap the call names (NULL: none of the
+ * core's); else heap_free's result on its heap. One segment-map lookup
+ * routes and checks a small block of the process heap (another thread's,
+ * usually). */
+ms_status heap_free_routed(uint32_t flags, void *block, const struct ms_heap *named, bool *ours);
 /* heap_free for a block heap_process_fast_free already declined: the same result
  * without trying the owner's path a second time. */
 ms_status heap_free_slow(struct ms_heap *heap, uint32_t flags, void *block);

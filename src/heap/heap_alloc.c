@@ -55,23 +55,29 @@ ms_status heap_free(struct ms_heap *heap, uint32_t flags, void *block)
     return free_general(heap, flags, block);
 }
 
-ms_status heap_free_routed(uint32_t flags, void *block, bool *ours)
+ms_status heap_free_routed(uint32_t flags, void *block, const struct ms_heap *named, bool *ours)
 {
     uintptr_t base = (uintptr_t)block & ~(HEAP_SEG_SIZE - 1);
     *ours = true;
     if (MS_LIKELY(heap_segmap_contains(base))) {
         struct heap_segment *seg = (struct heap_segment *)base;
         struct ms_heap *shard = seg->heap;
-        if (MS_LIKELY(shard && shard->biasable) && !heap_debug_mode)
-            return free_in_owned_shard(shard, seg, block);
-        if (shard)
-            return heap_free_slow(heap_parent(shard), flags, block);
+        if (shard) {
+            struct ms_heap *heap = shard->parent ? shard->parent : shard;
+            if (MS_UNLIKELY(heap != named))
+                return MS_ERROR_INVALID_PARAMETER;      /* another heap's block */
+            if (MS_LIKELY(shard->biasable) && !heap_debug_mode)
+                return free_in_owned_shard(shard, seg, block);
+            return heap_free_slow(heap, flags, block);
+        }
     }
     struct ms_heap *owner = heap_owner_of(block);
     if (!owner) {
         *ours = false;
         return MS_ERROR_INVALID_PARAMETER;
     }
+    if (heap_parent(owner) != named)
+        return MS_ERROR_INVALID_PARAMETER;
     return heap_free_slow(owner, flags, block);
 }
 

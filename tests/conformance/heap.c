@@ -385,6 +385,48 @@ static void test_crt(void)
     free(q ? q : p);
 }
 
+/* A block given to another heap's HeapFree, HeapReAlloc, HeapSize or
+ * HeapValidate: memshim refuses with ERROR_INVALID_PARAMETER, and the block
+ * stays live in its own heap. Both ways between the process heap and a
+ * private one, for a small and a large block. Checked on memshim only:
+ * Windows' heaps report such a call as corruption at best, and Wine 8.0
+ * frees a process-heap block into the private heap and crashes later. */
+static void test_wrong_heap(void)
+{
+    if (!is_memshim())
+    {
+        skip("a block freed through another heap corrupts Windows' and Wine's heaps");
+        return;
+    }
+    HANDLE priv = HeapCreate(0, 0, 0);
+    ok(priv != NULL, "HeapCreate: error %lu", GetLastError());
+    if (!priv) return;
+    for (int big = 0; big < 2; big++)
+        for (int dir = 0; dir < 2; dir++)
+        {
+            HANDLE owner = dir ? priv : GetProcessHeap(), other = dir ? GetProcessHeap() : priv;
+            SIZE_T n = big ? 0x180000 : 100;
+            unsigned char *p = HeapAlloc(owner, 0, n);
+            ok(p != NULL, "alloc %zu: error %lu", n, GetLastError());
+            if (!p) continue;
+            fill(p, n, 7);
+            SetLastError(0xdeadbeef);
+            BOOL ret = HeapFree(other, 0, p);
+            CHECK_FAIL(ret, ERROR_INVALID_PARAMETER, "HeapFree through the other heap");
+            SetLastError(0xdeadbeef);
+            void *q = HeapReAlloc(other, 0, p, n + 64);
+            CHECK_FAIL(q, ERROR_INVALID_PARAMETER, "HeapReAlloc through the other heap");
+            SetLastError(0xdeadbeef);
+            ok(HeapSize(other, 0, p) == (SIZE_T)-1 && GetLastError() == ERROR_INVALID_PARAMETER,
+               "HeapSize through the other heap: error %lu", GetLastError());
+            ok(!HeapValidate(other, 0, p), "HeapValidate through the other heap");
+            ok(HeapSize(owner, 0, p) == n && same(p, n, 7), "the %zu-byte block is live and intact in its heap", n);
+            ok(HeapValidate(owner, 0, NULL) && HeapValidate(other, 0, NULL), "both heaps valid");
+            ok(HeapFree(owner, 0, p), "HeapFree through its own heap: error %lu", GetLastError());
+        }
+    ok(HeapDestroy(priv), "HeapDestroy: error %lu", GetLastError());
+}
+
 int main(void)
 {
     HANDLE priv;
@@ -395,6 +437,7 @@ int main(void)
     test_basics(GetProcessHeap(), "process heap");
     test_realloc_null();
     test_private_heaps();
+    test_wrong_heap();
     test_cross_matrix(GetProcessHeap(), "process heap");
     priv = HeapCreate(0, 0, 0);
     ok(priv != NULL, "HeapCreate for the matrix: error %lu", GetLastError());

@@ -563,20 +563,20 @@ static void *remote_freer_thread(void *arg)
     pthread_barrier_wait(&remote_barrier);
     for (int i = id; i < REMOTE_BLOCKS; i += REMOTE_THREADS)
         errors += (i % 2 ? heap_free(heap_process(), 0, remote_blocks[i])
-                         : heap_free_routed(0, remote_blocks[i], &ours)) != MS_OK;
+                         : heap_free_routed(0, remote_blocks[i], heap_process(), &ours)) != MS_OK;
     /* Double frees, remote bits not merged yet: refused. */
     for (int i = id; i < REMOTE_BLOCKS; i += REMOTE_THREADS) {
         errors += heap_free(heap_process(), 0, remote_blocks[i]) != MS_ERROR_INVALID_PARAMETER;
-        errors += heap_free_routed(0, remote_blocks[i], &ours) != MS_ERROR_INVALID_PARAMETER || !ours;
+        errors += heap_free_routed(0, remote_blocks[i], heap_process(), &ours) != MS_ERROR_INVALID_PARAMETER || !ours;
         /* Inside the block, or not on a block boundary: refused too (16
          * bytes in is the next block in the 16-byte class). */
         size_t inside = heap_class_size[heap_size_class(REMOTE_SIZE(i))] > 16 ? 16 : 8;
-        errors += heap_free_routed(0, (char *)remote_blocks[i] + inside, &ours) != MS_ERROR_INVALID_PARAMETER || !ours;
+        errors += heap_free_routed(0, (char *)remote_blocks[i] + inside, heap_process(), &ours) != MS_ERROR_INVALID_PARAMETER || !ours;
     }
     pthread_barrier_wait(&remote_barrier);
     pthread_barrier_wait(&remote_barrier);      /* the owner merged */
     for (int i = id; i < REMOTE_BLOCKS; i += REMOTE_THREADS)
-        errors += heap_free_routed(0, remote_blocks[i], &ours) != MS_ERROR_INVALID_PARAMETER;
+        errors += heap_free_routed(0, remote_blocks[i], heap_process(), &ours) != MS_ERROR_INVALID_PARAMETER;
     atomic_fetch_add(&remote_errors, errors);
     heap_thread_detach();
     return NULL;
@@ -600,16 +600,27 @@ static void test_remote_free_many(void)
      * a private heap's block is freed on its heap. */
     bool ours = true;
     void *libc = malloc(32);
-    CHECK_EQ(heap_free_routed(0, libc, &ours), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(heap_free_routed(0, libc, heap_process(), &ours), MS_ERROR_INVALID_PARAMETER);
     CHECK(!ours, "a libc block is not the core's");
     free(libc);
     ms_status err;
     struct ms_heap *h = heap_create(0, 0, 0, &err);
     void *p = heap_alloc(h, 0, 100, &err), *big = heap_alloc(h, 0, 1 << 20, &err);
-    CHECK_EQ(heap_free_routed(0, p, &ours), MS_OK);
+    /* A block freed through another heap's handle (or none of the core's):
+     * refused, both heaps untouched. */
+    void *mine = heap_alloc(heap_process(), 0, 100, &err);
+    CHECK_EQ(heap_free_routed(0, p, heap_process(), &ours), MS_ERROR_INVALID_PARAMETER);
+    CHECK(ours, "another heap's block is still the core's");
+    CHECK_EQ(heap_free_routed(0, big, heap_process(), &ours), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(heap_free_routed(0, p, NULL, &ours), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(heap_free_routed(0, mine, h, &ours), MS_ERROR_INVALID_PARAMETER);
+    CHECK(heap_size(h, 0, p) == 100 && heap_size(h, 0, big) == 1 << 20, "refused frees left the blocks live");
+    CHECK(heap_size(heap_process(), 0, mine) == 100, "the process heap's block too");
+    CHECK_EQ(heap_free_routed(0, mine, heap_process(), &ours), MS_OK);
+    CHECK_EQ(heap_free_routed(0, p, h, &ours), MS_OK);
     CHECK(ours, "a private heap's block is the core's");
-    CHECK_EQ(heap_free_routed(0, p, &ours), MS_ERROR_INVALID_PARAMETER);
-    CHECK_EQ(heap_free_routed(0, big, &ours), MS_OK);
+    CHECK_EQ(heap_free_routed(0, p, h, &ours), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(heap_free_routed(0, big, h, &ours), MS_OK);
     CHECK(ours, "a private heap's large block is the core's");
     CHECK(heap_validate(h, 0, NULL), "private heap valid after routed frees");
     CHECK_EQ(heap_destroy(h), MS_OK);
