@@ -74,10 +74,19 @@ static LONG CALLBACK memory_fault_handler(EXCEPTION_POINTERS *info)
 
 static void *fault_handler_entry;
 
+/* What the core's ReadProcessMemory/WriteProcessMemory use on the
+ * program's side of a copy (vm_copy_memory). */
+static bool user_copy(void *dst, const void *src, size_t n)
+{
+    return memshim_guarded_copy(dst, src, n) != 0;
+}
+
 void memshim_install_exception_handler(void)
 {
     fault_handler_entry = RtlAddVectoredExceptionHandler(1, memory_fault_handler);
-    if (!fault_handler_entry)
+    if (fault_handler_entry)
+        vm_set_user_copy(user_copy);
+    else
         ERR("could not install the memory fault handler; guard pages and copy-on-write pages of shared views will fault as access violations\n");
 }
 

@@ -24,6 +24,14 @@ static struct ms_heap *core_heap(HANDLE handle)
     return memshim_core_heap(handle);
 }
 
+/* A block no heap of ours owns, named with one of our private heaps'
+ * handles: not a block of that heap (the process heap's handle also names
+ * Wine's blocks allocated before memshim took over). */
+static bool foreign_to_private(HANDLE handle)
+{
+    return handle != peb_process_heap() && core_heap(handle);
+}
+
 HANDLE WINAPI GetProcessHeap(void)
 {
     return peb_process_heap();
@@ -128,8 +136,15 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block, bool fast_tr
     bool ours;
     ms_status st = heap_free_routed(flags, block, core_heap(handle), &ours);
     if (MS_UNLIKELY(!ours)) {
+        /* No heap of ours owns it: Wine's block, of the process heap or of
+         * one of Wine's heaps. A private heap of ours holds none. */
+        if (foreign_to_private(handle)) {
+            memshim_heap_corruption(handle, block);
+            set_last_error(ERROR_INVALID_PARAMETER);
+            return FALSE;
+        }
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
-        if (RtlFreeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block))
+        if (RtlFreeHeap(handle, flags, block))
             return TRUE;
         /* Wine's heap refused it: corruption for Windows too (Wine 8.0
          * does not terminate on its own). */
@@ -172,8 +187,13 @@ static LPVOID HeapReAlloc_impl(HANDLE handle, DWORD flags, LPVOID block, SIZE_T 
     }
     struct ms_heap *owner = heap_owner_of(block);
     if (!owner) {
+        if (foreign_to_private(handle)) {
+            set_last_error(ERROR_INVALID_PARAMETER);
+            memshim_heap_corruption(handle, block);
+            return NULL;
+        }
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
-        return RtlReAllocateHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block, size);
+        return RtlReAllocateHeap(handle, flags, block, size);
     }
     if (heap_parent(owner) != core_heap(handle)) {
         TRACE("%p %p: a block of heap %p\n", handle, block, heap_handle(heap_parent(owner)));
@@ -205,8 +225,12 @@ static SIZE_T HeapSize_impl(HANDLE handle, DWORD flags, LPCVOID block)
 {
     struct ms_heap *owner = heap_owner_of(block);
     if (!owner) {
+        if (foreign_to_private(handle)) {
+            set_last_error(ERROR_INVALID_PARAMETER);
+            return (SIZE_T)-1;
+        }
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
-        return RtlSizeHeap(core_heap(handle) ? peb_process_heap() : handle, flags, block);
+        return RtlSizeHeap(handle, flags, block);
     }
     size_t size = heap_parent(owner) == core_heap(handle)
                       ? heap_size(owner, heap_userlock_flags(heap_parent(owner), flags), block)

@@ -193,13 +193,22 @@ BOOL WINAPI HeapQueryInformation(HANDLE handle, HEAP_INFORMATION_CLASS cls, PVOI
         set_last_error(ERROR_INVALID_PARAMETER);    /* STATUS_INVALID_INFO_CLASS */
         return FALSE;
     }
-    if (ret)
-        *ret = sizeof(ULONG);
+    /* The program's pointers are written through the guarded copy: a bad
+     * one fails with ERROR_NOACCESS instead of faulting in here. */
+    SIZE_T needed = sizeof(ULONG);
+    if (ret && !memshim_guarded_copy(ret, &needed, sizeof(needed))) {
+        set_last_error(ERROR_NOACCESS);
+        return FALSE;
+    }
     if (!info || size < sizeof(ULONG)) {
         set_last_error(ERROR_INSUFFICIENT_BUFFER);
         return FALSE;
     }
-    *(ULONG *)info = heap_compat_info(heap);
+    ULONG value = heap_compat_info(heap);
+    if (!memshim_guarded_copy(info, &value, sizeof(value))) {
+        set_last_error(ERROR_NOACCESS);
+        return FALSE;
+    }
     return TRUE;
 }
 
@@ -215,8 +224,9 @@ BOOL WINAPI HeapSetInformation(HANDLE handle, HEAP_INFORMATION_CLASS cls, PVOID 
         WINE_FN(fn_t, HeapSetInformation)(handle, cls, info, size);
         return TRUE;
     case MEMSHIM_HeapOptimizeResources: {
-        const MEMSHIM_HEAP_OPTIMIZE_RESOURCES_INFORMATION *opt = info;
-        if (!opt || size != sizeof(*opt) || opt->Version != MEMSHIM_HEAP_OPTIMIZE_RESOURCES_CURRENT_VERSION) {
+        MEMSHIM_HEAP_OPTIMIZE_RESOURCES_INFORMATION opt;
+        if (size != sizeof(opt) || !memshim_guarded_copy(&opt, info, sizeof(opt)) ||
+            opt.Version != MEMSHIM_HEAP_OPTIMIZE_RESOURCES_CURRENT_VERSION) {
             set_last_error(ERROR_INVALID_PARAMETER);
             return FALSE;
         }
@@ -232,7 +242,12 @@ BOOL WINAPI HeapSetInformation(HANDLE handle, HEAP_INFORMATION_CLASS cls, PVOID 
             set_last_error(ERROR_INSUFFICIENT_BUFFER);
             return FALSE;
         }
-        ms_status st = heap_set_compat_info(heap, *(const ULONG *)info);
+        ULONG value;
+        if (!memshim_guarded_copy(&value, info, sizeof(value))) {
+            set_last_error(ERROR_NOACCESS);
+            return FALSE;
+        }
+        ms_status st = heap_set_compat_info(heap, value);
         if (st) {
             set_last_error(st);
             return FALSE;

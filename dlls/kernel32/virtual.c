@@ -264,11 +264,36 @@ static UINT GetWriteWatch_impl(DWORD flags, LPVOID base, SIZE_T size, PVOID *add
     typedef UINT(WINAPI * fn_t)(DWORD, LPVOID, SIZE_T, PVOID *, ULONG_PTR *, ULONG *);
     if (!vm_owns((uintptr_t)base))
         return WINE_FN(fn_t, GetWriteWatch)(flags, base, size, addresses, count, granularity);
-    if ((flags & ~WRITE_WATCH_FLAG_RESET) || !addresses || !count) {
+    /* Windows' order: the count is read first (a bad pointer: no access),
+     * then the flags and a zero count are refused, then the granularity
+     * and the array must be writable. */
+    ULONG_PTR want;
+    ULONG probe;
+    if (!memshim_guarded_copy(&want, count, sizeof(want))) {
+        set_last_error(ERROR_NOACCESS);
+        return ~0u;
+    }
+    if ((flags & ~WRITE_WATCH_FLAG_RESET) || !want) {
         set_last_error(ERROR_INVALID_PARAMETER);
         return ~0u;
     }
-    size_t n = *count;
+    BOOL writable = memshim_guarded_copy(&probe, granularity, sizeof(probe)) &&
+                    memshim_guarded_copy(granularity, &probe, sizeof(probe));
+    /* Every page of the array, read and written back, as a probe does. */
+    const SIZE_T bytes = want > ((SIZE_T)-1) / sizeof(PVOID) ? (SIZE_T)-1 : want * sizeof(PVOID);
+    for (SIZE_T off = 0; writable && off < bytes; off = (off | (MS_PAGE_SIZE - 1)) + 1) {
+        char *at = (char *)addresses + off, byte;
+        writable = memshim_guarded_copy(&byte, at, 1) && memshim_guarded_copy(at, &byte, 1);
+    }
+    if (writable && bytes) {
+        char *last = (char *)addresses + bytes - 1, byte;
+        writable = memshim_guarded_copy(&byte, last, 1) && memshim_guarded_copy(last, &byte, 1);
+    }
+    if (!writable) {
+        set_last_error(ERROR_NOACCESS);
+        return ~0u;
+    }
+    size_t n = want;
     ms_status st = vm_get_write_watch((uintptr_t)base, size, flags & WRITE_WATCH_FLAG_RESET, (uintptr_t *)addresses,
                                       &n);
     TRACE("%#lx %p %#Ix -> %u, %Iu pages\n", flags, base, size, st, n);
@@ -276,9 +301,10 @@ static UINT GetWriteWatch_impl(DWORD flags, LPVOID base, SIZE_T size, PVOID *add
         set_last_error(st);
         return ~0u;
     }
-    *count = n;
-    if (granularity)
-        *granularity = MS_PAGE_SIZE;
+    ULONG_PTR found = n;
+    ULONG page = MS_PAGE_SIZE;
+    memshim_guarded_copy(count, &found, sizeof(found));
+    memshim_guarded_copy(granularity, &page, sizeof(page));
     return 0;
 }
 
@@ -317,14 +343,24 @@ UINT WINAPI ResetWriteWatch(LPVOID base, SIZE_T size)
 static BOOL copy_memory(HANDLE process, const void *addr, void *buffer, SIZE_T size, SIZE_T *done, BOOL write)
 {
     size_t copied = 0;
-    if (!is_current_process(process))
+    SIZE_T none = 0;
+    if (!is_current_process(process) || !vm_owns((uintptr_t)addr))
         return -1;
+    /* Windows probes the count first: a bad one copies nothing. The
+     * program's buffer itself is touched through the guarded copy
+     * (vm_set_user_copy, exception.c). */
+    if (done && !memshim_guarded_copy(done, &none, sizeof(none))) {
+        set_last_error(ERROR_NOACCESS);
+        return FALSE;
+    }
     ms_status st = vm_copy_memory((uintptr_t)addr, buffer, size, write, &copied);
     if (st == VM_NOT_OWNED)
         return -1;
     TRACE("%s %p %#Ix -> %u (%Iu bytes)\n", write ? "write" : "read", addr, size, st, copied);
-    if (done)
-        *done = copied;
+    if (done) {
+        SIZE_T value = copied;
+        memshim_guarded_copy(done, &value, sizeof(value));
+    }
     if (st) {
         set_last_error(st);
         return FALSE;

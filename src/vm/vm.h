@@ -141,6 +141,14 @@ ms_status vm_check_access(uintptr_t addr, size_t size, bool write);
  * copied; MS_ERROR_PARTIAL_COPY if a page stopped it, VM_NOT_OWNED if the
  * range is not all in the core's arenas (nothing copied then). */
 ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, size_t *done);
+/* How vm_copy_memory touches the caller's buffer: a copy that returns false
+ * instead of faulting when that memory is not there (the DLL's guarded
+ * copy); then a read fails with MS_ERROR_NOACCESS and a write with
+ * MS_ERROR_PARTIAL_COPY, as Windows' ReadProcessMemory and
+ * WriteProcessMemory do. NULL: memcpy (the native build's). Set before any
+ * copy runs. */
+typedef bool (*vm_user_copy_fn)(void *dst, const void *src, size_t n);
+void vm_set_user_copy(vm_user_copy_fn fn);
 /* VirtualQuery. */
 ms_status vm_query(uintptr_t addr, struct vm_region_info *info);
 /* Reserve address space for a view and map a host file descriptor there. */

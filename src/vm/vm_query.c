@@ -161,6 +161,20 @@ static bool copyable_locked(struct vm_arena *arena, uintptr_t page, bool write, 
     return true;
 }
 
+static bool copy_plain(void *dst, const void *src, size_t n)
+{
+    memcpy(dst, src, n);
+    return true;
+}
+
+/* Set once before any thread copies (the DLL's attach); read plainly after. */
+static vm_user_copy_fn user_copy = copy_plain;
+
+void vm_set_user_copy(vm_user_copy_fn fn)
+{
+    user_copy = fn ? fn : copy_plain;
+}
+
 ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, size_t *done)
 {
     *done = 0;
@@ -189,8 +203,12 @@ ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, 
             chunk = size - *done;
         if (chunk > sizeof bounce)
             chunk = sizeof bounce;
-        if (write)
-            memcpy(bounce, buf + *done, chunk);
+        /* The caller's side may be any address at all: through user_copy,
+         * a bad one ends the copy instead of faulting. */
+        if (write && !user_copy(bounce, buf + *done, chunk)) {
+            st = MS_ERROR_PARTIAL_COPY;
+            break;
+        }
         ms_mutex_lock(&vm.lock);
         /* Checked again: another thread may have released the region. */
         arena = vm_arena_find(at);
@@ -216,8 +234,10 @@ ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, 
             host_protect_undo(page, MS_PAGE_SIZE, prot);
         }
         ms_mutex_unlock(&vm.lock);
-        if (!write)
-            memcpy(buf + *done, bounce, chunk);
+        if (!write && !user_copy(buf + *done, bounce, chunk)) {
+            st = MS_ERROR_NOACCESS;
+            break;
+        }
         *done += chunk;
     }
     return st;

@@ -346,6 +346,52 @@ static void test_corruption(void)
     todo_wine ok(code == (DWORD)STATUS_HEAP_CORRUPTION, "terminate on corruption, ntdll's heap: child exit %#lx", code);
 }
 
+/* Bad buffers given to HeapQueryInformation and HeapSetInformation: memshim
+ * answers ERROR_NOACCESS where Windows' user-mode code (and Wine 8.0)
+ * would fault; checked on memshim only. */
+static void test_info_bad_buffers(void)
+{
+    if (!is_memshim())
+    {
+        skip("a bad buffer faults in Windows' and Wine's HeapQueryInformation");
+        return;
+    }
+    HANDLE h = HeapCreate(0, 0, 0);
+    ok(h != NULL, "HeapCreate: error %lu", GetLastError());
+    if (!h) return;
+    ULONG value = 0;
+    SIZE_T needed = 0;
+    SetLastError(0xdeadbeef);
+    ok(!HeapQueryInformation(h, HeapCompatibilityInformation, (void *)0x1000, sizeof(value), &needed) &&
+       GetLastError() == ERROR_NOACCESS, "query into 0x1000: error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(!HeapQueryInformation(h, HeapCompatibilityInformation, &value, sizeof(value), (SIZE_T *)0x1000) &&
+       GetLastError() == ERROR_NOACCESS, "length at 0x1000: error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(!HeapSetInformation(h, HeapCompatibilityInformation, (void *)0x1000, sizeof(value)) &&
+       GetLastError() == ERROR_NOACCESS, "set from 0x1000: error %lu", GetLastError());
+    ok(HeapQueryInformation(h, HeapCompatibilityInformation, &value, sizeof(value), &needed) && value == 0 &&
+       needed == sizeof(value), "after the refusals (a fresh heap, LFH off): %lu (%zu bytes)", value, needed);
+    /* A pointer no heap owns, given to a private heap: refused, the heap intact. */
+    char *gone = VirtualAlloc(NULL, 4096, MEM_COMMIT, PAGE_READWRITE);
+    VirtualFree(gone, 0, MEM_RELEASE);
+    void *const bad[] = { (void *)0x1000, gone + 64, &value };
+    for (size_t i = 0; i < ARRAYSIZE(bad); i++)
+    {
+        SetLastError(0xdeadbeef);
+        ok(!HeapFree(h, 0, bad[i]) && GetLastError() == ERROR_INVALID_PARAMETER, "HeapFree(%p): error %lu", bad[i],
+           GetLastError());
+        SetLastError(0xdeadbeef);
+        ok(HeapSize(h, 0, bad[i]) == (SIZE_T)-1 && GetLastError() == ERROR_INVALID_PARAMETER,
+           "HeapSize(%p): error %lu", bad[i], GetLastError());
+        SetLastError(0xdeadbeef);
+        ok(!HeapReAlloc(h, 0, bad[i], 10) && GetLastError() == ERROR_INVALID_PARAMETER, "HeapReAlloc(%p): error %lu",
+           bad[i], GetLastError());
+    }
+    ok(HeapValidate(h, 0, NULL), "heap valid after the refusals");
+    ok(HeapDestroy(h), "HeapDestroy: error %lu", GetLastError());
+}
+
 int main(int argc, char **argv)
 {
     program = argv[0];
@@ -356,6 +402,7 @@ int main(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "double-free-terminate-rtl"))
         return child_double_free(1, 1);
     harness_init();
+    test_info_bad_buffers();
     test_walk();
     HANDLE heap = HeapCreate(0, 0, 0);
     test_walk_locked(heap, "private heap");

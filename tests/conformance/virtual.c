@@ -768,6 +768,27 @@ static void test_bad_output_buffers(void)
     ok(VirtualQuery(a, (MEMORY_BASIC_INFORMATION *)(a + PAGE), sizeof(info)) == sizeof(info) &&
        ((MEMORY_BASIC_INFORMATION *)(a + PAGE))->RegionSize == 2 * PAGE,
        "VirtualQuery into the program's own committed memory works");
+    /* ReadProcessMemory and WriteProcessMemory on the program's own
+     * memory, with a bad buffer or count. */
+    char buf[16] = "0123456789abcde";
+    SIZE_T done = 77;
+    SetLastError(0xdeadbeef);
+    ok(!ReadProcessMemory(GetCurrentProcess(), a, NULL, 16, &done) && GetLastError() == ERROR_NOACCESS,
+       "ReadProcessMemory into NULL: error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(!ReadProcessMemory(GetCurrentProcess(), a, gone, 16, &done) && GetLastError() == ERROR_NOACCESS,
+       "ReadProcessMemory into released memory: error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(!ReadProcessMemory(GetCurrentProcess(), a, buf, 16, (SIZE_T *)0x1000) && GetLastError() == ERROR_NOACCESS,
+       "ReadProcessMemory with the count at 0x1000: error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(!WriteProcessMemory(GetCurrentProcess(), a, NULL, 16, &done) && GetLastError() == ERROR_PARTIAL_COPY,
+       "WriteProcessMemory from NULL: error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(!WriteProcessMemory(GetCurrentProcess(), a, buf, 16, (SIZE_T *)0x1000) && GetLastError() == ERROR_NOACCESS,
+       "WriteProcessMemory with the count at 0x1000: error %lu", GetLastError());
+    ok(WriteProcessMemory(GetCurrentProcess(), a, buf, 16, &done) && done == 16 && !memcmp(a, buf, 16),
+       "WriteProcessMemory after the refusals: error %lu, %zu bytes", GetLastError(), done);
     ok(VirtualFree(a, 0, MEM_RELEASE), "VirtualFree: error %lu", GetLastError());
 }
 

@@ -109,9 +109,52 @@ static void test_write_watch(void)
     ok(VirtualFree(region, 0, MEM_RELEASE), "release: error %lu", GetLastError());
 }
 
+/* Bad arguments, in Windows' order (as Wine's conformance tests pin it
+ * on Windows): the count is read first, a zero count or unknown flags are
+ * refused, and the granularity and the array must be writable. */
+static void test_bad_write_watch_args(void)
+{
+    void *pages[NPAGES];
+    ULONG_PTR count;
+    ULONG gran;
+    UINT ret;
+    char *w = VirtualAlloc(NULL, NPAGES * PAGE, MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH, PAGE_READWRITE);
+    ok(w != NULL, "VirtualAlloc(MEM_WRITE_WATCH): error %lu", GetLastError());
+    if (!w) return;
+    w[0] = 1;
+    static const struct { int count_null, gran_null, pages_null; ULONG_PTR count; DWORD flags, error; } cases[] = {
+        { 1, 0, 0, 0, 0, ERROR_NOACCESS },
+        { 0, 1, 0, NPAGES, 0, ERROR_NOACCESS },
+        { 0, 0, 1, NPAGES, 0, ERROR_NOACCESS },
+        { 0, 0, 1, 0, 0, ERROR_INVALID_PARAMETER },
+        { 0, 0, 0, 0, 0, ERROR_INVALID_PARAMETER },
+        { 0, 0, 0, NPAGES, 0xdeadbeef, ERROR_INVALID_PARAMETER },
+    };
+    for (size_t i = 0; i < ARRAYSIZE(cases); i++)
+    {
+        count = cases[i].count;
+        SetLastError(0xdeadbeef);
+        ret = GetWriteWatch(cases[i].flags, w, NPAGES * PAGE, cases[i].pages_null ? NULL : pages,
+                            cases[i].count_null ? NULL : &count, cases[i].gran_null ? NULL : &gran);
+        ok(ret == ~0u && GetLastError() == cases[i].error, "case %zu: ret %u error %lu, expected %lu", i, ret,
+           GetLastError(), cases[i].error);
+    }
+    SetLastError(0xdeadbeef);
+    count = NPAGES;
+    ret = GetWriteWatch(0, w, NPAGES * PAGE, pages, (ULONG_PTR *)0x1000, &gran);
+    ok(ret == ~0u && GetLastError() == ERROR_NOACCESS, "count at 0x1000: error %lu", GetLastError());
+    ret = GetWriteWatch(0, w, NPAGES * PAGE, (void **)0x1000, &count, &gran);
+    ok(ret == ~0u && GetLastError() == ERROR_NOACCESS, "array at 0x1000: error %lu", GetLastError());
+    count = NPAGES;
+    ok(GetWriteWatch(0, w, NPAGES * PAGE, pages, &count, &gran) == 0 && count == 1 && pages[0] == w &&
+       gran == PAGE, "after the refusals: %lu pages (%p), granularity %lu", (unsigned long)count, pages[0], gran);
+    VirtualFree(w, 0, MEM_RELEASE);
+}
+
 int main(void)
 {
     harness_init();
     test_write_watch();
+    test_bad_write_watch_args();
     return harness_done();
 }
