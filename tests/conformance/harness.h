@@ -190,6 +190,9 @@ void trace(const char *fmt, ...)
  * follow-ups when it failed). */
 #define ok(cond, ...) harness_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define skip(...) harness_skip(__FILE__, __LINE__, __VA_ARGS__)
+/* For checks of what memshim guarantees beyond Windows and Wine (where the
+ * same call corrupts or faults): true on memshim, else a skip saying why. */
+#define memshim_only(why) (is_memshim() || (skip("%s", why), 0))
 
 static HARNESS_UNUSED int harness_todo_begin(int cond)
 {

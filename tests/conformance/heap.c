@@ -393,11 +393,8 @@ static void test_crt(void)
  * frees a process-heap block into the private heap and crashes later. */
 static void test_wrong_heap(void)
 {
-    if (!is_memshim())
-    {
-        skip("a block freed through another heap corrupts Windows' and Wine's heaps");
+    if (!memshim_only("a block freed through another heap corrupts Windows' and Wine's heaps"))
         return;
-    }
     HANDLE priv = HeapCreate(0, 0, 0);
     ok(priv != NULL, "HeapCreate: error %lu", GetLastError());
     if (!priv) return;

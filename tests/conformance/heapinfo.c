@@ -351,11 +351,8 @@ static void test_corruption(void)
  * would fault; checked on memshim only. */
 static void test_info_bad_buffers(void)
 {
-    if (!is_memshim())
-    {
-        skip("a bad buffer faults in Windows' and Wine's HeapQueryInformation");
+    if (!memshim_only("a bad buffer faults in Windows' and Wine's HeapQueryInformation"))
         return;
-    }
     HANDLE h = HeapCreate(0, 0, 0);
     ok(h != NULL, "HeapCreate: error %lu", GetLastError());
     if (!h) return;

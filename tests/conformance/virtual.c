@@ -772,21 +772,22 @@ static void test_bad_output_buffers(void)
      * memory, with a bad buffer or count. */
     char buf[16] = "0123456789abcde";
     SIZE_T done = 77;
-    SetLastError(0xdeadbeef);
-    ok(!ReadProcessMemory(GetCurrentProcess(), a, NULL, 16, &done) && GetLastError() == ERROR_NOACCESS,
-       "ReadProcessMemory into NULL: error %lu", GetLastError());
-    SetLastError(0xdeadbeef);
-    ok(!ReadProcessMemory(GetCurrentProcess(), a, gone, 16, &done) && GetLastError() == ERROR_NOACCESS,
-       "ReadProcessMemory into released memory: error %lu", GetLastError());
-    SetLastError(0xdeadbeef);
-    ok(!ReadProcessMemory(GetCurrentProcess(), a, buf, 16, (SIZE_T *)0x1000) && GetLastError() == ERROR_NOACCESS,
-       "ReadProcessMemory with the count at 0x1000: error %lu", GetLastError());
-    SetLastError(0xdeadbeef);
-    ok(!WriteProcessMemory(GetCurrentProcess(), a, NULL, 16, &done) && GetLastError() == ERROR_PARTIAL_COPY,
-       "WriteProcessMemory from NULL: error %lu", GetLastError());
-    SetLastError(0xdeadbeef);
-    ok(!WriteProcessMemory(GetCurrentProcess(), a, buf, 16, (SIZE_T *)0x1000) && GetLastError() == ERROR_NOACCESS,
-       "WriteProcessMemory with the count at 0x1000: error %lu", GetLastError());
+    const struct { BOOL write; void *buffer; SIZE_T *count; DWORD error; } copies[] = {
+        { FALSE, NULL, &done, ERROR_NOACCESS },
+        { FALSE, gone, &done, ERROR_NOACCESS },
+        { FALSE, buf, (SIZE_T *)0x1000, ERROR_NOACCESS },
+        { TRUE, NULL, &done, ERROR_PARTIAL_COPY },
+        { TRUE, buf, (SIZE_T *)0x1000, ERROR_NOACCESS },
+    };
+    for (size_t i = 0; i < ARRAYSIZE(copies); i++)
+    {
+        SetLastError(0xdeadbeef);
+        BOOL ret = copies[i].write ? WriteProcessMemory(GetCurrentProcess(), a, copies[i].buffer, 16, copies[i].count)
+                                   : ReadProcessMemory(GetCurrentProcess(), a, copies[i].buffer, 16, copies[i].count);
+        ok(!ret && GetLastError() == copies[i].error, "%s buffer %p count %p: error %lu, expected %lu",
+           copies[i].write ? "WriteProcessMemory" : "ReadProcessMemory", copies[i].buffer, (void *)copies[i].count,
+           GetLastError(), copies[i].error);
+    }
     ok(WriteProcessMemory(GetCurrentProcess(), a, buf, 16, &done) && done == 16 && !memcmp(a, buf, 16),
        "WriteProcessMemory after the refusals: error %lu, %zu bytes", GetLastError(), done);
     ok(VirtualFree(a, 0, MEM_RELEASE), "VirtualFree: error %lu", GetLastError());
