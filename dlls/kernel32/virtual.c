@@ -160,7 +160,12 @@ static BOOL VirtualProtectEx_impl(HANDLE process, LPVOID addr, SIZE_T size, DWOR
         ms_status st = vm_protect((uintptr_t)addr, size, protect, &old_protect);
         if (st == MS_OK) {
             DWORD value = old_protect;
-            memshim_guarded_copy(old, &value, sizeof(value));
+            /* The pointer may lie in the very page just made read-only:
+             * Windows keeps the change and fails the call then. */
+            if (!memshim_guarded_copy(old, &value, sizeof(value))) {
+                set_last_error(ERROR_NOACCESS);
+                return FALSE;
+            }
             TRACE("%p %#Ix %#lx (was %#x)\n", addr, size, protect, old_protect);
             return TRUE;
         }

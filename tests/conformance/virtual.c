@@ -760,6 +760,15 @@ static void test_bad_output_buffers(void)
         ok(same, "refused VirtualProtect changed nothing: %#lx", info.Protect);
         VirtualProtect(a, PAGE, PAGE_READWRITE, &old);
     }
+    /* The old-protection pointer inside the page being made read-only:
+     * the change is made, then storing the old protection fails. */
+    SetLastError(0xdeadbeef);
+    ok(!VirtualProtect(a, PAGE, PAGE_READONLY, (DWORD *)(a + 64)) && GetLastError() == ERROR_NOACCESS,
+       "old protection stored into the page made read-only: error %lu", GetLastError());
+    ok(VirtualQuery(a, &info, sizeof(info)) == sizeof(info) && info.Protect == PAGE_READONLY,
+       "the change stays: %#lx", info.Protect);
+    ok(VirtualProtect(a, PAGE, PAGE_READWRITE, &old) && old == PAGE_READONLY, "back to read-write: error %lu",
+       GetLastError());
     /* A buffer at the end of the read-write pages, running into the
      * read-only one. */
     SetLastError(0xdeadbeef);
