@@ -32,6 +32,18 @@ static bool foreign_to_private(HANDLE handle)
     return handle != peb_process_heap() && core_heap(handle);
 }
 
+/* Who serves a call on `block` through `handle`: one of our heaps (*owner,
+ * the block's shard), Wine, or nobody (another heap's block: refused). */
+enum block_route { ROUTE_OURS, ROUTE_WINE, ROUTE_REFUSED };
+
+static enum block_route route_block(HANDLE handle, const void *block, struct ms_heap **owner)
+{
+    *owner = heap_owner_of(block);
+    if (!*owner)
+        return foreign_to_private(handle) ? ROUTE_REFUSED : ROUTE_WINE;
+    return heap_parent(*owner) == core_heap(handle) ? ROUTE_OURS : ROUTE_REFUSED;
+}
+
 HANDLE WINAPI GetProcessHeap(void)
 {
     return peb_process_heap();
@@ -185,18 +197,14 @@ static LPVOID HeapReAlloc_impl(HANDLE handle, DWORD flags, LPVOID block, SIZE_T 
         set_last_error(ERROR_SUCCESS);
         return NULL;
     }
-    struct ms_heap *owner = heap_owner_of(block);
-    if (!owner) {
-        if (foreign_to_private(handle)) {
-            set_last_error(ERROR_INVALID_PARAMETER);
-            memshim_heap_corruption(handle, block);
-            return NULL;
-        }
+    struct ms_heap *owner;
+    enum block_route route = route_block(handle, block, &owner);
+    if (route == ROUTE_WINE) {
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
         return RtlReAllocateHeap(handle, flags, block, size);
     }
-    if (heap_parent(owner) != core_heap(handle)) {
-        TRACE("%p %p: a block of heap %p\n", handle, block, heap_handle(heap_parent(owner)));
+    if (route == ROUTE_REFUSED) {
+        TRACE("%p %p: not a block of this heap\n", handle, block);
         set_last_error(ERROR_INVALID_PARAMETER);
         memshim_heap_corruption(handle, block);
         return NULL;
@@ -223,18 +231,14 @@ LPVOID WINAPI HeapReAlloc(HANDLE handle, DWORD flags, LPVOID block, SIZE_T size)
 
 static SIZE_T HeapSize_impl(HANDLE handle, DWORD flags, LPCVOID block)
 {
-    struct ms_heap *owner = heap_owner_of(block);
-    if (!owner) {
-        if (foreign_to_private(handle)) {
-            set_last_error(ERROR_INVALID_PARAMETER);
-            return (SIZE_T)-1;
-        }
+    struct ms_heap *owner;
+    enum block_route route = route_block(handle, block, &owner);
+    if (route == ROUTE_WINE) {
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
         return RtlSizeHeap(handle, flags, block);
     }
-    size_t size = heap_parent(owner) == core_heap(handle)
-                      ? heap_size(owner, heap_userlock_flags(heap_parent(owner), flags), block)
-                      : (size_t)-1;     /* another heap's block */
+    size_t size = route == ROUTE_OURS ? heap_size(owner, heap_userlock_flags(heap_parent(owner), flags), block)
+                                      : (size_t)-1;
     if (size == (size_t)-1)
         set_last_error(ERROR_INVALID_PARAMETER);
     return size;

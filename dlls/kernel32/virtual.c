@@ -26,6 +26,17 @@ static BOOL core_write_watch(void)
     return decided == 1;
 }
 
+/* Windows' probe of an output buffer: every page of [p, p + n) read and
+ * written back through the guarded copy; false if one is not writable. */
+static BOOL probe_write(void *p, SIZE_T n)
+{
+    char *at = p, byte;
+    for (SIZE_T off = 0; off < n; off = (off | (MS_PAGE_SIZE - 1)) + 1)
+        if (!memshim_guarded_copy(&byte, at + off, 1) || !memshim_guarded_copy(at + off, &byte, 1))
+            return FALSE;
+    return !n || (memshim_guarded_copy(&byte, at + n - 1, 1) && memshim_guarded_copy(at + n - 1, &byte, 1));
+}
+
 /* [p, p + n) lies in the calling thread's committed stack. */
 static BOOL on_own_stack(const void *p, SIZE_T n)
 {
@@ -149,11 +160,9 @@ static BOOL VirtualProtectEx_impl(HANDLE process, LPVOID addr, SIZE_T size, DWOR
     typedef BOOL(WINAPI * fn_t)(HANDLE, LPVOID, SIZE_T, DWORD, PDWORD);
     if (is_current_process(process)) {
         uint32_t old_protect = 0;
-        DWORD probe;
-        /* Windows probes the output first (read, written back): no
-         * protection changes when it is not writable memory. */
-        if (vm_owns((uintptr_t)addr) &&
-            (!memshim_guarded_copy(&probe, old, sizeof(probe)) || !memshim_guarded_copy(old, &probe, sizeof(probe)))) {
+        /* Windows probes the output first: no protection changes when it
+         * is not writable memory. */
+        if (vm_owns((uintptr_t)addr) && !probe_write(old, sizeof(*old))) {
             set_last_error(ERROR_NOACCESS);
             return FALSE;
         }
@@ -288,7 +297,6 @@ static UINT GetWriteWatch_impl(DWORD flags, LPVOID base, SIZE_T size, PVOID *add
      * then the flags and a zero count are refused, then the granularity
      * and the array must be writable. */
     ULONG_PTR want;
-    ULONG probe;
     if (!memshim_guarded_copy(&want, count, sizeof(want))) {
         set_last_error(ERROR_NOACCESS);
         return ~0u;
@@ -297,19 +305,8 @@ static UINT GetWriteWatch_impl(DWORD flags, LPVOID base, SIZE_T size, PVOID *add
         set_last_error(ERROR_INVALID_PARAMETER);
         return ~0u;
     }
-    BOOL writable = memshim_guarded_copy(&probe, granularity, sizeof(probe)) &&
-                    memshim_guarded_copy(granularity, &probe, sizeof(probe));
-    /* Every page of the array, read and written back, as a probe does. */
-    const SIZE_T bytes = want > ((SIZE_T)-1) / sizeof(PVOID) ? (SIZE_T)-1 : want * sizeof(PVOID);
-    for (SIZE_T off = 0; writable && off < bytes; off = (off | (MS_PAGE_SIZE - 1)) + 1) {
-        char *at = (char *)addresses + off, byte;
-        writable = memshim_guarded_copy(&byte, at, 1) && memshim_guarded_copy(at, &byte, 1);
-    }
-    if (writable && bytes) {
-        char *last = (char *)addresses + bytes - 1, byte;
-        writable = memshim_guarded_copy(&byte, last, 1) && memshim_guarded_copy(last, &byte, 1);
-    }
-    if (!writable) {
+    SIZE_T bytes = want > ((SIZE_T)-1) / sizeof(PVOID) ? (SIZE_T)-1 : want * sizeof(PVOID);
+    if (!probe_write(granularity, sizeof(*granularity)) || !probe_write(addresses, bytes)) {
         set_last_error(ERROR_NOACCESS);
         return ~0u;
     }

@@ -131,12 +131,6 @@ extern struct vm_state vm;
 /* vm_pages.c */
 #define PAGE_BYTE_GUARD 0x20u
 bool vm_protect_is_valid(uint32_t protect, bool allow_writecopy);
-/* Does the protection allow writing (copy-on-write included)? */
-bool vm_protect_writable(uint32_t protect);
-/* vm_protect.c: whether a view mapped with view_protect may be given
- * protect (VirtualProtect, VirtualAlloc(MEM_COMMIT) on it), as Windows
- * weighs the accesses each allows. */
-bool vm_view_allows(uint32_t view_protect, uint32_t protect);
 /* VirtualProtect of [start, end) (page-aligned, inside alloc); vm.lock held. */
 ms_status vm_protect_locked(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end,
                             uint32_t protect, uint32_t *old_protect);

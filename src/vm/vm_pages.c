@@ -25,13 +25,6 @@ bool vm_protect_is_valid(uint32_t protect, bool allow_writecopy)
     return true;
 }
 
-bool vm_protect_writable(uint32_t protect)
-{
-    uint32_t base = protect & 0xFFu;
-    return base == VM_PAGE_READWRITE || base == VM_PAGE_WRITECOPY || base == VM_PAGE_EXECUTE_READWRITE ||
-           base == VM_PAGE_EXECUTE_WRITECOPY;
-}
-
 uint8_t page_byte_make(uint32_t state, uint32_t protect)
 {
     if (state != PAGE_STATE_COMMITTED)

@@ -61,7 +61,8 @@ static uint32_t view_access(uint32_t protect)
     }
 }
 
-bool vm_view_allows(uint32_t view_protect, uint32_t protect)
+/* Whether a view mapped with view_protect may be given protect. */
+static bool view_allows(uint32_t view_protect, uint32_t protect)
 {
     uint32_t view = view_access(view_protect), want = view_access(protect);
     return view == want || (view && (view & want) == want);
@@ -76,7 +77,7 @@ ms_status vm_protect_locked(struct vm_arena *arena, struct vm_allocation *alloc,
     /* A view cannot be given an access it was not mapped with: no write to
      * a FILE_MAP_READ or FILE_MAP_COPY view, no execute without
      * FILE_MAP_EXECUTE (Windows: STATUS_INVALID_PAGE_PROTECTION). */
-    if (alloc->type == VM_MEM_MAPPED && !vm_view_allows(alloc->alloc_protect, protect))
+    if (alloc->type == VM_MEM_MAPPED && !view_allows(alloc->alloc_protect, protect))
         return MS_ERROR_INVALID_PARAMETER;
     size_t p0 = arena_page(arena, start), p1 = arena_page(arena, end);
     for (size_t p = p0; p < p1; p++)
