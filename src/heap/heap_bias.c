@@ -26,6 +26,12 @@
  * Without membarrier (kernels before 4.14) no shard is ever owned and the
  * shards are plain locked heaps chosen by thread, as before.
  *
+ * Solo heaps (private heaps, heap_lock in heap_internal.h) use the same
+ * owner fast path with a simpler revocation: there are no remote frees,
+ * every other thread takes the mutex, and the first one to do so disowns
+ * the creator for good (heap_solo_disown), so the membarrier is paid once
+ * per heap, not once per call.
+ *
  * A thread key can be reused after its thread exits; that is harmless here
  * (a dead thread is never inside a call), and heap_thread_detach gives the
  * shard back when the thread exits so the next thread can own it.
@@ -57,6 +63,21 @@ void heap_exclusive_enter(struct ms_heap *shard)
     shard->meta_held = true;
     if (atomic_load_explicit(&shard->remote_pending, memory_order_relaxed))
         heap_collect_remote(shard);
+}
+
+void heap_solo_disown(struct ms_heap *heap)
+{
+    if (!atomic_load_explicit(&heap->owner, memory_order_relaxed))
+        return;                         /* disowned already */
+    /* Revoked stays set: the heap is locked by everybody from now on. */
+    atomic_store_explicit(&heap->revoked, 1, memory_order_relaxed);
+    host_membarrier();
+    for (unsigned spins = 0; atomic_load_explicit(&heap->active, memory_order_acquire); spins++) {
+        if (ms_lock_process_exiting && spins >= MS_LOCK_EXIT_SPINS)
+            break;
+        host_yield();
+    }
+    atomic_store_explicit(&heap->owner, 0, memory_order_relaxed);
 }
 
 void heap_exclusive_leave(struct ms_heap *shard)

@@ -115,7 +115,7 @@ struct ms_heap *heap_parent(struct ms_heap *heap)
 void heap_lock_heap(struct ms_heap *heap)
 {
     if (!heap->sharded) {
-        heap_lock(heap, 0);
+        heap_lock(heap, HEAP_LOCK_MUTEX);
         return;
     }
     heap_lock(heap, 0);
@@ -353,6 +353,8 @@ static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, 
     atomic_init(&heap->holder, 0);
     heap->depth = 0;
     heap->biasable = false;
+    heap->solo = false;
+    heap->owner_entry = false;
     heap->meta_held = false;
     atomic_init(&heap->owner, 0);
     atomic_init(&heap->active, 0);
@@ -374,6 +376,12 @@ struct ms_heap *heap_create(uint32_t flags, size_t initial, size_t maximum, ms_s
     struct ms_heap *heap = heap_new(flags, initial, maximum, err);
     if (heap) {
         heap->young = !heap->maximum;
+        /* Owned by its creator (heap_lock) where the owner fast path can
+         * be revoked: membarrier, known once the process heap exists. */
+        if (!(heap->flags & MS_HEAP_NO_SERIALIZE) && heap_process_if_created() && heap_bias_enabled) {
+            heap->solo = true;
+            atomic_store_explicit(&heap->owner, host_thread_key(), memory_order_relaxed);
+        }
         heap_list_add(heap);
     }
     return heap;

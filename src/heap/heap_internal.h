@@ -27,7 +27,9 @@
  *
  * Locking. A private heap has one mutex guarding everything of it (skipped
  * under HEAP_NO_SERIALIZE); HeapLock holds it across calls and is
- * recursive for its holder, as a Windows heap's critical section is.
+ * recursive for its holder, as a Windows heap's critical section is. Its
+ * creator goes around the mutex (solo, heap_lock) until another thread
+ * takes it, which ends that for good.
  * The process heap is sharded (heap_bias.c): shard 0 is the heap itself,
  * locked by its mutex, and holds every large block; shards 1.. are each
  * owned by one thread at a time, which allocates and frees its own blocks
@@ -226,6 +228,8 @@ struct ms_heap {
     size_t maximum;                    /* 0 = growable */
     bool sharded;                      /* made of shards (the process heap) */
     bool biasable;                     /* may be owned: shards 1.. of the process heap */
+    bool solo;                         /* a private heap its creator owns until another
+                                        * thread takes its lock (heap_lock, heap_bias.c) */
     bool listed;                       /* on the private-heap list */
     /* Line 1 on: the state whoever allocates changes (the owner on every
      * call); other threads never touch it while the owner may run. */
@@ -233,6 +237,8 @@ struct ms_heap {
     _Atomic uint32_t revoked;          /* owner must take the mutex */
     uint32_t depth;
     bool meta_held;                    /* the mutex holder also holds meta_lock */
+    bool owner_entry;                  /* a solo heap's holder came in as its owner,
+                                        * without the mutex */
     size_t in_use;                     /* bytes of live blocks (class sizes, large regions) */
     bool young;                        /* small blocks packed in young_span until it is
                                         * full (heap_small.c: young_alloc) */
@@ -529,6 +535,9 @@ static inline struct heap_span *heap_small_resolve(struct ms_heap *heap, uintptr
 void heap_exclusive_enter(struct ms_heap *shard);
 void heap_exclusive_leave(struct ms_heap *shard);
 void heap_collect_remote(struct ms_heap *shard);
+/* Another thread took a solo heap's mutex: its owner loses the way around
+ * the mutex for good, once it is out of its call. */
+void heap_solo_disown(struct ms_heap *heap);
 /* Free a block of a shard the caller has no allocation rights on; meta_lock held. */
 ms_status heap_remote_free_meta(struct ms_heap *shard, void *block);
 /* The same, taking meta_lock: `seg` is the block's segment as the caller
@@ -598,6 +607,19 @@ static inline void heap_access_end(struct ms_heap *shard, enum heap_access acces
         ms_mutex_unlock(&shard->meta_lock);
 }
 
+/* heap_lock flag, never a caller's: take the mutex even as a solo heap's
+ * owner (HeapLock: other threads then wait on the mutex, not spin). */
+#define HEAP_LOCK_MUTEX 0x40000000u
+
+/* Lock a heap for one call (or, with HEAP_LOCK_MUTEX, across calls).
+ * Recursive for the holder. A solo heap's owner holds it without the
+ * mutex (heap_owner_enter): a private heap is mostly used by the thread
+ * that made it, and the mutex's two atomic read-modify-writes were a
+ * quarter of a create/allocate/destroy cycle. The first other thread to
+ * lock it revokes that for good (heap_solo_disown: one membarrier), and
+ * from then on everybody takes the mutex. `holder`, `depth` and
+ * `owner_entry` are written only by whoever holds the heap, so a revoker
+ * writes them after the owner is out. */
 static inline bool heap_lock(struct ms_heap *heap, uint32_t flags)
 {
     if (!heap->biasable && ((flags | heap->flags) & MS_HEAP_NO_SERIALIZE))
@@ -605,6 +627,20 @@ static inline bool heap_lock(struct ms_heap *heap, uint32_t flags)
     uintptr_t me = host_thread_key();
     if (atomic_load_explicit(&heap->holder, memory_order_relaxed) == me) {
         heap->depth++;
+        return true;
+    }
+    if (heap->solo) {
+        uintptr_t owner = atomic_load_explicit(&heap->owner, memory_order_relaxed);
+        if (owner == me && !(flags & HEAP_LOCK_MUTEX) && MS_LIKELY(heap_owner_enter(heap))) {
+            heap->owner_entry = true;
+        } else {
+            ms_mutex_lock(&heap->lock);
+            if (atomic_load_explicit(&heap->owner, memory_order_relaxed) != me)
+                heap_solo_disown(heap);
+            heap->owner_entry = false;
+        }
+        atomic_store_explicit(&heap->holder, me, memory_order_relaxed);
+        heap->depth = 1;
         return true;
     }
     ms_mutex_lock(&heap->lock);
@@ -619,6 +655,11 @@ static inline void heap_unlock(struct ms_heap *heap, bool locked)
 {
     if (!locked || --heap->depth)
         return;
+    if (heap->solo && heap->owner_entry) {
+        atomic_store_explicit(&heap->holder, 0, memory_order_relaxed);
+        heap_owner_leave(heap);             /* last: a revoker waits for this */
+        return;
+    }
     if (heap->biasable)
         heap_exclusive_leave(heap);
     atomic_store_explicit(&heap->holder, 0, memory_order_relaxed);

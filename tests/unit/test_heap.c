@@ -696,6 +696,121 @@ static void test_threads(void)
     CHECK_EQ(heap_destroy(st.heap), MS_OK);
 }
 
+/* --- a private heap its creator holds without the mutex ------------------ */
+
+/* A private heap is its creator's (solo: heap_lock takes no mutex for it)
+ * until another thread locks it: that thread waits for the creator to
+ * leave its call and disowns it for good. Here the creator allocates,
+ * fills, checks and frees all along, so a hand-over in the middle of one
+ * of its calls would show as a bad block or a failed validation (and
+ * under TSan as a race), while the other thread does the same and
+ * validates the heap. */
+enum { SOLO_SLOTS = 64, SOLO_OPS = 60000 };
+
+struct solo_run {
+    struct ms_heap *heap;
+    _Atomic int started;
+    unsigned long errors;
+};
+
+static unsigned long solo_traffic(struct ms_heap *heap, int id, int ops, _Atomic int *started_flag)
+{
+    void *slots[SOLO_SLOTS] = { 0 };
+    size_t sizes[SOLO_SLOTS] = { 0 };
+    uint64_t x = 0x9E3779B97F4A7C15ull * (uint64_t)(id + 1);
+    unsigned long errors = 0;
+    for (int i = 0; i < ops; i++) {
+        if (started_flag && i == ops / 8)
+            atomic_store(started_flag, 1);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        unsigned k = (unsigned)(x % SOLO_SLOTS);
+        if (slots[k]) {
+            errors += !all_bytes(slots[k], id + 1, sizes[k]);
+            errors += heap_size(heap, 0, slots[k]) != sizes[k];
+            errors += heap_free(heap, 0, slots[k]) != MS_OK;
+            slots[k] = NULL;
+        } else {
+            sizes[k] = 1 + (size_t)(x >> 20) % 3000;
+            ms_status err;
+            slots[k] = heap_alloc(heap, 0, sizes[k], &err);
+            errors += !slots[k];
+            if (slots[k])
+                memset(slots[k], id + 1, sizes[k]);
+        }
+        if (!started_flag && i % 5000 == 0)
+            errors += !heap_validate(heap, 0, NULL);
+    }
+    for (unsigned k = 0; k < SOLO_SLOTS; k++)
+        if (slots[k])
+            errors += heap_free(heap, 0, slots[k]) != MS_OK;
+    return errors;
+}
+
+static void *solo_intruder(void *arg)
+{
+    struct solo_run *run = arg;
+    while (!atomic_load(&run->started))
+        sched_yield();
+    run->errors += solo_traffic(run->heap, 1, SOLO_OPS / 4, NULL);
+    return NULL;
+}
+
+static _Atomic int solo_blocked_done;
+
+static void *solo_blocked_alloc(void *arg)
+{
+    void *p = heap_alloc(arg, 0, 100, NULL);
+    atomic_store(&solo_blocked_done, 1);
+    heap_free(arg, 0, p);
+    return NULL;
+}
+
+static void test_solo_heap(void)
+{
+    heap_process();                     /* membarrier registered: heaps may be owned */
+    CHECK(heap_bias_enabled, "membarrier (Linux 4.14+): heaps may be owned");
+    if (!heap_bias_enabled)
+        return;
+    struct ms_heap *heap = heap_create(0, 0, 0, NULL);
+    CHECK(heap && heap->solo, "a private heap starts solo");
+    CHECK_EQ(atomic_load(&heap->owner), host_thread_key());
+    struct ms_heap *unserialized = heap_create(MS_HEAP_NO_SERIALIZE, 0, 0, NULL);
+    CHECK(unserialized && !unserialized->solo, "an unserialised heap has no lock to go around");
+    heap_destroy(unserialized);
+
+    /* The creator's own calls leave the mutex alone... */
+    void *p = heap_alloc(heap, 0, 64, NULL);
+    CHECK(p && atomic_load(&heap->lock.state) == 0 && atomic_load(&heap->owner) == host_thread_key(),
+          "the owner allocates without the mutex");
+    /* ...but HeapLock takes it, so that other threads wait on it. */
+    heap_lock_heap(heap);
+    CHECK(atomic_load(&heap->lock.state) != 0, "HeapLock by the owner holds the mutex");
+    pthread_t t;
+    atomic_store(&solo_blocked_done, 0);
+    pthread_create(&t, NULL, solo_blocked_alloc, heap);
+    usleep(20000);
+    CHECK_EQ(atomic_load(&solo_blocked_done), 0);
+    heap_unlock_heap(heap);
+    pthread_join(t, NULL);
+    CHECK_EQ(atomic_load(&solo_blocked_done), 1);
+    CHECK_EQ(atomic_load(&heap->owner), 0);     /* that thread disowned the creator */
+    CHECK_EQ(heap_free(heap, 0, p), MS_OK);
+
+    /* A hand-over while the creator is busy. */
+    struct ms_heap *busy = heap_create(0, 0, 0, NULL);
+    struct solo_run run = { .heap = busy };
+    pthread_create(&t, NULL, solo_intruder, &run);
+    unsigned long errors = solo_traffic(busy, 0, SOLO_OPS, &run.started);
+    pthread_join(t, NULL);
+    CHECK_EQ(errors + run.errors, 0);
+    CHECK_EQ(atomic_load(&busy->owner), 0);
+    CHECK(heap_validate(busy, 0, NULL), "valid after the hand-over");
+    CHECK_EQ(heap_destroy(busy), MS_OK);
+    CHECK_EQ(heap_destroy(heap), MS_OK);
+}
+
 static void *process_heap_thread(void *arg)
 {
     *(struct ms_heap **)arg = heap_process();
@@ -1514,6 +1629,7 @@ int main(void)
     test_remote_free_many();
     test_process_heap_thread_churn();
     test_process_heap();
+    test_solo_heap();
     test_destroy_releases();
     test_warm_heap();
     test_warm_heap_class_slices();
