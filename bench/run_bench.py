@@ -15,6 +15,15 @@ the same alternation:
   --baseline BUILD2 memshim from a build configured with -Dhooks=false
                     (every hook compiled out): column "memshim-nohooks" and
                     the ratio memshim/nohooks (the goal: within noise)
+  --turns N         after the runs, N rounds in which builtin and memshim
+                    processes take turns on each TURN_CASES case (one case
+                    per process, the order swapped every round); the line
+                    "In turns" gives the median of the rounds' memshim/builtin.
+                    Cases whose time is mostly wineserver requests or a whole
+                    program move with the machine's state within seconds
+                    (the VM's wake-up latency changed one request from 5 to
+                    50 us between runs), so the sides are compared seconds
+                    apart instead of a run apart (default 5; none with --quick)
   --case NAME       only this case (repeatable), e.g. for a smoke run:
     run_bench.py --build build --quick --stats --case heap_small_pairs --case heap_mixed_batch
 
@@ -47,6 +56,8 @@ RSS_CASES = ["heap_mixed_batch"]
 # operation: shown in the scaling line, not as table rows.
 RATIO_CASES = ["heap_scaling"]
 PROGRAMS = ["huffzip"]
+# Cases also measured with builtin and memshim processes in turns (--turns).
+TURN_CASES = ["heap_private_cycle", "section_cycle", "section_open_cycle", "program_huffzip"]
 
 
 def peak_rss_kib(cmd, env):
@@ -154,6 +165,8 @@ def main():
                     help="also run memshim with MEMSHIM_STATS=1 (side memshim+stats)")
     ap.add_argument("--baseline", metavar="BUILD2",
                     help="also run memshim from BUILD2, configured with -Dhooks=false (side memshim-nohooks)")
+    ap.add_argument("--turns", type=int, default=None, metavar="N",
+                    help="rounds of builtin and memshim processes in turns on TURN_CASES (default 5, 0 with --quick)")
     ap.add_argument("--case", action="append", default=[], metavar="NAME",
                     help="only this case (repeatable)")
     ap.add_argument("--replot", metavar="RESULTS_JSON",
@@ -255,7 +268,32 @@ def measure(args, sides, runner, win, native, extra, case_args, env):
             cpu = os.path.join(os.path.dirname(native), "cpu_scaling")
             for row in run([cpu] + extra, env):
                 samples.setdefault((row["case"], "native-" + row["impl"]), []).append(row["scaling"])
+    measure_in_turns(args, sides[:2], runner, win, samples)
     return samples, started
+
+
+def measure_in_turns(args, sides, runner, win, samples):
+    """--turns rounds: builtin and memshim processes one after the other on
+    each TURN_CASES case, order swapped every round; one memshim/builtin
+    ratio per round and case, under (case, "turns")."""
+    turns = args.turns if args.turns is not None else (0 if args.quick else 5)
+    cases = [c for c in TURN_CASES if not args.case or c in args.case]
+    for r in range(turns):
+        for case in cases:
+            ns = {}
+            for name, mode, impl, side_env in (sides if r % 2 == 0 else sides[::-1]):
+                if case.startswith("program_"):
+                    exe = os.path.join(os.path.dirname(win), case[len("program_"):] + ".exe")
+                    cmd = [runner, mode, exe, "9"]
+                else:
+                    cmd = [runner, mode, win, case]
+                for row in run(cmd, side_env):
+                    if row["impl"] != impl:
+                        raise SystemExit("bench: %s run reports kernel32 %r" % (name, row["impl"]))
+                    if row["case"] == case:
+                        ns[name] = row["ns"]
+            if "builtin" in ns and "memshim" in ns:
+                samples.setdefault((case, "turns"), []).append(ns["memshim"] / ns["builtin"])
 
 
 def wineserver(prefix, *args):
@@ -272,7 +310,9 @@ def summarize(args, samples, started, out):
             cases.append(case)
     results = {"machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "kernel": platform.release(),
                            "wine": wine_version()},
-               "quick": args.quick, "runs": args.runs, "seconds": round(time.time() - started, 1), "cases": {}}
+               "quick": args.quick, "runs": args.runs,
+               "turns": max((len(v) for (c, impl), v in samples.items() if impl == "turns"), default=0),
+               "seconds": round(time.time() - started, 1), "cases": {}}
     for case in cases:
         entry = {impl: spread(v) for (c, impl), v in samples.items() if c == case}
         b, m = entry.get("builtin"), entry.get("memshim")
@@ -283,6 +323,9 @@ def summarize(args, samples, started, out):
         st, nh = entry.get("memshim+stats"), entry.get("memshim-nohooks")
         entry["ratio_stats"] = st["median"] / m["median"] if st and m else None
         entry["ratio_hooks"] = m["median"] / nh["median"] if nh and m else None
+        turns = samples.get((case, "turns"))
+        entry["ratio_builtin_turns"] = spread(turns) if turns else None
+        entry.pop("turns", None)
         results["cases"][case] = entry
     # Two-thread scaling: one thread's time per pair over two threads' time
     # per pair (each thread doing half the pairs), per side; and the
@@ -345,6 +388,13 @@ def write_reports(results, out):
         table += ("\nTwo-thread scaling (heap_small_pairs / heap_two_threads per pair; the machine's "
                   "ceiling from bench/cpu_scaling.c): " +
                   ", ".join("%s %.2fx" % (label, sc[k]) for k, label in names if k in sc) + "\n")
+    turned = [(c, results["cases"][c]["ratio_builtin_turns"]) for c in cases
+              if results["cases"][c].get("ratio_builtin_turns")]
+    if turned:
+        table += ("\nIn turns (builtin and memshim processes alternating on one case, %d rounds; median of "
+                  "the rounds' memshim/builtin, min–max): " % results.get("turns", 0) +
+                  ", ".join("%s %s (%s–%s)" % (c, fmt_ratio(t["median"]), fmt_ratio(t["min"]), fmt_ratio(t["max"]))
+                            for c, t in turned) + "\n")
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(table)
     svg_chart(results, os.path.join(out, "ratios.svg"))

@@ -19,6 +19,7 @@
 #include "debug_heap.h"
 #include "section_cache.h"
 #include "anonymous_section.h"
+#include "hotpatch.h"
 
 #define IMAGE_FILE_LARGE_ADDRESS_AWARE_FLAG 0x0020
 
@@ -84,6 +85,27 @@ static uintptr_t address_limit_of_main_image(void)
     return (uintptr_t)0x80000000u;
 }
 
+/* Process exit: RtlExitUserProcess first terminates every other thread
+ * (NtTerminateProcess with no handle), then runs the DLLs' detach code on
+ * the exiting thread, ours among the last. A thread killed while it held
+ * one of our locks (a heap's, the vm core's) never releases it, and the C
+ * runtime's detach, which frees into its heap before ours runs, would wait
+ * for it for ever (seen: a private heap's lock taken by a thread that was
+ * disowning the heap's creator when exit killed it). So the locks' exit
+ * mode (ms_lock.c: a lock taken for ~20 ms is taken over) starts as soon
+ * as the other threads are gone, as Windows ends such a wait during
+ * shutdown instead of hanging. */
+typedef NTSTATUS(NTAPI *terminate_process_fn)(HANDLE, NTSTATUS);
+static terminate_process_fn orig_terminate_process;
+
+static NTSTATUS NTAPI hook_NtTerminateProcess(HANDLE process, NTSTATUS status)
+{
+    NTSTATUS result = orig_terminate_process(process, status);
+    if (!process && result == STATUS_SUCCESS)
+        ms_lock_process_exiting = 1;
+    return result;
+}
+
 BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved);
 BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
 {
@@ -121,6 +143,7 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
     memshim_stats_init();
     memshim_debug_heap_init(instance);
     memshim_install_exception_handler();
+    hotpatch_export("NtTerminateProcess", (void *)hook_NtTerminateProcess, (void **)&orig_terminate_process);
     memshim_install_vm_hooks();
     memshim_install_heap_hooks();
     memshim_install_kernelbase_gmem_hooks();

@@ -46,19 +46,25 @@ bool heap_bias_init(void)
     return heap_bias_enabled;
 }
 
+/* Hold an owned heap's owner off: from here its calls take the mutex, and
+ * the one it may be inside has returned. */
+static void revoke_owner(struct ms_heap *heap)
+{
+    atomic_store_explicit(&heap->revoked, 1, memory_order_relaxed);
+    host_membarrier();
+    /* At process exit an owner killed inside a call stays "active":
+     * wait a bounded time then (ms_lock.c). */
+    for (unsigned spins = 0; atomic_load_explicit(&heap->active, memory_order_acquire); spins++) {
+        if (ms_lock_process_exiting && spins >= MS_LOCK_EXIT_SPINS)
+            break;
+        host_yield();
+    }
+}
+
 void heap_exclusive_enter(struct ms_heap *shard)
 {
-    if (atomic_load_explicit(&shard->owner, memory_order_relaxed)) {
-        atomic_store_explicit(&shard->revoked, 1, memory_order_relaxed);
-        host_membarrier();
-        /* At process exit an owner killed inside a call stays "active":
-         * wait a bounded time then (ms_lock.c). */
-        for (unsigned spins = 0; atomic_load_explicit(&shard->active, memory_order_acquire); spins++) {
-            if (ms_lock_process_exiting && spins >= MS_LOCK_EXIT_SPINS)
-                break;
-            host_yield();
-        }
-    }
+    if (atomic_load_explicit(&shard->owner, memory_order_relaxed))
+        revoke_owner(shard);
     ms_mutex_lock(&shard->meta_lock);
     shard->meta_held = true;
     if (atomic_load_explicit(&shard->remote_pending, memory_order_relaxed))
@@ -69,14 +75,7 @@ void heap_solo_disown(struct ms_heap *heap)
 {
     if (!atomic_load_explicit(&heap->owner, memory_order_relaxed))
         return;                         /* disowned already */
-    /* Revoked stays set: the heap is locked by everybody from now on. */
-    atomic_store_explicit(&heap->revoked, 1, memory_order_relaxed);
-    host_membarrier();
-    for (unsigned spins = 0; atomic_load_explicit(&heap->active, memory_order_acquire); spins++) {
-        if (ms_lock_process_exiting && spins >= MS_LOCK_EXIT_SPINS)
-            break;
-        host_yield();
-    }
+    revoke_owner(heap);                 /* revoked stays set: everybody locks from now on */
     atomic_store_explicit(&heap->owner, 0, memory_order_relaxed);
 }
 
