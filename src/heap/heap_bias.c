@@ -29,7 +29,7 @@
  * Solo heaps (private heaps, heap_lock in heap_internal.h) use the same
  * owner fast path with a simpler revocation: there are no remote frees,
  * every other thread takes the mutex, and the first one to do so disowns
- * the creator for good (heap_solo_disown), so the membarrier is paid once
+ * the creator for good (heap_lock_mutex), so the membarrier is paid once
  * per heap, not once per call.
  *
  * A thread key can be reused after its thread exits; that is harmless here
@@ -71,12 +71,22 @@ void heap_exclusive_enter(struct ms_heap *shard)
         heap_collect_remote(shard);
 }
 
-void heap_solo_disown(struct ms_heap *heap)
+void heap_lock_mutex(struct ms_heap *heap, uintptr_t me)
 {
-    if (!atomic_load_explicit(&heap->owner, memory_order_relaxed))
-        return;                         /* disowned already */
-    revoke_owner(heap);                 /* revoked stays set: everybody locks from now on */
-    atomic_store_explicit(&heap->owner, 0, memory_order_relaxed);
+    ms_mutex_lock(&heap->lock);
+    /* A revoker writes the holder's fields only once the owner is out. */
+    if (heap->solo) {
+        if (atomic_load_explicit(&heap->owner, memory_order_relaxed) != me &&
+            atomic_load_explicit(&heap->owner, memory_order_relaxed)) {
+            revoke_owner(heap);         /* revoked stays set: everybody locks from now on */
+            atomic_store_explicit(&heap->owner, 0, memory_order_relaxed);
+        }
+        heap->owner_entry = false;
+    }
+    atomic_store_explicit(&heap->holder, me, memory_order_relaxed);
+    heap->depth = 1;
+    if (heap->biasable)
+        heap_exclusive_enter(heap);
 }
 
 void heap_exclusive_leave(struct ms_heap *shard)

@@ -535,9 +535,10 @@ static inline struct heap_span *heap_small_resolve(struct ms_heap *heap, uintptr
 void heap_exclusive_enter(struct ms_heap *shard);
 void heap_exclusive_leave(struct ms_heap *shard);
 void heap_collect_remote(struct ms_heap *shard);
-/* Another thread took a solo heap's mutex: its owner loses the way around
- * the mutex for good, once it is out of its call. */
-void heap_solo_disown(struct ms_heap *heap);
+/* heap_lock's way through the mutex (out of line: the recursive and the
+ * owner's ways stay small enough to inline). On a solo heap another
+ * thread's lock disowns the creator for good, once it is out of its call. */
+void heap_lock_mutex(struct ms_heap *heap, uintptr_t me);
 /* Free a block of a shard the caller has no allocation rights on; meta_lock held. */
 ms_status heap_remote_free_meta(struct ms_heap *shard, void *block);
 /* The same, taking meta_lock: `seg` is the block's segment as the caller
@@ -616,7 +617,7 @@ static inline void heap_access_end(struct ms_heap *shard, enum heap_access acces
  * mutex (heap_owner_enter): a private heap is mostly used by the thread
  * that made it, and the mutex's two atomic read-modify-writes were a
  * quarter of a create/allocate/destroy cycle. The first other thread to
- * lock it revokes that for good (heap_solo_disown: one membarrier), and
+ * lock it revokes that for good (heap_lock_mutex: one membarrier), and
  * from then on everybody takes the mutex. `holder`, `depth` and
  * `owner_entry` are written only by whoever holds the heap, so a revoker
  * writes them after the owner is out. */
@@ -629,25 +630,14 @@ static inline bool heap_lock(struct ms_heap *heap, uint32_t flags)
         heap->depth++;
         return true;
     }
-    if (heap->solo) {
-        uintptr_t owner = atomic_load_explicit(&heap->owner, memory_order_relaxed);
-        if (owner == me && !(flags & HEAP_LOCK_MUTEX) && MS_LIKELY(heap_owner_enter(heap))) {
-            heap->owner_entry = true;
-        } else {
-            ms_mutex_lock(&heap->lock);
-            if (atomic_load_explicit(&heap->owner, memory_order_relaxed) != me)
-                heap_solo_disown(heap);
-            heap->owner_entry = false;
-        }
+    if (heap->solo && atomic_load_explicit(&heap->owner, memory_order_relaxed) == me &&
+        !(flags & HEAP_LOCK_MUTEX) && MS_LIKELY(heap_owner_enter(heap))) {
+        heap->owner_entry = true;
         atomic_store_explicit(&heap->holder, me, memory_order_relaxed);
         heap->depth = 1;
         return true;
     }
-    ms_mutex_lock(&heap->lock);
-    atomic_store_explicit(&heap->holder, me, memory_order_relaxed);
-    heap->depth = 1;
-    if (heap->biasable)
-        heap_exclusive_enter(heap);
+    heap_lock_mutex(heap, me);
     return true;
 }
 
