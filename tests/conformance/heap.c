@@ -424,6 +424,87 @@ static void test_wrong_heap(void)
     ok(HeapDestroy(priv), "HeapDestroy: error %lu", GetLastError());
 }
 
+/* A private heap made and used by one thread, then used by two more at
+ * once while its maker walks it under HeapLock: every block keeps its
+ * bytes, the walk sees only consistent entries, the heap validates. (On
+ * memshim the maker holds such a heap without its lock until another
+ * thread uses it: this is the hand-over, under Wine.) */
+#define SHARED_OPS 20000
+
+struct shared_heap_run {
+    HANDLE heap, go;
+    LONG bad;
+    int id;
+};
+
+static DWORD WINAPI shared_heap_worker(void *arg)
+{
+    struct shared_heap_run *run = arg;
+    int id = InterlockedIncrement((LONG *)&run->id);
+    unsigned char *slots[32] = { 0 };
+    SIZE_T sizes[32] = { 0 };
+    unsigned x = 2654435761u * (unsigned)id;
+    WaitForSingleObject(run->go, INFINITE);
+    for (int i = 0; i < SHARED_OPS; i++) {
+        x = x * 1103515245u + 12345u;
+        unsigned k = (x >> 8) % 32;
+        if (slots[k]) {
+            if (HeapSize(run->heap, 0, slots[k]) != sizes[k] || !same(slots[k], sizes[k], id))
+                InterlockedIncrement(&run->bad);
+            if (!HeapFree(run->heap, 0, slots[k]))
+                InterlockedIncrement(&run->bad);
+            slots[k] = NULL;
+        } else {
+            sizes[k] = 1 + (x >> 16) % 2000;
+            slots[k] = HeapAlloc(run->heap, 0, sizes[k]);
+            if (slots[k])
+                fill(slots[k], sizes[k], id);
+            else
+                InterlockedIncrement(&run->bad);
+        }
+    }
+    for (int k = 0; k < 32; k++)
+        if (slots[k] && !HeapFree(run->heap, 0, slots[k]))
+            InterlockedIncrement(&run->bad);
+    return 0;
+}
+
+static void test_private_heap_threads(void)
+{
+    struct shared_heap_run run = { HeapCreate(0, 0, 0), CreateEventA(NULL, TRUE, FALSE, NULL), 0, 0 };
+    unsigned char *mine[64];
+    HANDLE threads[2];
+    ok(run.heap && run.go, "setup: error %lu", GetLastError());
+    if (!run.heap) return;
+    for (int i = 0; i < 64; i++) {
+        mine[i] = HeapAlloc(run.heap, 0, 16 + i * 8);
+        if (mine[i]) fill(mine[i], 16 + i * 8, 0xA5);
+    }
+    for (int i = 0; i < 2; i++)
+        threads[i] = CreateThread(NULL, 0, shared_heap_worker, &run, 0, NULL);
+    SetEvent(run.go);
+    int walks = 0, bad_walks = 0;
+    while (WaitForMultipleObjects(2, threads, TRUE, 0) == WAIT_TIMEOUT) {
+        PROCESS_HEAP_ENTRY entry = { 0 };
+        ok(HeapLock(run.heap), "HeapLock: error %lu", GetLastError());
+        while (HeapWalk(run.heap, &entry))
+            bad_walks += (entry.wFlags & PROCESS_HEAP_ENTRY_BUSY) && !entry.cbData && entry.lpData == NULL;
+        bad_walks += GetLastError() != ERROR_NO_MORE_ITEMS;
+        ok(HeapUnlock(run.heap), "HeapUnlock: error %lu", GetLastError());
+        walks++;
+        Sleep(1);
+    }
+    ok(run.bad == 0, "%ld blocks lost their bytes or size, or calls failed, in the two threads", run.bad);
+    ok(bad_walks == 0, "%d of %d walks under HeapLock ended wrongly or showed a broken entry", bad_walks, walks);
+    for (int i = 0; i < 64; i++)
+        ok(mine[i] && HeapSize(run.heap, 0, mine[i]) == (SIZE_T)(16 + i * 8) && same(mine[i], 16 + i * 8, 0xA5),
+           "the maker's block %d is intact", i);
+    ok(HeapValidate(run.heap, 0, NULL), "the heap validates after the threads");
+    for (int i = 0; i < 2; i++) CloseHandle(threads[i]);
+    CloseHandle(run.go);
+    ok(HeapDestroy(run.heap), "HeapDestroy: error %lu", GetLastError());
+}
+
 int main(void)
 {
     HANDLE priv;
@@ -435,6 +516,7 @@ int main(void)
     test_realloc_null();
     test_private_heaps();
     test_wrong_heap();
+    test_private_heap_threads();
     test_cross_matrix(GetProcessHeap(), "process heap");
     priv = HeapCreate(0, 0, 0);
     ok(priv != NULL, "HeapCreate for the matrix: error %lu", GetLastError());
