@@ -320,10 +320,10 @@ ms_status vm_allocate(uintptr_t *addr_inout, size_t size, uint32_t type, uint32_
     if (st)
         return st;
     vm_init(0);
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     if (type & (VM_MEM_RESET | VM_MEM_RESET_UNDO)) {
         st = vm_reset_locked(addr, size, type & VM_MEM_RESET_UNDO);
-        ms_mutex_unlock(&vm.lock);
+        vm_map_unlock();
         if (!st)
             *addr_inout = ms_align_down(addr, MS_PAGE_SIZE);
         return st;
@@ -377,7 +377,7 @@ ms_status vm_allocate(uintptr_t *addr_inout, size_t size, uint32_t type, uint32_
     if (!st)
         *addr_inout = start;
 out:
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return st;
 }
 
@@ -398,7 +398,7 @@ ms_status vm_reserve_internal(uintptr_t *addr, size_t reserve, size_t commit, si
 {
     if (vm_internal_request_check(&reserve, &commit, &align, protect))
         return MS_ERROR_INVALID_PARAMETER;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     struct vm_arena *arena;
     struct vm_allocation *alloc;
     ms_status st = vm_reserve_locked(0, reserve, align, false, protect, VM_MEM_PRIVATE, &arena, &alloc);
@@ -411,7 +411,7 @@ ms_status vm_reserve_internal(uintptr_t *addr, size_t reserve, size_t commit, si
         else
             *addr = alloc->base;
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return st;
 }
 
@@ -436,12 +436,12 @@ ms_status vm_commit_internal(uintptr_t base, size_t size)
 {
     if (!ms_is_aligned(base, MS_PAGE_SIZE) || !ms_is_aligned(size, MS_PAGE_SIZE) || size == 0)
         return MS_ERROR_INVALID_PARAMETER;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     ms_status st = MS_ERROR_INVALID_ADDRESS;
     struct vm_arena *arena;
     struct vm_allocation *alloc = vm_internal_range_locked(base, size, &arena);
     if (alloc)
         st = vm_commit_range(arena, alloc, base, base + size, alloc->alloc_protect);
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return st;
 }

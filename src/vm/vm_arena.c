@@ -54,14 +54,25 @@ struct vm_arena *vm_arena_next(uintptr_t addr)
     return lo < vm.narenas ? vm.arenas[lo] : NULL;
 }
 
+static uintptr_t arena_word(const struct vm_arena *arena)
+{
+    return (uintptr_t)arena | (arena->dedicated ? 1u : 0u);
+}
+
+static void arena_set(size_t i, struct vm_arena *arena)
+{
+    vm.arenas[i] = arena;
+    atomic_store_explicit(&vm.arena_words[i], arena ? arena_word(arena) : 0, memory_order_relaxed);
+}
+
 static void arena_insert(struct vm_arena *arena)
 {
     size_t i = vm.narenas;
     while (i > 0 && vm.arenas[i - 1]->base > arena->base) {
-        vm.arenas[i] = vm.arenas[i - 1];
+        arena_set(i, vm.arenas[i - 1]);
         i--;
     }
-    vm.arenas[i] = arena;
+    arena_set(i, arena);
     vm.narenas++;
     vm.arena_bytes += arena->end - arena->base;
 }
@@ -121,7 +132,8 @@ void vm_arena_destroy(struct vm_arena *arena)
     while (i < vm.narenas && vm.arenas[i] != arena)
         i++;
     for (; i + 1 < vm.narenas; i++)
-        vm.arenas[i] = vm.arenas[i + 1];
+        arena_set(i, vm.arenas[i + 1]);
+    arena_set(i, NULL);
     vm.narenas--;
     vm.arena_bytes -= arena->end - arena->base;
     host_unreserve(arena->base, arena->end - arena->base);

@@ -11,7 +11,7 @@ ms_status vm_free(uintptr_t *addr_inout, size_t *size_inout, uint32_t type)
         return MS_ERROR_INVALID_PARAMETER;
     if (!vm_owns(addr))
         return VM_NOT_OWNED;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     ms_status st = MS_OK;
     struct vm_arena *arena = vm_arena_find(addr);
     struct vm_allocation *alloc = arena ? vm_allocation_at(arena, addr) : NULL;
@@ -61,7 +61,7 @@ ms_status vm_free(uintptr_t *addr_inout, size_t *size_inout, uint32_t type)
     *addr_inout = start;
     *size_inout = end - start;
 out:
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return st;
 }
 
@@ -71,7 +71,7 @@ static ms_status release_internal(uintptr_t base, bool keep)
 {
     if (!vm_owns(base))
         return VM_NOT_OWNED;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     ms_status st = MS_ERROR_INVALID_ADDRESS;
     struct vm_arena *arena = vm_arena_find(base);
     struct vm_allocation *alloc = arena ? vm_allocation_at(arena, base) : NULL;
@@ -80,7 +80,7 @@ static ms_status release_internal(uintptr_t base, bool keep)
             vm_release_locked(arena, alloc);
         st = MS_OK;
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return st;
 }
 
@@ -102,7 +102,7 @@ ms_status vm_decommit_internal(uintptr_t base, size_t size)
         return VM_NOT_OWNED;
     if (!ms_is_aligned(base, MS_PAGE_SIZE) || !ms_is_aligned(size, MS_PAGE_SIZE) || size == 0)
         return MS_ERROR_INVALID_PARAMETER;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     ms_status st = MS_ERROR_INVALID_ADDRESS;
     struct vm_arena *arena;
     struct vm_allocation *alloc = vm_internal_range_locked(base, size, &arena);
@@ -110,6 +110,6 @@ ms_status vm_decommit_internal(uintptr_t base, size_t size)
         vm_decommit_range(arena, alloc, base, base + size);
         st = MS_OK;
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return st;
 }

@@ -101,10 +101,18 @@ struct vm_arena {
 };
 
 struct vm_state {
-    ms_mutex lock;
+    ms_mutex lock;              /* taken through vm_map_lock/vm_map_unlock only */
+    /* Sequence count of the map, for VirtualQuery without the lock
+     * (vm_query.c): odd while the lock's holder may be changing anything. */
+    _Atomic uint32_t seq;
     bool initialised;
     uintptr_t max_address;
     struct vm_arena *arenas[VM_MAX_ARENAS];
+    /* The same pointers, bit 0 set for a dedicated arena, as single words: a
+     * reader without the lock follows only pointers to normal arenas, which
+     * stay for the life of the process (a dedicated one's metadata goes
+     * with it). */
+    _Atomic uintptr_t arena_words[VM_MAX_ARENAS];
     size_t narenas;
     struct vm_allocation *allocs;
     uint32_t alloc_high;        /* records ever used */
@@ -127,6 +135,35 @@ struct vm_state {
 };
 
 extern struct vm_state vm;
+
+/* TSan has no model of fences (GCC refuses them under -fsanitize=thread)
+ * nor of a seqlock's validation: under it the map is read only under its
+ * lock (vm_query's lock-free reader says no), and the count is kept all
+ * the same. On x86-64 both fences are compiler barriers only. */
+#if defined(__SANITIZE_THREAD__)
+#define VM_SEQLOCK_READS 0
+#define vm_seq_fence(order) ((void)0)
+#else
+#define VM_SEQLOCK_READS 1
+#define vm_seq_fence(order) atomic_thread_fence(order)
+#endif
+
+/* The map's lock. Whoever holds it may change anything, so taking it makes
+ * the sequence count odd and leaving makes it even again (a seqlock's
+ * writer side, C11 style: relaxed odd store, release fence, changes,
+ * release store). */
+static inline void vm_map_lock(void)
+{
+    ms_mutex_lock(&vm.lock);
+    atomic_store_explicit(&vm.seq, atomic_load_explicit(&vm.seq, memory_order_relaxed) + 1, memory_order_relaxed);
+    vm_seq_fence(memory_order_release);
+}
+
+static inline void vm_map_unlock(void)
+{
+    atomic_store_explicit(&vm.seq, atomic_load_explicit(&vm.seq, memory_order_relaxed) + 1, memory_order_release);
+    ms_mutex_unlock(&vm.lock);
+}
 
 /* vm_pages.c */
 #define PAGE_BYTE_GUARD 0x20u

@@ -208,7 +208,7 @@ ms_status vm_reserve_warm(uintptr_t *addr, size_t reserve, size_t commit, size_t
     *stale = 0;
     if (usage == VM_USAGE_USER || vm_internal_request_check(&reserve, &commit, &align, protect))
         return MS_ERROR_INVALID_PARAMETER;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     struct vm_kept *k = keep_find_locked(reserve, align, protect, usage);
     if (k) {
         struct vm_kept taken = *k;
@@ -226,13 +226,13 @@ ms_status vm_reserve_warm(uintptr_t *addr, size_t reserve, size_t commit, size_t
             if (!st) {
                 *stale = have;
                 *addr = alloc->base;
-                ms_mutex_unlock(&vm.lock);
+                vm_map_unlock();
                 return MS_OK;
             }
             vm_release_locked(taken.arena, alloc);
         }
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return vm_reserve_internal(addr, reserve, commit, align, protect, usage, owner);
 }
 
@@ -240,11 +240,11 @@ void vm_keep_drop_all(void)
 {
     if (!__atomic_load_n(&vm.initialised, __ATOMIC_ACQUIRE))
         return;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     for (unsigned i = 0; i < VM_KEEP_ENTRIES; i++)
         if (kept_ranges[i].arena)
             keep_drop(&kept_ranges[i]);
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
 }
 
 uint64_t vm_keep_bytes_locked(void)

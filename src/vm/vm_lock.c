@@ -64,7 +64,7 @@ ms_status vm_lock(uintptr_t addr, size_t size)
     struct vm_arena *arena;
     struct vm_allocation *alloc;
     size_t p0, p1;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     ms_status st = lock_range(addr, size, &arena, &alloc, &p0, &p1);
     for (size_t p = p0; st == MS_OK && p < p1; p++) {
         uint8_t b = arena->pages[p];
@@ -79,7 +79,7 @@ ms_status vm_lock(uintptr_t addr, size_t size)
         else
             alloc->locked_pages += set_bits(arena, p0, p1, true);
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return st;
 }
 
@@ -90,7 +90,7 @@ ms_status vm_unlock(uintptr_t addr, size_t size)
     struct vm_arena *arena;
     struct vm_allocation *alloc;
     size_t p0, p1;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     ms_status st = lock_range(addr, size, &arena, &alloc, &p0, &p1);
     if (st == MS_ERROR_NOACCESS)
         st = MS_ERROR_NOT_LOCKED;
@@ -101,6 +101,6 @@ ms_status vm_unlock(uintptr_t addr, size_t size)
         host_unlock_pages(arena->base + (p0 << MS_PAGE_SHIFT), (p1 - p0) << MS_PAGE_SHIFT);
         alloc->locked_pages -= set_bits(arena, p0, p1, false);
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return st;
 }

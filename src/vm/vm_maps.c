@@ -129,16 +129,16 @@ void vm_maps_recount_soon(void)
 
 void vm_set_map_limit(long max_map_count)
 {
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     vm.map_max = max_map_count;         /* 0: read the host's again */
     vm.map_counted_ns = 0;
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
 }
 
 long vm_map_estimate(void)
 {
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     long estimate = vm.map_estimate;
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return estimate;
 }

@@ -124,7 +124,7 @@ ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *ol
     uintptr_t start = ms_align_down(addr, MS_PAGE_SIZE), end = ms_align_up(addr + size, MS_PAGE_SIZE);
     if (end <= start)
         return MS_ERROR_INVALID_PARAMETER;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     ms_status st;
     struct vm_arena *arena = vm_arena_find(start);
     struct vm_allocation *alloc = arena ? vm_allocation_at(arena, start) : NULL;
@@ -134,7 +134,7 @@ ms_status vm_protect(uintptr_t addr, size_t size, uint32_t protect, uint32_t *ol
         st = MS_ERROR_INVALID_ADDRESS;
     else
         st = vm_protect_locked(arena, alloc, start, end, protect, old_protect);
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return st;
 }
 
@@ -144,7 +144,7 @@ bool vm_guard_page_hit(uintptr_t addr)
         return false;
     uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE);
     bool hit = false;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     struct vm_arena *arena;
     struct vm_allocation *alloc;
     uint8_t *byte = vm_committed_page_locked(page, &arena, &alloc);
@@ -160,6 +160,6 @@ bool vm_guard_page_hit(uintptr_t addr)
             }
         }
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return hit;
 }

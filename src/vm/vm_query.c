@@ -8,9 +8,9 @@ bool vm_owns(uintptr_t addr)
 {
     if (!vm.initialised)
         return false;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     bool owned = vm_arena_find(addr) != NULL;
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return owned;
 }
 
@@ -18,7 +18,7 @@ bool vm_lookup(uintptr_t addr, struct vm_allocation_info *info)
 {
     if (!vm.initialised)
         return false;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     struct vm_arena *arena = vm_arena_find(addr);
     struct vm_allocation *alloc = arena ? vm_allocation_at(arena, addr) : NULL;
     if (alloc) {
@@ -27,7 +27,7 @@ bool vm_lookup(uintptr_t addr, struct vm_allocation_info *info)
         info->usage = (enum vm_usage)alloc->usage;
         info->owner = alloc->owner;
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return alloc != NULL;
 }
 
@@ -60,15 +60,131 @@ static size_t split_copied(uintptr_t page, size_t run, uint32_t *protect)
     return same;
 }
 
+/* VirtualQuery without the lock: a seqlock's reader over the map (see
+ * vm_map_lock). The lock's two atomic operations were ~70% of a query
+ * (perf), and programs that scan memory with VirtualQuery (garbage
+ * collectors, JITs, sandboxes) call it in loops. Every value read may be
+ * stale or half-changed while a lock holder works; the answer counts only
+ * if the sequence count was even and the same before and after. So
+ * nothing read is trusted for memory safety: only normal arenas are
+ * followed (their metadata stays for the life of the process; the arena
+ * words say which), every index is bounded by what it indexes, and the
+ * run of pages is bounded by the arena. The rare cases (dedicated arenas,
+ * copy-on-write views, addresses the core does not own, a writer that
+ * keeps the count moving) return false and take the lock.
+ * TSan does not see the seqlock's validation, so this reader is not
+ * instrumented; it only reads. */
+__attribute__((no_sanitize_thread)) static bool query_unlocked(uintptr_t page, struct vm_region_info *info)
+{
+    if (!VM_SEQLOCK_READS)
+        return false;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        uint32_t seq = atomic_load_explicit(&vm.seq, memory_order_acquire);
+        if (seq & 1)
+            continue;
+        size_t lo = 0, hi = vm.narenas;
+        const struct vm_arena *arena = NULL;
+        if (hi > VM_MAX_ARENAS)
+            continue;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            uintptr_t word = atomic_load_explicit(&vm.arena_words[mid], memory_order_relaxed);
+            if (!word || (word & 1))
+                return false;               /* changing, or a dedicated arena */
+            const struct vm_arena *a = (const struct vm_arena *)word;
+            if (page < a->base)
+                hi = mid;
+            else if (page >= a->end)
+                lo = mid + 1;
+            else {
+                arena = a;
+                break;
+            }
+        }
+        if (!arena)
+            return false;
+        struct vm_region_info r;
+        size_t g = (page - arena->base) >> MS_GRANULE_SHIFT;
+        uint32_t slot = g < arena->ngranules ? arena->granules[g] : 0;
+        const struct vm_allocation *alloc = NULL;
+        uintptr_t base = 0, size = 0;
+        if (slot) {
+            if (slot > vm.alloc_high)
+                continue;
+            alloc = &vm.allocs[slot - 1];
+            base = alloc->base;
+            size = alloc->size;
+            if (page >= base + size || page < base)
+                alloc = NULL;               /* the tail of its last granule is free */
+        }
+        r.base = page;
+        if (!alloc) {
+            uintptr_t end = ms_align_up(page + 1, MS_GRANULARITY);
+            while (end < arena->end) {
+                size_t ge = (end - arena->base) >> MS_GRANULE_SHIFT;
+                if (ge >= arena->ngranules || arena->granules[ge])
+                    break;
+                end += MS_GRANULARITY;
+            }
+            r.allocation_base = 0;
+            r.allocation_protect = 0;
+            r.region_size = end - page;
+            r.state = VM_MEM_FREE;
+            r.protect = VM_PAGE_NOACCESS;
+            r.type = 0;
+        } else {
+            size_t p = (page - arena->base) >> MS_PAGE_SHIFT;
+            size_t limit = (base + size - arena->base) >> MS_PAGE_SHIFT;
+            if (limit > arena->npages)
+                limit = arena->npages;
+            if (p >= limit)
+                continue;
+            uint8_t byte = arena->pages[p];
+            uint32_t type = alloc->type;
+            if (type == VM_MEM_MAPPED && !alloc->shared_view && page_byte_writecopy(byte))
+                return false;               /* written copy-on-write pages: the host knows */
+            size_t i = p + 1;
+            if (byte > PAGE_STATE_STALE) {
+                uint64_t pattern = 0x0101010101010101ull * byte, word;
+                while (i + 8 <= limit) {
+                    memcpy(&word, arena->pages + i, 8);
+                    if (word != pattern)
+                        break;
+                    i += 8;
+                }
+                while (i < limit && arena->pages[i] == byte)
+                    i++;
+            } else {
+                while (i < limit && arena->pages[i] <= PAGE_STATE_STALE)
+                    i++;
+            }
+            r.allocation_base = base;
+            r.allocation_protect = alloc->alloc_protect;
+            r.state = page_byte_state(byte) == PAGE_STATE_COMMITTED ? VM_MEM_COMMIT : VM_MEM_RESERVE;
+            r.protect = page_byte_protect(byte);
+            r.type = type;
+            r.region_size = (i - p) << MS_PAGE_SHIFT;
+        }
+        vm_seq_fence(memory_order_acquire);
+        if (atomic_load_explicit(&vm.seq, memory_order_relaxed) == seq) {
+            *info = r;
+            return true;
+        }
+    }
+    return false;
+}
+
 ms_status vm_query(uintptr_t addr, struct vm_region_info *info)
 {
     if (!vm.initialised)
         return VM_NOT_OWNED;
     uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE);
-    ms_mutex_lock(&vm.lock);
+    if (query_unlocked(page, info))
+        return MS_OK;
+    vm_map_lock();
     struct vm_arena *arena = vm_arena_find(page);
     if (!arena) {
-        ms_mutex_unlock(&vm.lock);
+        vm_map_unlock();
         return VM_NOT_OWNED;
     }
     struct vm_allocation *alloc = vm_allocation_at(arena, page);
@@ -102,7 +218,7 @@ ms_status vm_query(uintptr_t addr, struct vm_region_info *info)
             run = split_copied(page, run, &info->protect);
         info->region_size = run << MS_PAGE_SHIFT;
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return MS_OK;
 }
 
@@ -116,7 +232,7 @@ ms_status vm_check_access(uintptr_t addr, size_t size, bool write)
         return size ? MS_ERROR_NOACCESS : MS_OK;
     uintptr_t guard = 0;
     ms_status st = MS_OK;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     struct vm_arena *arena = vm_arena_find(start);
     if (!arena || end > arena->end) {
         st = VM_NOT_OWNED;
@@ -138,7 +254,7 @@ ms_status vm_check_access(uintptr_t addr, size_t size, bool write)
             }
         }
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     if (guard)
         vm_guard_page_hit(guard);
     return st;
@@ -184,10 +300,10 @@ ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, 
         return MS_OK;
     if (addr + size < addr)
         return MS_ERROR_PARTIAL_COPY;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     struct vm_arena *arena = vm_arena_find(addr);
     bool owned = arena && addr + size <= arena->end;
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     if (!owned)
         return VM_NOT_OWNED;
     /* The caller's buffer is touched only outside vm.lock, through a bounce
@@ -209,12 +325,12 @@ ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, 
             st = MS_ERROR_PARTIAL_COPY;
             break;
         }
-        ms_mutex_lock(&vm.lock);
+        vm_map_lock();
         /* Checked again: another thread may have released the region. */
         arena = vm_arena_find(at);
         bool readonly;
         if (!arena || !copyable_locked(arena, page, write, &readonly)) {
-            ms_mutex_unlock(&vm.lock);
+            vm_map_unlock();
             st = MS_ERROR_PARTIAL_COPY;
             break;
         }
@@ -226,14 +342,14 @@ ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, 
             /* Lift the page's protection for the copy only. */
             int prot = page_host_prot(arena->pages[arena_page(arena, page)]);
             if (host_protect(page, MS_PAGE_SIZE, prot | HOST_PROT_WRITE) < 0) {
-                ms_mutex_unlock(&vm.lock);
+                vm_map_unlock();
                 st = MS_ERROR_PARTIAL_COPY;
                 break;
             }
             memcpy((void *)at, bounce, chunk);
             host_protect_undo(page, MS_PAGE_SIZE, prot);
         }
-        ms_mutex_unlock(&vm.lock);
+        vm_map_unlock();
         if (!write && !user_copy(buf + *done, bounce, chunk)) {
             st = MS_ERROR_NOACCESS;
             break;

@@ -10,7 +10,7 @@ ms_status vm_init(uintptr_t max_address)
 {
     if (__atomic_load_n(&vm.initialised, __ATOMIC_ACQUIRE))
         return MS_OK;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     ms_status st = MS_OK;
     if (!vm.initialised) {
         uintptr_t table = 0;
@@ -23,7 +23,7 @@ ms_status vm_init(uintptr_t max_address)
             __atomic_store_n(&vm.initialised, true, __ATOMIC_RELEASE);
         }
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return st;
 }
 
@@ -63,22 +63,22 @@ void vm_uncharge_commit(uint64_t pages)
 
 void vm_set_commit_limit(uint64_t bytes)
 {
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     vm.commit_limit = bytes ? bytes : host_commit_limit();
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
 }
 
 uint64_t vm_commit_limit(void)
 {
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     uint64_t limit = commit_limit_locked();
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return limit;
 }
 
 void vm_get_counters(struct vm_counters *c)
 {
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     commit_limit_locked();
     c->committed_bytes = vm.committed_pages << MS_PAGE_SHIFT;
     c->peak_committed_bytes = vm.peak_committed_pages << MS_PAGE_SHIFT;
@@ -88,7 +88,7 @@ void vm_get_counters(struct vm_counters *c)
     c->views = vm.views;
     c->view_bytes = vm.view_bytes;
     c->kept_bytes = vm_keep_bytes_locked();
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
 }
 
 /* Checks one allocation's pages: committed ones counted, none past its end. */
@@ -116,7 +116,7 @@ static const char *check_allocation(const struct vm_arena *a, const struct vm_al
 const char *vm_check_invariants(void)
 {
     const char *err = NULL;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     uint64_t committed = 0, reserved = 0;
     for (size_t i = 0; i < vm.narenas && !err; i++) {
         struct vm_arena *a = vm.arenas[i];
@@ -166,6 +166,6 @@ const char *vm_check_invariants(void)
         err = "reserved bytes differ from the allocations";
     if (!err)
         err = vm_keep_check_locked();
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return err;
 }

@@ -24,7 +24,7 @@ ms_status vm_map_view(uintptr_t *addr, size_t size, uint32_t protect, int fd, ui
     vm_init(0);
     size = ms_align_up(size, MS_PAGE_SIZE);
     uintptr_t want = *addr ? ms_align_down(*addr, MS_GRANULARITY) : 0;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     struct vm_arena *arena;
     struct vm_allocation *alloc;
     ms_status st = vm_reserve_locked(want, size, MS_GRANULARITY, top_down, protect, VM_MEM_MAPPED, &arena, &alloc);
@@ -48,7 +48,7 @@ ms_status vm_map_view(uintptr_t *addr, size_t size, uint32_t protect, int fd, ui
             *addr = alloc->base;
         }
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return st;
 }
 
@@ -76,7 +76,7 @@ ms_status vm_unmap_view(uintptr_t addr, void **owner)
         return VM_NOT_OWNED;
     ms_status st;
     struct vm_arena *arena;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     struct vm_allocation *alloc = view_at_locked(addr, &arena, &st);
     if (alloc) {
         if (owner)
@@ -85,7 +85,7 @@ ms_status vm_unmap_view(uintptr_t addr, void **owner)
         vm.view_bytes -= alloc->size;
         vm_release_locked(arena, alloc);
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return st;
 }
 
@@ -95,7 +95,7 @@ ms_status vm_sync_view(uintptr_t addr, size_t size)
         return VM_NOT_OWNED;
     ms_status st;
     struct vm_arena *arena;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     struct vm_allocation *alloc = view_at_locked(addr, &arena, &st);
     if (alloc) {
         uintptr_t start = ms_align_down(addr, MS_PAGE_SIZE);
@@ -105,7 +105,7 @@ ms_status vm_sync_view(uintptr_t addr, size_t size)
         else if (host_sync(start, end - start) < 0)
             st = MS_ERROR_NOT_ENOUGH_MEMORY;
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return st;
 }
 
@@ -142,7 +142,7 @@ bool vm_view_write_fault(uintptr_t addr)
         return false;
     uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE);
     bool retry = false;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     struct vm_arena *arena;
     struct vm_allocation *alloc;
     uint8_t *byte = vm_committed_page_locked(page, &arena, &alloc);
@@ -158,7 +158,7 @@ bool vm_view_write_fault(uintptr_t addr)
             retry = host_pages_copied(page, 1, &copied) == 0 && copied;
         }
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return retry;
 }
 
@@ -167,7 +167,7 @@ void vm_view_copy_for_write(uintptr_t addr, size_t size)
     if (!atomic_load_explicit(&vm.shared_writecopy, memory_order_relaxed) || !size || addr + size < addr)
         return;
     uintptr_t end = ms_align_up(addr + size, MS_PAGE_SIZE);
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     for (uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE); page < end;) {
         struct vm_arena *arena = vm_arena_find(page);
         if (!arena) {
@@ -189,5 +189,5 @@ void vm_view_copy_for_write(uintptr_t addr, size_t size)
             vm_view_copy_page_locked(arena, alloc, page);   /* if it fails, the write fails as before */
         page += MS_PAGE_SIZE;
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
 }

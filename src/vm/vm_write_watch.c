@@ -38,7 +38,7 @@ ms_status vm_get_write_watch(uintptr_t addr, size_t size, bool reset, uintptr_t 
     /* The addresses are stored under vm.lock: a copy-on-write page of a
      * shared view there must not fault into the handler that takes it. */
     vm_view_copy_for_write((uintptr_t)pages, *count * sizeof(*pages));
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     ms_status st = watched_range(addr, size, &arena, &p0, &p1);
     for (size_t p = p0; st == MS_OK && p < p1 && n < *count;) {
         size_t run = vm_pages_run(arena->pages, p, p1);
@@ -52,7 +52,7 @@ ms_status vm_get_write_watch(uintptr_t addr, size_t size, bool reset, uintptr_t 
         }
         p += run;
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     if (st == MS_OK)
         *count = n;
     return st;
@@ -64,7 +64,7 @@ ms_status vm_reset_write_watch(uintptr_t addr, size_t size)
         return VM_NOT_OWNED;
     struct vm_arena *arena;
     size_t p0, p1;
-    ms_mutex_lock(&vm.lock);
+    vm_map_lock();
     ms_status st = watched_range(addr, size, &arena, &p0, &p1);
     for (size_t p = p0; st == MS_OK && p < p1;) {
         size_t run = vm_pages_run(arena->pages, p, p1);
@@ -73,6 +73,6 @@ ms_status vm_reset_write_watch(uintptr_t addr, size_t size)
             st = MS_ERROR_NOT_ENOUGH_MEMORY;
         p += run;
     }
-    ms_mutex_unlock(&vm.lock);
+    vm_map_unlock();
     return st;
 }

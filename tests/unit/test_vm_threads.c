@@ -9,6 +9,8 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -157,6 +159,90 @@ static void test_shared_view_copy_on_write(void)
     sigaction(SIGSEGV, &old, NULL);
 }
 
+/* VirtualQuery without the lock (vm_query.c's seqlock reader) while
+ * another thread changes what it reads: a 64 KiB block inside a read-write
+ * region flips between read-only and read-write, and a region next to it
+ * comes and goes. A query sees one state or the other, never a mix: a
+ * read-only answer ends at the block's end, a read-write one runs to the
+ * region's end; the other region is free (no allocation base) or a
+ * reservation based where it was made. (Under TSan the reader takes the
+ * lock: it cannot model the seqlock; this test is for the plain and ASan
+ * builds.) */
+enum { FLIP_ROUNDS = 60000 };
+static uintptr_t flip_region, flip_block, flip_other;
+static _Atomic int flip_done;
+static _Atomic long flip_bad, flip_queries;
+
+static void *flip_writer(void *arg)
+{
+    (void)arg;
+    uint32_t old;
+    for (int i = 0; i < FLIP_ROUNDS; i++) {
+        if (vm_protect(flip_block, 65536, (i & 1) ? VM_PAGE_READWRITE : VM_PAGE_READONLY, &old) != MS_OK)
+            flip_bad++;
+        uintptr_t a = flip_other;
+        size_t size = 0;
+        if (i & 1) {
+            if (vm_free(&a, &size, VM_MEM_RELEASE) != MS_OK)
+                flip_bad++;
+        } else if (vm_allocate(&a, 65536, VM_MEM_RESERVE, VM_PAGE_READWRITE) != MS_OK || a != flip_other) {
+            flip_bad++;
+        }
+    }
+    atomic_store(&flip_done, 1);
+    return NULL;
+}
+
+static void *flip_reader(void *arg)
+{
+    (void)arg;
+    struct vm_region_info in, other;
+    while (!atomic_load(&flip_done)) {
+        if (vm_query(flip_block + 4096, &in) != MS_OK || vm_query(flip_other + 8192, &other) != MS_OK) {
+            flip_bad++;
+            continue;
+        }
+        bool in_ok = in.base == flip_block + 4096 && in.allocation_base == flip_region &&
+                     in.state == VM_MEM_COMMIT &&
+                     ((in.protect == VM_PAGE_READONLY && in.region_size == 65536 - 4096) ||
+                      (in.protect == VM_PAGE_READWRITE && in.region_size == flip_region + (1u << 20) - in.base));
+        bool other_ok = other.base == flip_other + 8192 &&
+                        ((other.state == VM_MEM_FREE && other.allocation_base == 0) ||
+                         (other.state == VM_MEM_RESERVE && other.allocation_base == flip_other &&
+                          other.region_size == 65536 - 8192));
+        flip_bad += !in_ok + !other_ok;
+        flip_queries++;
+    }
+    return NULL;
+}
+
+static void test_query_while_changing(void)
+{
+    flip_region = 0;
+    CHECK_EQ(vm_allocate(&flip_region, 1u << 20, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    flip_block = flip_region + 4 * 65536;
+    /* A free granule-aligned place for the other region, then leave it free. */
+    flip_other = 0;
+    CHECK_EQ(vm_allocate(&flip_other, 65536, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_OK);
+    size_t size = 0;
+    uintptr_t a = flip_other;
+    CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
+    pthread_t w, r[2];
+    atomic_store(&flip_done, 0);
+    for (int i = 0; i < 2; i++)
+        pthread_create(&r[i], NULL, flip_reader, NULL);
+    pthread_create(&w, NULL, flip_writer, NULL);
+    pthread_join(w, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_join(r[i], NULL);
+    CHECK(flip_bad == 0, "%ld queries saw a mixed state or calls failed (%ld queries)", (long)flip_bad,
+          (long)flip_queries);
+    CHECK(flip_queries > 1000, "the readers ran (%ld queries)", (long)flip_queries);
+    size = 0;
+    a = flip_region;
+    CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
+}
+
 int main(void)
 {
     CHECK_EQ(vm_init(0), MS_OK);
@@ -174,5 +260,7 @@ int main(void)
     CHECK_EQ(after.reserved_bytes, before.reserved_bytes);
     test_shared_view_copy_on_write();
     CHECK(vm_check_invariants() == NULL, "invariants after copy-on-write: %s", vm_check_invariants());
+    test_query_while_changing();
+    CHECK(vm_check_invariants() == NULL, "invariants after the queries: %s", vm_check_invariants());
     return unit_done();
 }
