@@ -63,6 +63,8 @@ static void arena_set(size_t i, struct vm_arena *arena)
 {
     vm.arenas[i] = arena;
     atomic_store_explicit(&vm.arena_words[i], arena ? arena_word(arena) : 0, memory_order_relaxed);
+    atomic_store_explicit(&vm.arena_bases[i], arena ? arena->base : 0, memory_order_relaxed);
+    atomic_store_explicit(&vm.arena_ends[i], arena ? arena->end : 0, memory_order_relaxed);
 }
 
 static void arena_insert(struct vm_arena *arena)

@@ -113,6 +113,10 @@ struct vm_state {
      * stay for the life of the process (a dedicated one's metadata goes
      * with it). */
     _Atomic uintptr_t arena_words[VM_MAX_ARENAS];
+    /* Their bounds, for asking whether an address is the core's at all
+     * without the lock (vm_owns, and every ntdll hook that passes Wine's
+     * own memory through). */
+    _Atomic uintptr_t arena_bases[VM_MAX_ARENAS], arena_ends[VM_MAX_ARENAS];
     size_t narenas;
     struct vm_allocation *allocs;
     uint32_t alloc_high;        /* records ever used */

@@ -162,10 +162,12 @@ static void test_shared_view_copy_on_write(void)
 /* VirtualQuery without the lock (vm_query.c's seqlock reader) while
  * another thread changes what it reads: a 64 KiB block inside a read-write
  * region flips between read-only and read-write, and a region next to it
- * comes and goes. A query sees one state or the other, never a mix: a
+ * comes and goes, and now and then a dedicated arena (the arena table
+ * shifts). A query sees one state or the other, never a mix: a
  * read-only answer ends at the block's end, a read-write one runs to the
  * region's end; the other region is free (no allocation base) or a
- * reservation based where it was made. (Under TSan the reader takes the
+ * reservation based where it was made; the region stays owned and a stack
+ * address never is (vm_owns without the lock). (Under TSan the reader takes the
  * lock: it cannot model the seqlock; this test is for the plain and ASan
  * builds.) */
 enum { FLIP_ROUNDS = 60000 };
@@ -187,6 +189,14 @@ static void *flip_writer(void *arg)
                 flip_bad++;
         } else if (vm_allocate(&a, 65536, VM_MEM_RESERVE, VM_PAGE_READWRITE) != MS_OK || a != flip_other) {
             flip_bad++;
+        }
+        if (i % 64 == 0) {
+            /* A dedicated arena comes and goes: the arena table shifts. */
+            uintptr_t big = 0;
+            size_t none = 0;
+            if (vm_allocate(&big, (size_t)1 << 30, VM_MEM_RESERVE, VM_PAGE_READWRITE) != MS_OK ||
+                vm_free(&big, &none, VM_MEM_RELEASE) != MS_OK)
+                flip_bad++;
         }
     }
     atomic_store(&flip_done, 1);
@@ -210,7 +220,8 @@ static void *flip_reader(void *arg)
                         ((other.state == VM_MEM_FREE && other.allocation_base == 0) ||
                          (other.state == VM_MEM_RESERVE && other.allocation_base == flip_other &&
                           other.region_size == 65536 - 8192));
-        flip_bad += !in_ok + !other_ok;
+        int local;
+        flip_bad += !in_ok + !other_ok + !vm_owns(flip_block) + vm_owns((uintptr_t)&local);
         flip_queries++;
     }
     return NULL;
