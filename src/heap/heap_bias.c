@@ -76,8 +76,8 @@ void heap_lock_mutex(struct ms_heap *heap, uintptr_t me)
     ms_mutex_lock(&heap->lock);
     /* A revoker writes the holder's fields only once the owner is out. */
     if (heap->solo) {
-        if (atomic_load_explicit(&heap->owner, memory_order_relaxed) != me &&
-            atomic_load_explicit(&heap->owner, memory_order_relaxed)) {
+        uintptr_t owner = atomic_load_explicit(&heap->owner, memory_order_relaxed);
+        if (owner && owner != me) {
             revoke_owner(heap);         /* revoked stays set: everybody locks from now on */
             atomic_store_explicit(&heap->owner, 0, memory_order_relaxed);
         }

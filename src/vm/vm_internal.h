@@ -186,9 +186,42 @@ int vm_host_prot(const struct vm_allocation *alloc, uint8_t byte);
 uint8_t page_byte_copied(uint8_t byte);
 bool page_byte_writecopy(uint8_t byte);
 static inline uint32_t page_byte_state(uint8_t b) { return b & PAGE_STATE_MASK; }
-size_t vm_pages_run(const uint8_t *pages, size_t first, size_t limit);
-/* The same, with RESERVED and STALE counted alike (as Windows sees them). */
-size_t vm_pages_region(const uint8_t *pages, size_t first, size_t limit);
+/* Number of pages from `first` (exclusive bound `limit`) whose byte equals
+ * pages[first]. Compares eight pages at a time once aligned: VirtualQuery
+ * on a large uniform region is a scan of this array. */
+static inline size_t vm_pages_run(const uint8_t *pages, size_t first, size_t limit)
+{
+    uint8_t b = pages[first];
+    size_t i = first + 1;
+    while (i < limit && (i & 7))
+        if (pages[i] == b)
+            i++;
+        else
+            return i - first;
+    uint64_t pattern = 0x0101010101010101ull * b;
+    while (i + 8 <= limit) {
+        uint64_t word;
+        memcpy(&word, pages + i, 8);
+        if (word != pattern)
+            break;
+        i += 8;
+    }
+    while (i < limit && pages[i] == b)
+        i++;
+    return i - first;
+}
+
+/* The same, with RESERVED and STALE counted alike (as Windows sees them).
+ * Inline: VirtualQuery's hot path, with or without the lock. */
+static inline size_t vm_pages_region(const uint8_t *pages, size_t first, size_t limit)
+{
+    if (pages[first] > PAGE_STATE_STALE)
+        return vm_pages_run(pages, first, limit);
+    size_t i = first + 1;
+    while (i < limit && pages[i] <= PAGE_STATE_STALE)
+        i++;
+    return i - first;
+}
 
 /* vm_alloc.c: the byte of the committed page at `page` (page-aligned) in
  * an allocation of the core, with its arena and allocation; NULL if there

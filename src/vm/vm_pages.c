@@ -95,37 +95,3 @@ int vm_host_prot(const struct vm_allocation *alloc, uint8_t byte)
     return prot;
 }
 
-size_t vm_pages_region(const uint8_t *pages, size_t first, size_t limit)
-{
-    if (pages[first] > PAGE_STATE_STALE)
-        return vm_pages_run(pages, first, limit);
-    size_t i = first + 1;
-    while (i < limit && pages[i] <= PAGE_STATE_STALE)
-        i++;
-    return i - first;
-}
-
-/* Number of pages from `first` (exclusive bound `limit`) whose byte equals
- * pages[first]. Compares eight pages at a time once aligned: VirtualQuery
- * on a large uniform region is a scan of this array. */
-size_t vm_pages_run(const uint8_t *pages, size_t first, size_t limit)
-{
-    uint8_t b = pages[first];
-    size_t i = first + 1;
-    while (i < limit && (i & 7))
-        if (pages[i] == b)
-            i++;
-        else
-            return i - first;
-    uint64_t pattern = 0x0101010101010101ull * b;
-    while (i + 8 <= limit) {
-        uint64_t word;
-        memcpy(&word, pages + i, 8);
-        if (word != pattern)
-            break;
-        i += 8;
-    }
-    while (i < limit && pages[i] == b)
-        i++;
-    return i - first;
-}

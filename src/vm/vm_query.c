@@ -4,37 +4,60 @@
  */
 #include "vm_internal.h"
 
-/* Whether addr is in one of the core's arenas, without the lock (the
- * seqlock reader of vm_query, over the arenas' bounds only): 1 yes, 0 no,
- * -1 could not tell (a writer kept the count moving, or TSan). Most calls
- * come from ntdll hooks asking about Wine's own memory, from every thread:
- * they no longer meet on the map's lock. */
-__attribute__((no_sanitize_thread)) static int arena_holds_unlocked(uintptr_t addr)
+/* Reading the map without the lock: a seqlock's reader (see vm_map_lock).
+ * The lock's two atomic operations were ~70% of a query (perf), and most
+ * ownership questions come from ntdll hooks asking about Wine's own
+ * memory, from every thread. Every value read may be stale or half-changed
+ * while a lock holder works; an answer counts only if the sequence count
+ * was even and the same before and after. So nothing read is trusted for
+ * memory safety: the arena table is searched in its copies of words
+ * (bounds, and the pointer tagged when dedicated), only normal arenas are
+ * followed (their metadata stays for the life of the process), and every
+ * index is bounded by what it indexes. Under TSan (no fences, no model of
+ * the validation) nothing is read this way. */
+
+/* An even sequence count to read under, or false (a writer is inside). */
+static bool read_begin(uint32_t *seq)
 {
-    if (!VM_SEQLOCK_READS)
-        return -1;
+    *seq = atomic_load_explicit(&vm.seq, memory_order_acquire);
+    return VM_SEQLOCK_READS && !(*seq & 1);
+}
+
+static bool read_valid(uint32_t seq)
+{
+    vm_seq_fence(memory_order_acquire);
+    return atomic_load_explicit(&vm.seq, memory_order_relaxed) == seq;
+}
+
+/* The slot of the arena holding addr in the table's copies, or -1. */
+static long arena_slot_unlocked(uintptr_t addr)
+{
+    size_t lo = 0, hi = vm.narenas;
+    if (hi > VM_MAX_ARENAS)
+        hi = VM_MAX_ARENAS;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (addr < atomic_load_explicit(&vm.arena_bases[mid], memory_order_relaxed))
+            hi = mid;
+        else if (addr >= atomic_load_explicit(&vm.arena_ends[mid], memory_order_relaxed))
+            lo = mid + 1;
+        else
+            return (long)mid;
+    }
+    return -1;
+}
+
+/* Whether addr is in one of the core's arenas: 1 yes, 0 no, -1 could not
+ * tell (a writer kept the count moving, or TSan). */
+static int arena_holds_unlocked(uintptr_t addr)
+{
     for (int attempt = 0; attempt < 4; attempt++) {
-        uint32_t seq = atomic_load_explicit(&vm.seq, memory_order_acquire);
-        if (seq & 1)
+        uint32_t seq;
+        if (!read_begin(&seq))
             continue;
-        size_t lo = 0, hi = vm.narenas;
-        if (hi > VM_MAX_ARENAS)
-            continue;
-        int found = 0;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (addr < atomic_load_explicit(&vm.arena_bases[mid], memory_order_relaxed))
-                hi = mid;
-            else if (addr >= atomic_load_explicit(&vm.arena_ends[mid], memory_order_relaxed))
-                lo = mid + 1;
-            else {
-                found = 1;
-                break;
-            }
-        }
-        vm_seq_fence(memory_order_acquire);
-        if (atomic_load_explicit(&vm.seq, memory_order_relaxed) == seq)
-            return found;
+        long slot = arena_slot_unlocked(addr);
+        if (read_valid(seq))
+            return slot >= 0;
     }
     return -1;
 }
@@ -98,37 +121,58 @@ static size_t split_copied(uintptr_t page, size_t run, uint32_t *protect)
     return same;
 }
 
-/* VirtualQuery without the lock: a seqlock's reader over the map (see
- * vm_map_lock). The lock's two atomic operations were ~70% of a query
- * (perf), and programs that scan memory with VirtualQuery (garbage
- * collectors, JITs, sandboxes) call it in loops. Every value read may be
- * stale or half-changed while a lock holder works; the answer counts only
- * if the sequence count was even and the same before and after. So
- * nothing read is trusted for memory safety: only normal arenas are
- * followed (their metadata stays for the life of the process; the arena
- * words say which), every index is bounded by what it indexes, and the
- * run of pages is bounded by the arena. The rare cases (dedicated arenas,
- * copy-on-write views, addresses the core does not own, a writer that
- * keeps the count moving) return false and take the lock.
- * TSan does not see the seqlock's validation, so this reader is not
- * instrumented; it only reads. */
-__attribute__((no_sanitize_thread)) static bool query_unlocked(uintptr_t page, struct vm_region_info *info)
+/* What VirtualQuery says of free space at page: it runs to the next
+ * allocation or the end of the arena. */
+static void describe_free(const struct vm_arena *arena, uintptr_t page, struct vm_region_info *info)
 {
-    if (!VM_SEQLOCK_READS)
-        return false;
+    uintptr_t end = ms_align_up(page + 1, MS_GRANULARITY);
+    if (arena->dedicated)
+        end = arena->end;
+    else
+        while (end < arena->end && !arena->granules[arena_granule(arena, end)])
+            end += MS_GRANULARITY;
+    info->base = page;
+    info->allocation_base = 0;
+    info->allocation_protect = 0;
+    info->region_size = end - page;
+    info->state = VM_MEM_FREE;
+    info->protect = VM_PAGE_NOACCESS;
+    info->type = 0;
+}
+
+/* ... and of page, the first of `run` pages of an allocation alike. */
+static void describe_pages(uintptr_t page, size_t run, uint8_t byte, uintptr_t alloc_base, uint32_t alloc_protect,
+                           uint32_t type, struct vm_region_info *info)
+{
+    info->base = page;
+    info->allocation_base = alloc_base;
+    info->allocation_protect = alloc_protect;
+    info->state = page_byte_state(byte) == PAGE_STATE_COMMITTED ? VM_MEM_COMMIT : VM_MEM_RESERVE;
+    info->protect = page_byte_protect(byte);
+    info->type = type;
+    info->region_size = run << MS_PAGE_SHIFT;
+}
+
+/* vm_query without the lock: 1 answered, 0 not the core's, -1 ask under
+ * the lock (a dedicated arena, a copy-on-write view, a busy writer). */
+static int query_unlocked(uintptr_t page, struct vm_region_info *info)
+{
     for (int attempt = 0; attempt < 4; attempt++) {
-        uint32_t seq = atomic_load_explicit(&vm.seq, memory_order_acquire);
-        if (seq & 1)
+        uint32_t seq;
+        if (!read_begin(&seq))
             continue;
-        size_t lo = 0, hi = vm.narenas;
+        /* The search follows the tagged pointers themselves (one load
+         * fewer on the way than the bounds' copies): it stops at a
+         * dedicated arena's, which must not be followed. */
         const struct vm_arena *arena = NULL;
+        size_t lo = 0, hi = vm.narenas;
         if (hi > VM_MAX_ARENAS)
-            continue;
+            hi = VM_MAX_ARENAS;
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
             uintptr_t word = atomic_load_explicit(&vm.arena_words[mid], memory_order_relaxed);
             if (!word || (word & 1))
-                return false;               /* changing, or a dedicated arena */
+                return -1;                  /* a dedicated arena (or changing) */
             const struct vm_arena *a = (const struct vm_arena *)word;
             if (page < a->base)
                 hi = mid;
@@ -139,77 +183,33 @@ __attribute__((no_sanitize_thread)) static bool query_unlocked(uintptr_t page, s
                 break;
             }
         }
-        if (!arena)
-            return false;
-        struct vm_region_info r;
-        size_t g = (page - arena->base) >> MS_GRANULE_SHIFT;
-        uint32_t slot = g < arena->ngranules ? arena->granules[g] : 0;
-        const struct vm_allocation *alloc = NULL;
-        uintptr_t base = 0, size = 0;
-        if (slot) {
-            if (slot > vm.alloc_high)
-                continue;
-            alloc = &vm.allocs[slot - 1];
-            base = alloc->base;
-            size = alloc->size;
-            if (page >= base + size || page < base)
-                alloc = NULL;               /* the tail of its last granule is free */
+        if (!arena) {
+            if (read_valid(seq))
+                return 0;
+            continue;
         }
-        r.base = page;
-        if (!alloc) {
-            uintptr_t end = ms_align_up(page + 1, MS_GRANULARITY);
-            while (end < arena->end) {
-                size_t ge = (end - arena->base) >> MS_GRANULE_SHIFT;
-                if (ge >= arena->ngranules || arena->granules[ge])
-                    break;
-                end += MS_GRANULARITY;
-            }
-            r.allocation_base = 0;
-            r.allocation_protect = 0;
-            r.region_size = end - page;
-            r.state = VM_MEM_FREE;
-            r.protect = VM_PAGE_NOACCESS;
-            r.type = 0;
+        /* Written straight into *info (a copy of a freshly built one stalls
+         * on store forwarding): a try that does not count is overwritten
+         * by the next, or by the locked path. */
+        uint32_t index = arena->granules[arena_granule(arena, page)];
+        const struct vm_allocation *alloc = index && index <= vm.alloc_high ? &vm.allocs[index - 1] : NULL;
+        uintptr_t base = alloc ? alloc->base : 0, size = alloc ? alloc->size : 0;
+        if (!alloc || page < base || page >= base + size) {
+            describe_free(arena, page, info);   /* (the tail of an allocation's last granule is free) */
         } else {
-            size_t p = (page - arena->base) >> MS_PAGE_SHIFT;
-            size_t limit = (base + size - arena->base) >> MS_PAGE_SHIFT;
+            size_t p = arena_page(arena, page), limit = arena_page(arena, base + size);
             if (limit > arena->npages)
                 limit = arena->npages;
-            if (p >= limit)
-                continue;
             uint8_t byte = arena->pages[p];
             uint32_t type = alloc->type;
             if (type == VM_MEM_MAPPED && !alloc->shared_view && page_byte_writecopy(byte))
-                return false;               /* written copy-on-write pages: the host knows */
-            size_t i = p + 1;
-            if (byte > PAGE_STATE_STALE) {
-                uint64_t pattern = 0x0101010101010101ull * byte, word;
-                while (i + 8 <= limit) {
-                    memcpy(&word, arena->pages + i, 8);
-                    if (word != pattern)
-                        break;
-                    i += 8;
-                }
-                while (i < limit && arena->pages[i] == byte)
-                    i++;
-            } else {
-                while (i < limit && arena->pages[i] <= PAGE_STATE_STALE)
-                    i++;
-            }
-            r.allocation_base = base;
-            r.allocation_protect = alloc->alloc_protect;
-            r.state = page_byte_state(byte) == PAGE_STATE_COMMITTED ? VM_MEM_COMMIT : VM_MEM_RESERVE;
-            r.protect = page_byte_protect(byte);
-            r.type = type;
-            r.region_size = (i - p) << MS_PAGE_SHIFT;
+                return -1;                  /* written copy-on-write pages: the host knows */
+            describe_pages(page, vm_pages_region(arena->pages, p, limit), byte, base, alloc->alloc_protect, type, info);
         }
-        vm_seq_fence(memory_order_acquire);
-        if (atomic_load_explicit(&vm.seq, memory_order_relaxed) == seq) {
-            *info = r;
-            return true;
-        }
+        if (read_valid(seq))
+            return 1;
     }
-    return false;
+    return -1;
 }
 
 ms_status vm_query(uintptr_t addr, struct vm_region_info *info)
@@ -217,10 +217,11 @@ ms_status vm_query(uintptr_t addr, struct vm_region_info *info)
     if (!vm.initialised)
         return VM_NOT_OWNED;
     uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE);
-    if (query_unlocked(page, info))
-        return MS_OK;
+    int known = query_unlocked(page, info);
+    if (known >= 0)
+        return known ? MS_OK : VM_NOT_OWNED;
     if (arena_holds_unlocked(page) == 0)
-        return VM_NOT_OWNED;
+        return VM_NOT_OWNED;            /* (the search above met a dedicated arena) */
     vm_map_lock();
     struct vm_arena *arena = vm_arena_find(page);
     if (!arena) {
@@ -228,35 +229,16 @@ ms_status vm_query(uintptr_t addr, struct vm_region_info *info)
         return VM_NOT_OWNED;
     }
     struct vm_allocation *alloc = vm_allocation_at(arena, page);
-    info->base = page;
     if (!alloc) {
-        /* Free space runs to the next allocation or the end of the arena. */
-        uintptr_t end = ms_align_up(page + 1, MS_GRANULARITY);
-        if (arena->dedicated)
-            end = arena->end;
-        else
-            while (end < arena->end && !arena->granules[arena_granule(arena, end)])
-                end += MS_GRANULARITY;
-        info->allocation_base = 0;
-        info->allocation_protect = 0;
-        info->region_size = end - page;
-        info->state = VM_MEM_FREE;
-        info->protect = VM_PAGE_NOACCESS;
-        info->type = 0;
+        describe_free(arena, page, info);
     } else {
         size_t p = arena_page(arena, page);
-        size_t limit = arena_page(arena, alloc->base + alloc->size);
         uint8_t byte = arena->pages[p];
-        size_t run = vm_pages_region(arena->pages, p, limit);
-        info->allocation_base = alloc->base;
-        info->allocation_protect = alloc->alloc_protect;
-        info->state = page_byte_state(byte) == PAGE_STATE_COMMITTED ? VM_MEM_COMMIT : VM_MEM_RESERVE;
-        info->protect = page_byte_protect(byte);
-        info->type = alloc->type;
+        size_t run = vm_pages_region(arena->pages, p, arena_page(arena, alloc->base + alloc->size));
+        describe_pages(page, run, byte, alloc->base, alloc->alloc_protect, alloc->type, info);
         /* (A shared view's copied pages are read-write in the map already.) */
         if (alloc->type == VM_MEM_MAPPED && !alloc->shared_view && page_byte_writecopy(byte))
-            run = split_copied(page, run, &info->protect);
-        info->region_size = run << MS_PAGE_SHIFT;
+            info->region_size = split_copied(page, run, &info->protect) << MS_PAGE_SHIFT;
     }
     vm_map_unlock();
     return MS_OK;
