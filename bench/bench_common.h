@@ -13,6 +13,7 @@
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +40,14 @@ static const char *bench_impl = "?";
             exit(3);                                                            \
         }                                                                       \
     } while (0)
+
+/* The body of a spin-wait: tells the core that this is one, so that the
+ * sibling thread and the pipeline are not starved by the loop. */
+#if defined(__x86_64__) || defined(__i386__)
+#define bench_cpu_relax() __builtin_ia32_pause()
+#else
+#define bench_cpu_relax() atomic_signal_fence(memory_order_seq_cst)
+#endif
 
 /* xorshift64*: the same sequence everywhere, for the randomized cases. */
 static uint64_t bench_rng_state = 0x9E3779B97F4A7C15ull;

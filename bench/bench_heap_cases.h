@@ -5,8 +5,7 @@
  * including file provides, for the allocator under test:
  *   void *ba_alloc(size_t); void ba_free(void *); void *ba_realloc(void *, size_t);
  *   void *ba_heap_create(void); void *ba_heap_alloc(void *h, size_t); void ba_heap_destroy(void *h);
- *   bench_thread_run(void (*fn)(void *), void *arg) -> handle; bench_thread_join(handle);
- *   a bench_event type with bench_event_init/set/wait/reset (auto-reset events).
+ *   bench_thread_run(void (*fn)(void *), void *arg) -> handle; bench_thread_join(handle).
  * Identical code on every side is what makes the numbers comparable.
  */
 #ifndef BENCH_HEAP_CASES_H
@@ -126,54 +125,97 @@ static void heap_two_threads(size_t n)
 
 /* Allocate here, free there: the main thread fills a batch of blocks, the
  * other thread frees it while the next batch is filled. n counts pairs.
- * Batches are large because under Wine an event wait or set is a wineserver
- * round trip (~20 us): with 1024-block batches those alone were ~80 ns of
- * each pair, on both sides, and the case measured Wine's events. */
+ * Batches are large because under Wine an event wait or set is a
+ * wineserver round trip (6 or 50-70 us on the Intel VM, depending on
+ * whether the host still polls the idle vCPU). The threads hand batches
+ * over through counters and wait for each other as a spin-then-block lock
+ * does: spin up to CROSS_SPIN_NS, then sleep on an event that the other
+ * side sets only if someone sleeps. With plain events, four round trips a
+ * batch were 5-8 ns of each pair on both sides; with spinning alone, a
+ * side whose threads are unbalanced burnt the vCPU its other thread
+ * needed. */
 #define CROSS_BATCH 8192
+#define CROSS_SPIN_NS 50000
+
+struct cross_counter {
+    _Atomic size_t count; /* batches filled, or freed */
+    _Atomic int sleeping; /* the one waiter sleeps, or is about to */
+    bench_event wake;
+};
+
 static struct {
     void *blocks[2][CROSS_BATCH];
-    bench_event full[2], empty[2];
     size_t batches;
+    struct cross_counter filled, freed;
 } cross;
+
+/* Returns once c->count >= at_least; acquire, so that what the other side
+ * did before posting (the blocks it filled, the slots it emptied) is seen.
+ * The seq_cst pair sleeping/count against count/sleeping in cross_post
+ * means one of the two sides sees the other: no wake-up is lost. A stale
+ * wake-up only makes one loop turn. */
+static void cross_wait(struct cross_counter *c, size_t at_least)
+{
+    uint64_t start = bench_now_ns();
+    do {
+        for (int i = 0; i < 64; i++) {
+            if (atomic_load_explicit(&c->count, memory_order_acquire) >= at_least)
+                return;
+            bench_cpu_relax();
+        }
+    } while (bench_now_ns() - start < CROSS_SPIN_NS);
+    for (;;) {
+        atomic_store(&c->sleeping, 1);
+        if (atomic_load(&c->count) >= at_least)
+            break;
+        bench_event_wait(&c->wake);
+    }
+    atomic_store(&c->sleeping, 0);
+}
+
+static void cross_post(struct cross_counter *c, size_t count)
+{
+    atomic_store(&c->count, count);
+    if (atomic_load(&c->sleeping))
+        bench_event_set(&c->wake);
+}
 
 static void cross_freer(void *arg)
 {
     (void)arg;
     for (size_t b = 0; b < cross.batches; b++) {
-        int k = (int)(b & 1);
-        bench_event_wait(&cross.full[k]);
+        cross_wait(&cross.filled, b + 1);
         for (int i = 0; i < CROSS_BATCH; i++)
-            ba_free(cross.blocks[k][i]);
-        bench_event_set(&cross.empty[k]);
+            ba_free(cross.blocks[b & 1][i]);
+        cross_post(&cross.freed, b + 1);
     }
 }
 
 static void heap_cross_thread_free(size_t n)
 {
     cross.batches = (n + CROSS_BATCH - 1) / CROSS_BATCH;
+    struct cross_counter *counters[2] = { &cross.filled, &cross.freed };
     for (int k = 0; k < 2; k++) {
-        bench_event_init(&cross.full[k]);
-        bench_event_init(&cross.empty[k]);
-        bench_event_set(&cross.empty[k]);
+        atomic_store(&counters[k]->count, 0);
+        atomic_store(&counters[k]->sleeping, 0);
+        bench_event_init(&counters[k]->wake);
     }
     bench_thread t = bench_thread_run(cross_freer, NULL);
     for (size_t b = 0; b < cross.batches; b++) {
-        int k = (int)(b & 1);
-        bench_event_wait(&cross.empty[k]);
+        /* Slot b & 1 last held batch b - 2. */
+        cross_wait(&cross.freed, b < 2 ? 0 : b - 1);
         for (int i = 0; i < CROSS_BATCH; i++) {
             size_t size = 16 + (size_t)(bench_rand() % 241);
             char *p = ba_alloc(size);
             BENCH_CHECK(p, "alloc %zu", size);
             p[0] = 1;
-            cross.blocks[k][i] = p;
+            cross.blocks[b & 1][i] = p;
         }
-        bench_event_set(&cross.full[k]);
+        cross_post(&cross.filled, b + 1);
     }
     bench_thread_join(t);
-    for (int k = 0; k < 2; k++) {
-        bench_event_destroy(&cross.full[k]);
-        bench_event_destroy(&cross.empty[k]);
-    }
+    for (int k = 0; k < 2; k++)
+        bench_event_destroy(&counters[k]->wake);
 }
 
 #define BENCH_HEAP_CASES                                          \

@@ -22,8 +22,12 @@ the same alternation:
                     Cases whose time is mostly wineserver requests or a whole
                     program move with the machine's state within seconds
                     (the VM's wake-up latency changed one request from 5 to
-                    50 us between runs), so the sides are compared seconds
-                    apart instead of a run apart (default 5; none with --quick)
+                    50 us between runs), and so do those that walk ~20 MiB
+                    at random (the mixed batch took 50 or 80-95 ns a pair
+                    with glibc, mimalloc and the core alike, natively, from
+                    one process to the next), so the sides are compared
+                    seconds apart instead of a run apart (default 5; none
+                    with --quick)
   --case NAME       only this case (repeatable), e.g. for a smoke run:
     run_bench.py --build build --quick --stats --case heap_small_pairs --case heap_mixed_batch
 
@@ -57,7 +61,8 @@ RSS_CASES = ["heap_mixed_batch"]
 RATIO_CASES = ["heap_scaling"]
 PROGRAMS = ["huffzip"]
 # Cases also measured with builtin and memshim processes in turns (--turns).
-TURN_CASES = ["heap_private_cycle", "section_cycle", "section_open_cycle", "program_huffzip"]
+TURN_CASES = ["heap_mixed_batch", "heap_private_cycle", "heap_cross_thread_free",
+              "section_cycle", "section_open_cycle", "program_huffzip"]
 
 
 def peak_rss_kib(cmd, env):
