@@ -162,8 +162,12 @@ static int query_unlocked(uintptr_t page, struct vm_region_info *info)
         if (!read_begin(&seq))
             continue;
         /* The search follows the tagged pointers themselves (one load
-         * fewer on the way than the bounds' copies): it stops at a
-         * dedicated arena's, which must not be followed. */
+         * fewer on the way than the bounds' copies). A dedicated arena's
+         * metadata goes when it is released, so it is never followed: its
+         * bounds come from the copies, and only an address inside it
+         * takes the lock. (Stopping at any dedicated arena on the way sent
+         * every query whose search passed one, a 1 GiB reservation say,
+         * to the lock: 27 instead of 19 ns under Wine.) */
         const struct vm_arena *arena = NULL;
         size_t lo = 0, hi = vm.narenas;
         if (hi > VM_MAX_ARENAS)
@@ -171,15 +175,24 @@ static int query_unlocked(uintptr_t page, struct vm_region_info *info)
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
             uintptr_t word = atomic_load_explicit(&vm.arena_words[mid], memory_order_relaxed);
-            if (!word || (word & 1))
-                return -1;                  /* a dedicated arena (or changing) */
-            const struct vm_arena *a = (const struct vm_arena *)word;
-            if (page < a->base)
+            uintptr_t base, end;
+            if (!word)
+                return -1;                  /* changing */
+            if (word & 1) {
+                base = atomic_load_explicit(&vm.arena_bases[mid], memory_order_relaxed);
+                end = atomic_load_explicit(&vm.arena_ends[mid], memory_order_relaxed);
+            } else {
+                base = ((const struct vm_arena *)word)->base;
+                end = ((const struct vm_arena *)word)->end;
+            }
+            if (page < base)
                 hi = mid;
-            else if (page >= a->end)
+            else if (page >= end)
                 lo = mid + 1;
+            else if (word & 1)
+                return -1;                  /* inside a dedicated arena */
             else {
-                arena = a;
+                arena = (const struct vm_arena *)word;
                 break;
             }
         }

@@ -195,6 +195,42 @@ int main(void)
     }
     check_invariants("after intermittent host failures");
 
+    /* A dedicated arena among them: a query in any normal arena stays
+     * without the lock, even when its search passes the dedicated one
+     * (the lock's holders move vm.seq; only a query inside the dedicated
+     * arena takes it). More normal arenas come until the dedicated one is
+     * the middle of the table, where every search starts. Under TSan every
+     * reader takes the lock. */
+    uintptr_t huge4 = reserve(huge_size, false);
+    CHECK(huge4 && vm_arena_find(huge4)->dedicated, "a dedicated arena among the normal ones");
+    enum { MORE = 64 };
+    uintptr_t more[MORE] = { 0 };
+    size_t middle = 0;
+    for (int i = 0; i < MORE; i++) {
+        for (middle = 0; middle < vm.narenas && vm.arenas[middle]->base != huge4; middle++) {}
+        if (middle == vm.narenas / 2)
+            break;
+        more[i] = reserve(big_size, false);
+    }
+    CHECK(middle == vm.narenas / 2, "the dedicated arena is at %zu of %zu", middle, vm.narenas);
+    size_t normal = 0, locked = 0;
+    for (size_t i = 0; i < vm.narenas; i++) {
+        if (vm.arenas[i]->dedicated)
+            continue;
+        struct vm_region_info info;
+        uint32_t seq = atomic_load(&vm.seq);
+        CHECK_EQ(vm_query(vm.arenas[i]->base + KIB64, &info), MS_OK);
+        normal++;
+        locked += atomic_load(&vm.seq) != seq;
+    }
+    CHECK(normal >= 8, "%zu normal arenas", normal);
+    CHECK(!VM_SEQLOCK_READS || locked == 0, "%zu of %zu queries in normal arenas took the lock", locked, normal);
+    check_found(huge4, huge_size);
+    release(huge4);
+    for (int i = 0; i < MORE; i++)
+        if (more[i])
+            release(more[i]);
+
     for (int i = 0; i < MANY; i++)
         if (blocks[i])
             release(blocks[i]);
