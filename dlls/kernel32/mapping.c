@@ -312,6 +312,11 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
             return NULL;
         }
     }
+    /* A SEC_NOCACHE section's views are PAGE_NOCACHE, allocation protection
+     * and every page alike (SEC_WRITECOMBINE is kept by the section and
+     * shows on no view). */
+    if (facts.attributes & SEC_NOCACHE)
+        protect |= PAGE_NOCACHE;
     void *owner = (facts.attributes & SEC_FILE) ? file_view_mapped(section, fd) : &pagefile_view;
     uintptr_t base = (uintptr_t)addr;
     ms_status st = vm_map_view(&base, count, protect, fd, offset, shared, FALSE, owner);

@@ -1371,6 +1371,185 @@ static void test_known_sections(void)
     if (h) CloseHandle(h);
 }
 
+/* The protection of the page at p (and the size of its run when size is
+ * not 0). The query comes before the check, so the message shows what it
+ * read. */
+static void check_protect(int line, const void *p, DWORD prot, SIZE_T size, const char *what)
+{
+    int r = query(p);
+    harness_ok(r && mbi.Protect == prot && (!size || mbi.RegionSize == size), __FILE__, line,
+               "%s: Protect %#lx RegionSize %#zx, expected %#lx %#zx", what, mbi.Protect, mbi.RegionSize, prot, size);
+}
+#define CHECK_PROTECT(p, prot, size, what) check_protect(__LINE__, p, prot, size, what)
+/* The SEC_* attributes: which CreateFileMapping takes for the paging file
+ * and for a file, and what NtQuerySection then reads (the table is the one
+ * Wine's tests pin against Windows); and what views show of them: a
+ * SEC_NOCACHE section's views are PAGE_NOCACHE, allocation protection and
+ * every page alike, whatever VirtualProtect gives a page; SEC_WRITECOMBINE
+ * shows on no view. */
+static void test_sec_flags(void)
+{
+    static const struct { int file; DWORD flags, error, attrs; } cases[] = {
+        { 0, SEC_RESERVE, 0, SEC_RESERVE },
+        { 0, SEC_RESERVE | SEC_NOCACHE, 0, SEC_RESERVE | SEC_NOCACHE },
+        { 0, SEC_RESERVE | SEC_LARGE_PAGES, ERROR_INVALID_PARAMETER, 0 },
+        { 0, SEC_RESERVE | SEC_WRITECOMBINE, 0, SEC_RESERVE | SEC_WRITECOMBINE },
+        { 0, SEC_COMMIT, 0, SEC_COMMIT },
+        { 0, SEC_COMMIT | SEC_NOCACHE, 0, SEC_COMMIT | SEC_NOCACHE },
+        { 0, SEC_COMMIT | SEC_WRITECOMBINE, 0, SEC_COMMIT | SEC_WRITECOMBINE },
+        { 0, SEC_RESERVE | SEC_COMMIT, ERROR_INVALID_PARAMETER, 0 },
+        { 0, SEC_IMAGE, ERROR_BAD_EXE_FORMAT, 0 },
+        { 0, SEC_IMAGE | SEC_RESERVE, ERROR_INVALID_PARAMETER, 0 },
+        { 0, SEC_IMAGE | SEC_COMMIT, ERROR_INVALID_PARAMETER, 0 },
+        { 0, SEC_NOCACHE, ERROR_INVALID_PARAMETER, 0 },
+        { 0, SEC_LARGE_PAGES, ERROR_INVALID_PARAMETER, 0 },
+        { 0, SEC_WRITECOMBINE, ERROR_INVALID_PARAMETER, 0 },
+        { 0, SEC_FILE, ERROR_INVALID_PARAMETER, 0 },
+        { 0, SEC_FILE | SEC_RESERVE, ERROR_INVALID_PARAMETER, 0 },
+        { 0, SEC_FILE | SEC_COMMIT, ERROR_INVALID_PARAMETER, 0 },
+        { 0, 0, 0, SEC_COMMIT },
+        { 1, SEC_RESERVE, 0, SEC_FILE },
+        { 1, SEC_RESERVE | SEC_NOCACHE, 0, SEC_FILE | SEC_NOCACHE },
+        { 1, SEC_RESERVE | SEC_LARGE_PAGES, ERROR_INVALID_PARAMETER, 0 },
+        { 1, SEC_RESERVE | SEC_WRITECOMBINE, 0, SEC_FILE | SEC_WRITECOMBINE },
+        { 1, SEC_COMMIT, 0, SEC_FILE },
+        { 1, SEC_COMMIT | SEC_NOCACHE, 0, SEC_FILE | SEC_NOCACHE },
+        { 1, SEC_COMMIT | SEC_LARGE_PAGES, ERROR_INVALID_PARAMETER, 0 },
+        { 1, SEC_COMMIT | SEC_WRITECOMBINE, 0, SEC_FILE | SEC_WRITECOMBINE },
+        { 1, SEC_RESERVE | SEC_COMMIT, ERROR_INVALID_PARAMETER, 0 },
+        { 1, SEC_IMAGE, ERROR_BAD_EXE_FORMAT, 0 },
+        { 1, SEC_NOCACHE, ERROR_INVALID_PARAMETER, 0 },
+        { 1, SEC_LARGE_PAGES, ERROR_INVALID_PARAMETER, 0 },
+        { 1, SEC_WRITECOMBINE, ERROR_INVALID_PARAMETER, 0 },
+        { 1, SEC_FILE, ERROR_INVALID_PARAMETER, 0 },
+        { 1, 0, 0, SEC_FILE },
+    };
+    WCHAR dir[MAX_PATH], path[MAX_PATH];
+    HANDLE file[2], h, h2;
+    unsigned char *v, *v2;
+    DWORD old;
+    char what[64];
+
+    GetTempPathW(MAX_PATH, dir);
+    GetTempFileNameW(dir, L"msh", 0, path);
+    file[0] = INVALID_HANDLE_VALUE;
+    file[1] = make_file(path, 2 * PAGE, GENERIC_READ | GENERIC_WRITE);
+    ok(file[1] != INVALID_HANDLE_VALUE, "CreateFileW: error %lu", GetLastError());
+    if (file[1] == INVALID_HANDLE_VALUE) return;
+    for (size_t i = 0; i < ARRAYSIZE(cases); i++)
+    {
+        for (int named = 0; named < 2; named++)
+        {
+            snprintf(what, sizeof(what), "case %zu (%s, %#lx)%s", i, cases[i].file ? "file" : "pagefile",
+                     cases[i].flags, named ? " named" : "");
+            SetLastError(0xdeadbeef);
+            h = CreateFileMappingW(file[cases[i].file], NULL, cases[i].flags | PAGE_READWRITE, 0, PAGE,
+                                   named ? unique_name("sec") : NULL);
+            if (cases[i].error)
+            {
+                CHECK_FAIL(h, cases[i].error, what);
+                if (h) CloseHandle(h);
+                continue;
+            }
+            ok(h != NULL && GetLastError() == 0, "%s: handle %p, error %lu", what, h, GetLastError());
+            if (!h) continue;
+            check_section_basic(__LINE__, h, cases[i].attrs, PAGE, what);
+            CloseHandle(h);
+        }
+    }
+    CloseHandle(file[1]);
+
+    /* Views of a SEC_NOCACHE section, made and opened by name. */
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | SEC_COMMIT | SEC_NOCACHE, 0, GRAN,
+                           unique_name("nocache"));
+    ok(h != NULL, "SEC_NOCACHE section: error %lu", GetLastError());
+    if (!h) return;
+    v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+    ok(v != NULL, "FILE_MAP_WRITE view: error %lu", GetLastError());
+    if (v)
+    {
+        CHECK_VIEW(v, PAGE_READWRITE | PAGE_NOCACHE, GRAN, PAGE_READWRITE | PAGE_NOCACHE);
+        v[PAGE] = 7;
+        ok(VirtualProtect(v, PAGE, PAGE_READONLY, &old), "VirtualProtect: error %lu", GetLastError());
+        ok(old == (PAGE_READWRITE | PAGE_NOCACHE), "old protection %#lx", old);
+        CHECK_VIEW(v, PAGE_READWRITE | PAGE_NOCACHE, PAGE, PAGE_READONLY | PAGE_NOCACHE);
+        CHECK_PROTECT(v + PAGE, PAGE_READWRITE | PAGE_NOCACHE, GRAN - PAGE, "the rest");
+        ok(VirtualProtect(v, PAGE, PAGE_NOACCESS, &old), "VirtualProtect(PAGE_NOACCESS): error %lu",
+           GetLastError());
+        ok(old == (PAGE_READONLY | PAGE_NOCACHE), "old protection %#lx", old);
+        CHECK_PROTECT(v, PAGE_NOACCESS | PAGE_NOCACHE, PAGE, "no access");
+        ok(VirtualProtect(v, PAGE, PAGE_READWRITE | PAGE_GUARD, &old), "VirtualProtect(guard): error %lu",
+           GetLastError());
+        CHECK_PROTECT(v, PAGE_READWRITE | PAGE_GUARD | PAGE_NOCACHE, PAGE, "guard");
+        ok(VirtualProtect(v, PAGE, PAGE_WRITECOPY, &old), "VirtualProtect(PAGE_WRITECOPY): error %lu",
+           GetLastError());
+        CHECK_PROTECT(v, PAGE_WRITECOPY | PAGE_NOCACHE, PAGE, "write-copy");
+        /* Back to the view's own: one region again. */
+        ok(VirtualProtect(v, PAGE, PAGE_READWRITE, &old), "VirtualProtect(PAGE_READWRITE): error %lu",
+           GetLastError());
+        CHECK_VIEW(v, PAGE_READWRITE | PAGE_NOCACHE, GRAN, PAGE_READWRITE | PAGE_NOCACHE);
+    }
+    h2 = OpenFileMappingW(FILE_MAP_READ, FALSE, unique_name("nocache"));
+    ok(h2 != NULL, "OpenFileMappingW: error %lu", GetLastError());
+    v2 = h2 ? MapViewOfFile(h2, FILE_MAP_READ, 0, 0, 0) : NULL;
+    ok(v2 != NULL, "FILE_MAP_READ view of the opened handle: error %lu", GetLastError());
+    if (v2)
+    {
+        CHECK_VIEW(v2, PAGE_READONLY | PAGE_NOCACHE, GRAN, PAGE_READONLY | PAGE_NOCACHE);
+        ok(v2[PAGE] == 7, "the opened view reads %u", v2[PAGE]);
+        UnmapViewOfFile(v2);
+    }
+    if (h2) CloseHandle(h2);
+    v2 = MapViewOfFile(h, FILE_MAP_COPY, 0, 0, 0);
+    ok(v2 != NULL, "FILE_MAP_COPY view: error %lu", GetLastError());
+    if (v2)
+    {
+        CHECK_VIEW(v2, PAGE_WRITECOPY | PAGE_NOCACHE, GRAN, PAGE_WRITECOPY | PAGE_NOCACHE);
+        UnmapViewOfFile(v2);
+    }
+    if (v) UnmapViewOfFile(v);
+    CloseHandle(h);
+
+    /* A file's SEC_NOCACHE section is the same. */
+    file[1] = make_file(path, GRAN, GENERIC_READ | GENERIC_WRITE);
+    h = file[1] != INVALID_HANDLE_VALUE
+            ? CreateFileMappingW(file[1], NULL, PAGE_READWRITE | SEC_COMMIT | SEC_NOCACHE, 0, 0, NULL)
+            : NULL;
+    ok(h != NULL, "file SEC_NOCACHE section: error %lu", GetLastError());
+    v = h ? MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0) : NULL;
+    ok(v != NULL, "its view: error %lu", GetLastError());
+    if (v)
+    {
+        CHECK_VIEW(v, PAGE_READWRITE | PAGE_NOCACHE, GRAN, PAGE_READWRITE | PAGE_NOCACHE);
+        UnmapViewOfFile(v);
+    }
+    if (h) CloseHandle(h);
+    if (file[1] != INVALID_HANDLE_VALUE) CloseHandle(file[1]);
+    ok(DeleteFileW(path), "DeleteFileW: error %lu", GetLastError());
+
+    /* SEC_WRITECOMBINE: kept by the section, shown by no view. And a cache
+     * modifier asked of a view's page is taken without effect (what Wine's
+     * builtin does; not verified on Windows). */
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | SEC_COMMIT | SEC_WRITECOMBINE, 0, GRAN,
+                           NULL);
+    ok(h != NULL, "SEC_WRITECOMBINE section: error %lu", GetLastError());
+    v = h ? MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0) : NULL;
+    ok(v != NULL, "its view: error %lu", GetLastError());
+    if (v)
+    {
+        CHECK_VIEW(v, PAGE_READWRITE, GRAN, PAGE_READWRITE);
+        ok(VirtualProtect(v, PAGE, PAGE_READONLY | PAGE_NOCACHE, &old), "VirtualProtect(nocache): error %lu",
+           GetLastError());
+        ok(old == PAGE_READWRITE, "old protection %#lx", old);
+        CHECK_PROTECT(v, PAGE_READONLY, PAGE, "nocache asked of a view's page");
+        ok(VirtualProtect(v, PAGE, PAGE_READWRITE | PAGE_WRITECOMBINE, &old),
+           "VirtualProtect(writecombine): error %lu", GetLastError());
+        CHECK_VIEW(v, PAGE_READWRITE, GRAN, PAGE_READWRITE);
+        UnmapViewOfFile(v);
+    }
+    if (h) CloseHandle(h);
+}
+
 /* VirtualProtect and VirtualAlloc(MEM_COMMIT) on views: a view may be
  * given a protection only within the accesses it was mapped with (Windows
  * weighs read, write and execute; PAGE_WRITECOPY counts as read, the
@@ -1524,6 +1703,7 @@ int main(void)
     test_sec_reserve();
     test_handle_reuse();
     test_known_sections();
+    test_sec_flags();
     test_view_protection();
     test_writecopy_threads();
     test_writecopy_read_file();
