@@ -71,8 +71,9 @@ static BOOL HeapDestroy_impl(HANDLE handle)
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE);
     if (handle == peb_process_heap()) {
-        /* The process heap cannot be destroyed. */
-        set_last_error(ERROR_INVALID_PARAMETER);
+        /* The process heap cannot be destroyed: RtlDestroyHeap refuses it,
+         * and kernel32 reports every refusal as ERROR_INVALID_HANDLE. */
+        set_last_error(ERROR_INVALID_HANDLE);
         return FALSE;
     }
     struct ms_heap *heap = core_heap(handle);

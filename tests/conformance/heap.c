@@ -236,6 +236,15 @@ static void test_private_heaps(void)
     ok(before >= 1 && before <= ARRAYSIZE(heaps), "GetProcessHeaps returned %lu", before);
     ok(heaps[0] == GetProcessHeap(), "the process heap comes first (%p vs %p)", heaps[0], GetProcessHeap());
 
+    /* The process heap cannot be destroyed: kernel32 turns RtlDestroyHeap's
+     * refusal into ERROR_INVALID_HANDLE, and the heap still works. */
+    SetLastError(0xdeadbeef);
+    ok(!HeapDestroy(GetProcessHeap()), "HeapDestroy of the process heap succeeded");
+    ok(GetLastError() == ERROR_INVALID_HANDLE, "HeapDestroy of the process heap: error %lu", GetLastError());
+    p = HeapAlloc(GetProcessHeap(), 0, 100);
+    ok(p != NULL && HeapFree(GetProcessHeap(), 0, p), "the process heap after HeapDestroy: error %lu",
+       GetLastError());
+
     heap = HeapCreate(0, 0, 0);
     ok(heap != NULL, "HeapCreate growable: error %lu", GetLastError());
     if (!heap) return;
