@@ -280,7 +280,7 @@ void vm_release_locked(struct vm_arena *arena, struct vm_allocation *alloc)
         vm_arena_destroy(arena);
 }
 
-static ms_status check_request(uintptr_t addr, size_t size, uint32_t type, uint32_t protect)
+static ms_status check_request(uintptr_t addr, size_t size, uint32_t type, uint32_t *protect)
 {
     if (size == 0)
         return MS_ERROR_INVALID_PARAMETER;
@@ -304,7 +304,7 @@ static ms_status check_request(uintptr_t addr, size_t size, uint32_t type, uint3
         return MS_ERROR_INVALID_PARAMETER;
     if ((type & VM_MEM_WRITE_WATCH) && !host_write_watch_available())
         return MS_ERROR_NOT_SUPPORTED;
-    if (!vm_protect_is_valid(protect, false))
+    if (!vm_protect_take_cfg(protect) || !vm_protect_is_valid(*protect, false))
         return MS_ERROR_INVALID_PARAMETER;
     if (addr > MS_USER_SPACE_LIMIT || size > MS_USER_SPACE_LIMIT || addr + size > MS_USER_SPACE_LIMIT + 1)
         return addr ? MS_ERROR_INVALID_PARAMETER : MS_ERROR_NOT_ENOUGH_MEMORY;
@@ -316,7 +316,7 @@ static ms_status check_request(uintptr_t addr, size_t size, uint32_t type, uint3
 ms_status vm_allocate(uintptr_t *addr_inout, size_t size, uint32_t type, uint32_t protect)
 {
     uintptr_t addr = *addr_inout;
-    ms_status st = check_request(addr, size, type, protect);
+    ms_status st = check_request(addr, size, type, &protect);
     if (st)
         return st;
     vm_init(0);

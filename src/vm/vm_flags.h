@@ -32,5 +32,8 @@
 #define VM_PAGE_GUARD             0x100u
 #define VM_PAGE_NOCACHE           0x200u
 #define VM_PAGE_WRITECOMBINE      0x400u
+/* Control Flow Guard: PAGE_TARGETS_INVALID to VirtualAlloc,
+ * PAGE_TARGETS_NO_UPDATE to VirtualProtect (the same bit). */
+#define VM_PAGE_TARGETS_INVALID   0x40000000u
 
 #endif

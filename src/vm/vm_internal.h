@@ -172,6 +172,10 @@ static inline void vm_map_unlock(void)
 /* vm_pages.c */
 #define PAGE_BYTE_GUARD 0x20u
 bool vm_protect_is_valid(uint32_t protect, bool allow_writecopy);
+/* Control Flow Guard's flag is taken only with an executable protection
+ * (false otherwise), and dropped from *protect: the core keeps no CFG
+ * bitmap, as Wine enforces no CFG, so no call target is ever refused. */
+bool vm_protect_take_cfg(uint32_t *protect);
 /* VirtualProtect of [start, end) (page-aligned, inside alloc); vm.lock held. */
 ms_status vm_protect_locked(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end,
                             uint32_t protect, uint32_t *old_protect);

@@ -25,6 +25,16 @@ bool vm_protect_is_valid(uint32_t protect, bool allow_writecopy)
     return true;
 }
 
+bool vm_protect_take_cfg(uint32_t *protect)
+{
+    if (!(*protect & VM_PAGE_TARGETS_INVALID))
+        return true;
+    if (!(*protect & (VM_PAGE_EXECUTE | VM_PAGE_EXECUTE_READ | VM_PAGE_EXECUTE_READWRITE | VM_PAGE_EXECUTE_WRITECOPY)))
+        return false;
+    *protect &= ~VM_PAGE_TARGETS_INVALID;
+    return true;
+}
+
 uint8_t page_byte_make(uint32_t state, uint32_t protect)
 {
     if (state != PAGE_STATE_COMMITTED)

@@ -72,7 +72,7 @@ ms_status vm_protect_locked(struct vm_arena *arena, struct vm_allocation *alloc,
                             uint32_t protect, uint32_t *old_protect)
 {
     /* WRITECOPY only makes sense on mapped memory (a copy-on-write view). */
-    if (!vm_protect_is_valid(protect, alloc->type == VM_MEM_MAPPED))
+    if (!vm_protect_take_cfg(&protect) || !vm_protect_is_valid(protect, alloc->type == VM_MEM_MAPPED))
         return MS_ERROR_INVALID_PARAMETER;
     /* A view cannot be given an access it was not mapped with: no write to
      * a FILE_MAP_READ or FILE_MAP_COPY view, no execute without

@@ -710,6 +710,53 @@ static void test_large_pages(void)
     if (p) VirtualFree(p, 0, MEM_RELEASE);
 }
 
+/* Control Flow Guard's flag: PAGE_TARGETS_INVALID to VirtualAlloc and
+ * PAGE_TARGETS_NO_UPDATE to VirtualProtect (one bit) go with an executable
+ * protection, which is what VirtualQuery then reports; with any other the
+ * call fails (as documented; Wine 8.0 takes the flag with any
+ * protection). */
+static void test_cfg_flags(void)
+{
+    MEMORY_BASIC_INFORMATION m;
+    DWORD old = 0;
+    char *p;
+    SetLastError(0xdeadbeef);
+    p = VirtualAlloc(NULL, GRAN, MEM_RESERVE | MEM_COMMIT, PAGE_EXECUTE_READWRITE | PAGE_TARGETS_INVALID);
+    ok(p != NULL, "VirtualAlloc(PAGE_EXECUTE_READWRITE | PAGE_TARGETS_INVALID): error %lu", GetLastError());
+    if (!p) return;
+    ok(VirtualQuery(p, &m, sizeof(m)) == sizeof(m), "VirtualQuery: error %lu", GetLastError());
+    ok(m.AllocationProtect == PAGE_EXECUTE_READWRITE && m.Protect == PAGE_EXECUTE_READWRITE,
+       "AllocationProtect %#lx Protect %#lx", m.AllocationProtect, m.Protect);
+    ok(VirtualProtect(p, PAGE, PAGE_EXECUTE_READ | PAGE_TARGETS_NO_UPDATE, &old),
+       "VirtualProtect(PAGE_EXECUTE_READ | PAGE_TARGETS_NO_UPDATE): error %lu", GetLastError());
+    ok(old == PAGE_EXECUTE_READWRITE, "old protection %#lx", old);
+    ok(VirtualQuery(p, &m, sizeof(m)) == sizeof(m), "VirtualQuery: error %lu", GetLastError());
+    ok(m.Protect == PAGE_EXECUTE_READ && m.RegionSize == PAGE, "Protect %#lx RegionSize %#zx", m.Protect,
+       m.RegionSize);
+    SetLastError(0xdeadbeef);
+    old = 0xdead;
+    BOOL r = VirtualProtect(p, PAGE, PAGE_READONLY | PAGE_TARGETS_NO_UPDATE, &old);
+    todo_wine ok(!r && GetLastError() == ERROR_INVALID_PARAMETER,
+                 "VirtualProtect(PAGE_READONLY | PAGE_TARGETS_NO_UPDATE): %d, error %lu", r, GetLastError());
+    ok(VirtualQuery(p, &m, sizeof(m)) == sizeof(m), "VirtualQuery: error %lu", GetLastError());
+    todo_wine ok(m.Protect == PAGE_EXECUTE_READ, "refused: Protect %#lx", m.Protect);
+    ok(VirtualFree(p, 0, MEM_RELEASE), "VirtualFree: error %lu", GetLastError());
+
+    SetLastError(0xdeadbeef);
+    p = VirtualAlloc(NULL, GRAN, MEM_RESERVE, PAGE_EXECUTE | PAGE_TARGETS_INVALID);
+    ok(p != NULL, "reserve PAGE_EXECUTE | PAGE_TARGETS_INVALID: error %lu", GetLastError());
+    ok(!p || (VirtualQuery(p, &m, sizeof(m)) && m.AllocationProtect == PAGE_EXECUTE),
+       "AllocationProtect %#lx", p ? m.AllocationProtect : 0);
+    if (p) VirtualFree(p, 0, MEM_RELEASE);
+    SetLastError(0xdeadbeef);
+    p = VirtualAlloc(NULL, GRAN, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE | PAGE_TARGETS_INVALID);
+    todo_wine CHECK_FAIL(p, ERROR_INVALID_PARAMETER, "VirtualAlloc(PAGE_READWRITE | PAGE_TARGETS_INVALID)");
+    if (p) VirtualFree(p, 0, MEM_RELEASE);
+    p = VirtualAlloc(NULL, GRAN, MEM_RESERVE | MEM_COMMIT, PAGE_TARGETS_INVALID);
+    CHECK_FAIL(p, ERROR_INVALID_PARAMETER, "VirtualAlloc(PAGE_TARGETS_INVALID) alone");
+    if (p) VirtualFree(p, 0, MEM_RELEASE);
+}
+
 /* Code written into memory runs after FlushInstructionCache, which
  * succeeds for the current process (also for the whole cache: NULL, 0). */
 static void test_flush_instruction_cache(void)
@@ -824,6 +871,7 @@ int main(void)
     test_reset();
 #endif
     test_large_pages();
+    test_cfg_flags();
     test_flush_instruction_cache();
     return harness_done();
 }

@@ -119,6 +119,24 @@ static void test_bad_parameters(void)
     CHECK_EQ(vm_allocate(&a, 4096, VM_MEM_COMMIT | VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_ERROR_INVALID_PARAMETER);
     a = 0;
     CHECK_EQ(vm_allocate(&a, (size_t)-4096, VM_MEM_RESERVE, VM_PAGE_READWRITE), MS_ERROR_NOT_ENOUGH_MEMORY);
+    /* Control Flow Guard's flag only with an executable protection, and
+     * dropped: the region reads as the protection alone. */
+    CHECK_EQ(vm_allocate(&a, 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE | VM_PAGE_TARGETS_INVALID),
+             MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_allocate(&a, 4096, VM_MEM_COMMIT, VM_PAGE_TARGETS_INVALID), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_allocate(&a, 4096, VM_MEM_COMMIT, VM_PAGE_EXECUTE_READ | VM_PAGE_TARGETS_INVALID), MS_OK);
+    struct vm_region_info info;
+    CHECK_EQ(vm_query(a, &info), MS_OK);
+    CHECK_EQ(info.allocation_protect, VM_PAGE_EXECUTE_READ);
+    CHECK_EQ(info.protect, VM_PAGE_EXECUTE_READ);
+    uint32_t old = 0;
+    CHECK_EQ(vm_protect(a, 4096, VM_PAGE_READWRITE | VM_PAGE_TARGETS_INVALID, &old), MS_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(vm_protect(a, 4096, VM_PAGE_EXECUTE_READWRITE | VM_PAGE_TARGETS_INVALID, &old), MS_OK);
+    CHECK_EQ(old, VM_PAGE_EXECUTE_READ);
+    CHECK_EQ(vm_query(a, &info), MS_OK);
+    CHECK_EQ(info.protect, VM_PAGE_EXECUTE_READWRITE);
+    size_t none = 0;
+    CHECK_EQ(vm_free(&a, &none, VM_MEM_RELEASE), MS_OK);
     CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
 }
 
