@@ -236,6 +236,16 @@ static BOOL view_fits_section(DWORD section_protect, DWORD view_protect)
     return (view_protect & fits) == view_protect;
 }
 
+/* Whether the handle was granted every one of `rights` (TRUE if that
+ * cannot be asked: the calls after this one decide then). */
+static BOOL handle_grants(HANDLE handle, ACCESS_MASK rights)
+{
+    MEMSHIM_OBJECT_BASIC_INFORMATION info;
+    if (NtQueryObject(handle, ObjectBasicInformation, &info, sizeof(info), NULL))
+        return TRUE;
+    return (info.GrantedAccess & rights) == rights;
+}
+
 static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_high, DWORD offset_low, SIZE_T count,
                               LPVOID addr)
 {
@@ -251,7 +261,7 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
     int fd = -1;
     unsigned int options = 0;
     unsigned int stamp = section_cache_stamp();
-    BOOL known = FALSE;
+    BOOL known = FALSE, own = FALSE;
 
     if (!view_protection(access, &protect, &rights, &shared) || !to_fd) {
         TRACE("%p %#lx: not a view the core maps, passthrough\n", section, access);
@@ -264,7 +274,7 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
      * gives the errors in their order. */
     BOOL identified = FALSE;
     if ((fd = section_cache_own_fd(section, rights | SECTION_QUERY, &facts)) >= 0) {
-        known = TRUE;
+        known = own = TRUE;
     } else if (!to_fd(section, rights | SECTION_QUERY, &fd, &options)) {
         identified = !host_fd_identity(fd, &id);
         known = identified && section_cache_find(section, &id, stamp, &facts);
@@ -289,7 +299,13 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
     }
     DWORD error = 0;
     uint64_t section_size = facts.size;
-    if ((offset & (MS_GRANULARITY - 1)) || ((uintptr_t)addr & (MS_GRANULARITY - 1)))
+    /* The handle's rights come first, as on Windows. Wine's server hands
+     * out the descriptor without looking at SECTION_MAP_EXECUTE, so an
+     * executable view through a handle the cache does not vouch for asks
+     * what the handle was granted (one request, for such views only). */
+    if (!own && (rights & SECTION_MAP_EXECUTE) && !handle_grants(section, SECTION_MAP_EXECUTE))
+        error = ERROR_ACCESS_DENIED;
+    else if ((offset & (MS_GRANULARITY - 1)) || ((uintptr_t)addr & (MS_GRANULARITY - 1)))
         error = ERROR_MAPPED_ALIGNMENT;
     else if (facts.protect && !view_fits_section(facts.protect, protect))
         error = ERROR_INVALID_PARAMETER;    /* STATUS_SECTION_PROTECTION */
@@ -300,6 +316,8 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
     else if (count > section_size - offset)
         error = ERROR_ACCESS_DENIED;
     if (error) {
+        TRACE("%p %#lx %#I64x %#Ix %p -> error %lu (known %d, protect %#lx)\n", section, access, offset, count, addr,
+              error, known, facts.protect);
         if (fd >= 0)
             host_close(fd);
         set_last_error(error);

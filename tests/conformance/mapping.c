@@ -1289,6 +1289,28 @@ static void test_known_sections(void)
         CloseHandle(h);
     }
 
+    /* Through a handle without the right, the handle is refused first
+     * (ERROR_ACCESS_DENIED): CreateFileMapping grants SECTION_MAP_EXECUTE
+     * only for an executable protection, OpenFileMapping what it asks. */
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, PAGE, unique_name("noexec"));
+    ok(h != NULL, "PAGE_READWRITE section: error %lu", GetLastError());
+    if (h)
+    {
+        SetLastError(0xdeadbeef);
+        v = MapViewOfFile(h, FILE_MAP_READ | FILE_MAP_EXECUTE, 0, 0, 0);
+        CHECK_FAIL_VIEW(v, ERROR_ACCESS_DENIED, "an executable view through CreateFileMapping's handle");
+        dup = OpenFileMappingW(FILE_MAP_READ | SECTION_QUERY, FALSE, unique_name("noexec"));
+        ok(dup != NULL, "OpenFileMappingW: error %lu", GetLastError());
+        SetLastError(0xdeadbeef);
+        v = dup ? MapViewOfFile(dup, FILE_MAP_READ | FILE_MAP_EXECUTE, 0, 0, 0) : NULL;
+        if (dup) CHECK_FAIL_VIEW(v, ERROR_ACCESS_DENIED, "an executable view through a FILE_MAP_READ handle");
+        v = dup ? MapViewOfFile(dup, FILE_MAP_READ, 0, 0, 0) : NULL;
+        ok(v != NULL, "a read view through it: error %lu", GetLastError());
+        if (v) UnmapViewOfFile(v);
+        if (dup) CloseHandle(dup);
+        CloseHandle(h);
+    }
+
     /* More sections alive at once than memshim keeps track of. */
     for (int i = 0; i < COUNT; i++)
     {
