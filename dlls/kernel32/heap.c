@@ -79,6 +79,10 @@ static BOOL HeapDestroy_impl(HANDLE handle)
     struct ms_heap *heap = core_heap(handle);
     if (!heap) {
         TRACE("%p: not memshim's, passthrough\n", handle);
+        if (handle && !memshim_wine_heap(handle)) {
+            set_last_error(ERROR_INVALID_HANDLE);   /* a destroyed heap of ours, say */
+            return FALSE;
+        }
         return WINE_FN(fn_t, HeapDestroy)(handle);
     }
     TRACE("%p\n", handle);
@@ -102,7 +106,7 @@ static LPVOID HeapAlloc_impl(HANDLE handle, DWORD flags, SIZE_T size)
     struct ms_heap *heap = core_heap(handle);
     if (MS_UNLIKELY(!heap)) {
         TRACE("%p: not memshim's, passthrough\n", handle);
-        return RtlAllocateHeap(handle, flags, size);
+        return RtlAllocateHeap(memshim_wine_heap(handle), flags, size);
     }
     ms_status err = MS_OK;
     void *block = heap_alloc(heap, heap_userlock_flags(heap, flags), size, &err);
@@ -157,7 +161,7 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block, bool fast_tr
             return FALSE;
         }
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
-        if (RtlFreeHeap(handle, flags, block))
+        if (RtlFreeHeap(memshim_wine_heap(handle), flags, block))
             return TRUE;
         /* Wine's heap refused it: corruption for Windows too (Wine 8.0
          * does not terminate on its own). */
@@ -202,7 +206,7 @@ static LPVOID HeapReAlloc_impl(HANDLE handle, DWORD flags, LPVOID block, SIZE_T 
     enum block_route route = route_block(handle, block, &owner);
     if (route == ROUTE_WINE) {
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
-        return RtlReAllocateHeap(handle, flags, block, size);
+        return RtlReAllocateHeap(memshim_wine_heap(handle), flags, block, size);
     }
     if (route == ROUTE_REFUSED) {
         TRACE("%p %p: not a block of this heap\n", handle, block);
@@ -236,7 +240,7 @@ static SIZE_T HeapSize_impl(HANDLE handle, DWORD flags, LPCVOID block)
     enum block_route route = route_block(handle, block, &owner);
     if (route == ROUTE_WINE) {
         TRACE("%p %p: not memshim's, passthrough\n", handle, block);
-        return RtlSizeHeap(handle, flags, block);
+        return RtlSizeHeap(memshim_wine_heap(handle), flags, block);
     }
     size_t size = route == ROUTE_OURS ? heap_size(owner, heap_userlock_flags(heap_parent(owner), flags), block)
                                       : (size_t)-1;
@@ -259,7 +263,7 @@ BOOL WINAPI HeapValidate(HANDLE handle, DWORD flags, LPCVOID block)
     struct ms_heap *owner = block ? heap_owner_of(block) : NULL;
     /* Wine's heaps, and Wine's own blocks in the process heap, are Wine's to check. */
     if (!heap || (block && !owner && handle == peb_process_heap()))
-        return WINE_FN(fn_t, HeapValidate)(handle, flags, block);
+        return WINE_FN(fn_t, HeapValidate)(heap ? handle : memshim_wine_heap(handle), flags, block);
     if (block && heap_parent(owner) != heap)
         return FALSE;
     return heap_validate(heap, heap_userlock_flags(heap, flags), block);
@@ -276,7 +280,7 @@ BOOL WINAPI HeapLock(HANDLE handle)
         heap_user_lock(heap);
         return TRUE;
     }
-    if (!WINE_FN(fn_t, HeapLock)(handle))
+    if (!WINE_FN(fn_t, HeapLock)(heap ? handle : memshim_wine_heap(handle)))
         return FALSE;
     if (heap)
         heap_user_lock(heap);
@@ -293,7 +297,7 @@ BOOL WINAPI HeapUnlock(HANDLE handle)
     }
     if (heap && handle != peb_process_heap())
         return TRUE;
-    return WINE_FN(fn_t, HeapUnlock)(handle);
+    return WINE_FN(fn_t, HeapUnlock)(heap ? handle : memshim_wine_heap(handle));
 }
 
 /* Wine's heaps (the process heap among them), then the core's private ones. */

@@ -18,6 +18,7 @@
 #include "heap_private.h"
 #include "../../src/heap/heap_info.h"
 #include "../../src/heap/heap_userlock.h"
+#include "../../src/vm/vm.h"
 
 /* Not in mingw's headers. */
 #define MEMSHIM_HeapOptimizeResources 3
@@ -32,6 +33,25 @@ struct ms_heap *memshim_core_heap(HANDLE handle)
     if (handle == peb_process_heap())
         return heap_process();
     return heap_from_handle(handle);
+}
+
+HANDLE memshim_wine_heap(HANDLE handle)
+{
+    struct vm_region_info info;
+    if (vm_query((uintptr_t)handle, &info) != MS_OK)
+        return handle;              /* not the core's memory: Wine's to judge */
+    switch (info.state == VM_MEM_COMMIT && !(info.protect & VM_PAGE_GUARD) ? info.protect & 0xFFu : 0) {
+    case VM_PAGE_READONLY:
+    case VM_PAGE_READWRITE:
+    case VM_PAGE_WRITECOPY:
+    case VM_PAGE_EXECUTE_READ:
+    case VM_PAGE_EXECUTE_READWRITE:
+    case VM_PAGE_EXECUTE_WRITECOPY:
+        return handle;
+    default:
+        TRACE("%p: no heap can be there\n", handle);
+        return NULL;
+    }
 }
 
 void memshim_raise_no_memory(struct ms_heap *heap, DWORD flags, SIZE_T size)
@@ -89,7 +109,7 @@ BOOL WINAPI HeapWalk(HANDLE handle, LPPROCESS_HEAP_ENTRY entry)
     typedef BOOL(WINAPI * fn_t)(HANDLE, LPPROCESS_HEAP_ENTRY);
     struct ms_heap *heap = memshim_core_heap(handle);
     if (!heap)
-        return WINE_FN(fn_t, HeapWalk)(handle, entry);
+        return WINE_FN(fn_t, HeapWalk)(memshim_wine_heap(handle), entry);
     if (!entry) {
         set_last_error(ERROR_INVALID_PARAMETER);
         return FALSE;
@@ -124,7 +144,7 @@ SIZE_T WINAPI HeapCompact(HANDLE handle, DWORD flags)
     typedef SIZE_T(WINAPI * fn_t)(HANDLE, DWORD);
     struct ms_heap *heap = memshim_core_heap(handle);
     if (!heap)
-        return WINE_FN(fn_t, HeapCompact)(handle, flags);
+        return WINE_FN(fn_t, HeapCompact)(memshim_wine_heap(handle), flags);
     SIZE_T largest = heap_compact(heap, heap_userlock_flags(heap, flags));
     if (!largest)
         set_last_error(NO_ERROR);       /* Windows: 0 with NO_ERROR when nothing is free */
@@ -167,7 +187,7 @@ BOOL WINAPI HeapSummary(HANDLE handle, DWORD flags, LPHEAP_SUMMARY summary)
     /* Wine's heaps, and Wine's part of the process heap. */
     if (!heap || handle == peb_process_heap()) {
         struct heap_summary w = { 0 };
-        if (!wine_heap_summary(handle, &w)) {
+        if (!wine_heap_summary(heap ? handle : memshim_wine_heap(handle), &w)) {
             set_last_error(ERROR_INVALID_HANDLE);
             return FALSE;
         }
@@ -188,7 +208,7 @@ BOOL WINAPI HeapQueryInformation(HANDLE handle, HEAP_INFORMATION_CLASS cls, PVOI
     typedef BOOL(WINAPI * fn_t)(HANDLE, HEAP_INFORMATION_CLASS, PVOID, SIZE_T, PSIZE_T);
     struct ms_heap *heap = memshim_core_heap(handle);
     if (!heap)
-        return WINE_FN(fn_t, HeapQueryInformation)(handle, cls, info, size, ret);
+        return WINE_FN(fn_t, HeapQueryInformation)(memshim_wine_heap(handle), cls, info, size, ret);
     if (cls != HeapCompatibilityInformation) {
         set_last_error(ERROR_INVALID_PARAMETER);    /* STATUS_INVALID_INFO_CLASS */
         return FALSE;
@@ -231,13 +251,13 @@ BOOL WINAPI HeapSetInformation(HANDLE handle, HEAP_INFORMATION_CLASS cls, PVOID 
             return FALSE;
         }
         if (handle && !heap)
-            return WINE_FN(fn_t, HeapSetInformation)(handle, cls, info, size);
+            return WINE_FN(fn_t, HeapSetInformation)(memshim_wine_heap(handle), cls, info, size);
         heap_optimize_resources(heap);
         return TRUE;
     }
     case HeapCompatibilityInformation: {
         if (!heap)
-            return WINE_FN(fn_t, HeapSetInformation)(handle, cls, info, size);
+            return WINE_FN(fn_t, HeapSetInformation)(memshim_wine_heap(handle), cls, info, size);
         if (!info || size < sizeof(ULONG)) {
             set_last_error(ERROR_INSUFFICIENT_BUFFER);
             return FALSE;
@@ -256,7 +276,7 @@ BOOL WINAPI HeapSetInformation(HANDLE handle, HEAP_INFORMATION_CLASS cls, PVOID 
     }
     default:
         if (!heap && handle)
-            return WINE_FN(fn_t, HeapSetInformation)(handle, cls, info, size);
+            return WINE_FN(fn_t, HeapSetInformation)(memshim_wine_heap(handle), cls, info, size);
         set_last_error(ERROR_INVALID_PARAMETER);
         return FALSE;
     }

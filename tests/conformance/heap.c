@@ -394,6 +394,52 @@ static void test_crt(void)
     free(q ? q : p);
 }
 
+/* A destroyed heap's handle given to every call that takes a heap: each
+ * fails, nothing faults, and the process heap goes on. Checked on memshim
+ * only: Windows' and Wine's heaps read the freed heap's header and fault
+ * (memshim knows the memory was one of its heaps and is gone). */
+static void test_destroyed_heap_handle(void)
+{
+    if (!memshim_only("a destroyed heap's handle faults on Windows and Wine"))
+        return;
+    HANDLE heap = HeapCreate(0, 0, 0);
+    ok(heap != NULL, "HeapCreate: error %lu", GetLastError());
+    if (!heap) return;
+    void *block = HeapAlloc(heap, 0, 40), *big = HeapAlloc(heap, 0, 0x180000);
+    ok(block && big, "HeapAlloc: error %lu", GetLastError());
+    ok(HeapDestroy(heap), "HeapDestroy: error %lu", GetLastError());
+
+    SetLastError(0xdeadbeef);
+    ok(!HeapAlloc(heap, 0, 10), "HeapAlloc from a destroyed heap succeeded");
+    ok(GetLastError() == ERROR_INVALID_HANDLE, "HeapAlloc: error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(!HeapFree(heap, 0, block), "HeapFree of a block of a destroyed heap succeeded");
+    ok(GetLastError() == ERROR_INVALID_PARAMETER, "HeapFree: error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(!HeapFree(heap, 0, big), "HeapFree of a large block of a destroyed heap succeeded");
+    SetLastError(0xdeadbeef);
+    ok(HeapSize(heap, 0, block) == (SIZE_T)-1, "HeapSize through a destroyed heap");
+    ok(!HeapReAlloc(heap, 0, block, 80), "HeapReAlloc through a destroyed heap succeeded");
+    ok(!HeapValidate(heap, 0, NULL), "HeapValidate of a destroyed heap succeeded");
+    ok(!HeapLock(heap), "HeapLock of a destroyed heap succeeded");
+    PROCESS_HEAP_ENTRY entry = { 0 };
+    ok(!HeapWalk(heap, &entry), "HeapWalk of a destroyed heap succeeded");
+    ok(HeapCompact(heap, 0) == 0, "HeapCompact of a destroyed heap");
+    HEAP_SUMMARY summary;
+    memset(&summary, 0, sizeof(summary));
+    summary.cb = sizeof(summary);
+    ok(!HeapSummary(heap, 0, &summary), "HeapSummary of a destroyed heap succeeded");
+    ULONG info = 0;
+    SIZE_T needed = 0;
+    HeapQueryInformation(heap, HeapCompatibilityInformation, &info, sizeof(info), &needed);
+    SetLastError(0xdeadbeef);
+    ok(!HeapDestroy(heap), "HeapDestroy twice succeeded");
+    ok(GetLastError() == ERROR_INVALID_HANDLE, "HeapDestroy twice: error %lu", GetLastError());
+    void *p = HeapAlloc(GetProcessHeap(), 0, 100);
+    ok(p && HeapFree(GetProcessHeap(), 0, p), "the process heap afterwards: error %lu", GetLastError());
+    ok(HeapValidate(GetProcessHeap(), 0, NULL), "the process heap is valid");
+}
+
 /* A block given to another heap's HeapFree, HeapReAlloc, HeapSize or
  * HeapValidate: memshim refuses with ERROR_INVALID_PARAMETER, and the block
  * stays live in its own heap. Both ways between the process heap and a
@@ -525,6 +571,7 @@ int main(void)
     test_realloc_null();
     test_private_heaps();
     test_wrong_heap();
+    test_destroyed_heap_handle();
     test_private_heap_threads();
     test_cross_matrix(GetProcessHeap(), "process heap");
     priv = HeapCreate(0, 0, 0);
