@@ -38,8 +38,18 @@ struct ms_heap *memshim_core_heap(HANDLE handle)
 HANDLE memshim_wine_heap(HANDLE handle)
 {
     struct vm_region_info info;
-    if (vm_query((uintptr_t)handle, &info) != MS_OK)
-        return handle;              /* not the core's memory: Wine's to judge */
+    if (vm_query((uintptr_t)handle, &info) != MS_OK) {
+        /* Not the core's memory: Wine reads the header it expects there
+         * (its magic number lies 0xb8 bytes in), and faults if it cannot:
+         * an unreadable one is no heap. */
+        char byte;
+        if (handle && (!memshim_guarded_copy(&byte, handle, 1) ||
+                       !memshim_guarded_copy(&byte, (const char *)handle + 0xff, 1))) {
+            TRACE("%p: unreadable, no heap\n", handle);
+            return NULL;
+        }
+        return handle;
+    }
     switch (info.state == VM_MEM_COMMIT && !(info.protect & VM_PAGE_GUARD) ? info.protect & 0xFFu : 0) {
     case VM_PAGE_READONLY:
     case VM_PAGE_READWRITE:

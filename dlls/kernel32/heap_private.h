@@ -10,10 +10,10 @@ struct ms_heap;
  * core's process heap), or NULL when the handle is Wine's. */
 struct ms_heap *memshim_core_heap(HANDLE handle);
 /* The handle to give Wine for a handle that names no heap of the core:
- * itself, or NULL when it points into the core's memory where no heap can
- * be (free, reserved or unreadable: a destroyed heap of ours, say), which
- * Wine's heap would read and fault on. Wine answers NULL as it answers
- * every handle that is no heap. */
+ * itself, or NULL when no heap can be there (in the core's memory: free,
+ * reserved or unreadable, as a destroyed heap of ours; elsewhere: memory
+ * that cannot be read), which Wine's heap would read and fault on. Wine
+ * answers NULL as it answers every handle that is no heap. */
 HANDLE memshim_wine_heap(HANDLE handle);
 /* A failed allocation on `heap` (NULL: flags alone decide): raises
  * STATUS_NO_MEMORY, as Windows does, when the call or the heap's creation

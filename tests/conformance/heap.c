@@ -394,11 +394,11 @@ static void test_crt(void)
     free(q ? q : p);
 }
 
-/* A destroyed heap's handle given to every call that takes a heap: each
- * fails, nothing faults, and the process heap goes on. Checked on memshim
- * only: Windows' and Wine's heaps read the freed heap's header and fault
- * (memshim knows the memory was one of its heaps and is gone). */
-static void test_destroyed_heap_handle(void)
+/* A destroyed heap's handle given to every call that takes a heap, and
+ * handles that never were heaps: each call fails, nothing faults, and the
+ * process heap goes on. Checked on memshim only: Windows' and Wine's heaps
+ * read the header they expect at the handle and fault. */
+static void test_bad_heap_handles(void)
 {
     if (!memshim_only("a destroyed heap's handle faults on Windows and Wine"))
         return;
@@ -435,7 +435,20 @@ static void test_destroyed_heap_handle(void)
     SetLastError(0xdeadbeef);
     ok(!HeapDestroy(heap), "HeapDestroy twice succeeded");
     ok(GetLastError() == ERROR_INVALID_HANDLE, "HeapDestroy twice: error %lu", GetLastError());
+
+    /* Handles that never were heaps: unmapped memory, the stack. */
+    char stack[64] = { 0 };
     void *p = HeapAlloc(GetProcessHeap(), 0, 100);
+    const HANDLE bogus[] = { (HANDLE)0x1234, (HANDLE)stack, (HANDLE)0x7ffe00000000 };
+    for (size_t i = 0; i < ARRAYSIZE(bogus); i++)
+    {
+        SetLastError(0xdeadbeef);
+        ok(!HeapAlloc(bogus[i], 0, 10), "HeapAlloc(%p) succeeded", bogus[i]);
+        ok(GetLastError() == ERROR_INVALID_HANDLE, "HeapAlloc(%p): error %lu", bogus[i], GetLastError());
+        ok(!HeapFree(bogus[i], 0, p), "HeapFree(%p) of a process heap block succeeded", bogus[i]);
+        ok(!HeapValidate(bogus[i], 0, NULL), "HeapValidate(%p) succeeded", bogus[i]);
+        ok(!HeapDestroy(bogus[i]), "HeapDestroy(%p) succeeded", bogus[i]);
+    }
     ok(p && HeapFree(GetProcessHeap(), 0, p), "the process heap afterwards: error %lu", GetLastError());
     ok(HeapValidate(GetProcessHeap(), 0, NULL), "the process heap is valid");
 }
@@ -571,7 +584,7 @@ int main(void)
     test_realloc_null();
     test_private_heaps();
     test_wrong_heap();
-    test_destroyed_heap_handle();
+    test_bad_heap_handles();
     test_private_heap_threads();
     test_cross_matrix(GetProcessHeap(), "process heap");
     priv = HeapCreate(0, 0, 0);
