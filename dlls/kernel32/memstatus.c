@@ -28,9 +28,22 @@ static uint64_t used_outside_arenas(void)
     return used;
 }
 
+/* The program's structure is read and written through the guarded copy:
+ * a pointer to memory that cannot be read or written fails with
+ * ERROR_NOACCESS, where Windows' and Wine's code would fault. */
 static BOOL GlobalMemoryStatusEx_impl(LPMEMORYSTATUSEX status)
 {
-    if (status->dwLength != sizeof(*status)) {
+    /* The common case, a structure on the caller's own stack, is read and
+     * written in place (through the guarded copy it cost ~12 ns of ~60). */
+    BOOL direct = on_own_stack(status, sizeof(*status));
+    DWORD length;
+    if (direct)
+        length = status->dwLength;
+    else if (!memshim_guarded_copy(&length, &status->dwLength, sizeof(length))) {
+        set_last_error(ERROR_NOACCESS);
+        return FALSE;
+    }
+    if (length != sizeof(*status)) {
         set_last_error(ERROR_INVALID_PARAMETER);
         return FALSE;
     }
@@ -39,16 +52,24 @@ static BOOL GlobalMemoryStatusEx_impl(LPMEMORYSTATUSEX status)
         set_last_error(ERROR_NOT_ENOUGH_MEMORY);
         return FALSE;
     }
-    status->dwMemoryLoad = s.memory_load;
-    status->ullTotalPhys = s.total_phys;
-    status->ullAvailPhys = s.avail_phys;
-    status->ullTotalPageFile = s.total_page_file;
-    status->ullAvailPageFile = s.avail_page_file;
-    status->ullTotalVirtual = s.total_virtual;
-    status->ullAvailVirtual = s.avail_virtual;
-    status->ullAvailExtendedVirtual = 0;
-    TRACE("load %lu%%, phys %I64u/%I64u, commit %I64u/%I64u\n", status->dwMemoryLoad, status->ullAvailPhys,
-          status->ullTotalPhys, status->ullAvailPageFile, status->ullTotalPageFile);
+    /* Written in place when it is on the stack: a copy of a freshly built
+     * structure stalls on store forwarding. */
+    MEMORYSTATUSEX copy, *out = direct ? status : &copy;
+    out->dwLength = sizeof(*out);
+    out->dwMemoryLoad = s.memory_load;
+    out->ullTotalPhys = s.total_phys;
+    out->ullAvailPhys = s.avail_phys;
+    out->ullTotalPageFile = s.total_page_file;
+    out->ullAvailPageFile = s.avail_page_file;
+    out->ullTotalVirtual = s.total_virtual;
+    out->ullAvailVirtual = s.avail_virtual;
+    out->ullAvailExtendedVirtual = 0;
+    if (!direct && !memshim_guarded_copy(status, &copy, sizeof(copy))) {
+        set_last_error(ERROR_NOACCESS);
+        return FALSE;
+    }
+    TRACE("load %lu%%, phys %I64u/%I64u, commit %I64u/%I64u\n", out->dwMemoryLoad, out->ullAvailPhys,
+          out->ullTotalPhys, out->ullAvailPageFile, out->ullTotalPageFile);
     return TRUE;
 }
 
@@ -67,12 +88,18 @@ void WINAPI GlobalMemoryStatus(LPMEMORYSTATUS status)
     MEMORYSTATUSEX ex = { .dwLength = sizeof(ex) };
     if (!GlobalMemoryStatusEx(&ex))
         return;
-    status->dwLength = sizeof(*status);
-    status->dwMemoryLoad = ex.dwMemoryLoad;
-    status->dwTotalPhys = ex.ullTotalPhys;
-    status->dwAvailPhys = ex.ullAvailPhys;
-    status->dwTotalPageFile = ex.ullTotalPageFile;
-    status->dwAvailPageFile = ex.ullAvailPageFile;
-    status->dwTotalVirtual = ex.ullTotalVirtual;
-    status->dwAvailVirtual = ex.ullAvailVirtual;
+    MEMORYSTATUS out = {
+        .dwLength = sizeof(out),
+        .dwMemoryLoad = ex.dwMemoryLoad,
+        .dwTotalPhys = ex.ullTotalPhys,
+        .dwAvailPhys = ex.ullAvailPhys,
+        .dwTotalPageFile = ex.ullTotalPageFile,
+        .dwAvailPageFile = ex.ullAvailPageFile,
+        .dwTotalVirtual = ex.ullTotalVirtual,
+        .dwAvailVirtual = ex.ullAvailVirtual,
+    };
+    /* No result to fail with: a structure that cannot be written is left
+     * alone (with ERROR_NOACCESS), where Windows would fault. */
+    if (!memshim_guarded_copy(status, &out, sizeof(out)))
+        set_last_error(ERROR_NOACCESS);
 }

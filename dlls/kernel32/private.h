@@ -43,6 +43,15 @@ static inline BYTE *current_teb(void)
     return teb;
 }
 
+/* [p, p + n) lies in the calling thread's committed stack, where it can be
+ * read and written without the guarded copy. */
+static inline BOOL on_own_stack(const void *p, SIZE_T n)
+{
+    const NT_TIB *tib = (const NT_TIB *)current_teb();
+    const char *at = p, *low = tib->StackLimit, *high = tib->StackBase;
+    return at >= low && at < high && n <= (SIZE_T)(high - at);
+}
+
 static inline BYTE *current_peb(void)
 {
     BYTE *peb;

@@ -37,14 +37,6 @@ static BOOL probe_write(void *p, SIZE_T n)
     return !n || (memshim_guarded_copy(&byte, at + n - 1, 1) && memshim_guarded_copy(at + n - 1, &byte, 1));
 }
 
-/* [p, p + n) lies in the calling thread's committed stack. */
-static BOOL on_own_stack(const void *p, SIZE_T n)
-{
-    const NT_TIB *tib = (const NT_TIB *)current_teb();
-    const char *at = p, *low = tib->StackLimit, *high = tib->StackBase;
-    return at >= low && at < high && n <= (SIZE_T)(high - at);
-}
-
 static void fill_mbi(MEMORY_BASIC_INFORMATION *mbi, const struct vm_region_info *info)
 {
     mbi->BaseAddress = (void *)info->base;

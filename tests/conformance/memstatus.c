@@ -125,6 +125,34 @@ static void test_system_info(void)
     ok(large == 0x200000, "GetLargePageMinimum %#zx, expected 0x200000", (size_t)large);
 }
 
+/* A structure that cannot be read or written: memshim fails with
+ * ERROR_NOACCESS and leaves the memory alone. Checked on memshim only:
+ * Windows' and Wine's GlobalMemoryStatus(Ex) fault there. */
+static void test_bad_buffers(void)
+{
+    if (!memshim_only("Windows and Wine fault on a bad buffer"))
+        return;
+    SetLastError(0xdeadbeef);
+    ok(!GlobalMemoryStatusEx(NULL), "GlobalMemoryStatusEx(NULL) succeeded");
+    ok(GetLastError() == ERROR_NOACCESS, "NULL: error %lu", GetLastError());
+    MEMORYSTATUSEX *ro = VirtualAlloc(NULL, 0x1000, MEM_COMMIT, PAGE_READWRITE);
+    ok(ro != NULL, "VirtualAlloc: error %lu", GetLastError());
+    if (!ro) return;
+    DWORD old;
+    ro->dwLength = sizeof(*ro);
+    ok(VirtualProtect(ro, 0x1000, PAGE_READONLY, &old), "VirtualProtect: error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(!GlobalMemoryStatusEx(ro), "GlobalMemoryStatusEx into read-only memory succeeded");
+    ok(GetLastError() == ERROR_NOACCESS, "read-only: error %lu", GetLastError());
+    ok(ro->dwLength == sizeof(*ro) && ro->ullTotalPhys == 0, "read-only memory was left alone");
+    SetLastError(0xdeadbeef);
+    GlobalMemoryStatus((MEMORYSTATUS *)ro);
+    ok(GetLastError() == ERROR_NOACCESS, "GlobalMemoryStatus into read-only memory: error %lu", GetLastError());
+    ok(VirtualProtect(ro, 0x1000, PAGE_READWRITE, &old), "VirtualProtect: error %lu", GetLastError());
+    ok(GlobalMemoryStatusEx(ro) && ro->ullTotalPhys > 0, "then writable: error %lu", GetLastError());
+    VirtualFree(ro, 0, MEM_RELEASE);
+}
+
 int main(void)
 {
     harness_init();
@@ -132,5 +160,6 @@ int main(void)
     test_figures();
     test_accounting();
     test_system_info();
+    test_bad_buffers();
     return harness_done();
 }
