@@ -18,6 +18,7 @@
 #include "../../src/heap/heap_userlock.h"
 #include "../../src/heap/heap_info.h"
 #include "../../src/heap/heap_fast.h"
+#include "../../src/vm/vm.h"
 
 static struct ms_heap *core_heap(HANDLE handle)
 {
@@ -32,15 +33,28 @@ static bool foreign_to_private(HANDLE handle)
     return handle != peb_process_heap() && core_heap(handle);
 }
 
+/* Whether Wine's heap may be asked about a pointer no heap of ours owns:
+ * not in the core's memory (Wine places its heaps' memory itself, so no
+ * block of Wine's is there), and readable where Wine reads a block's header
+ * (the bytes before it) and the block. Anything else would fault in ntdll;
+ * it is no block, and the call fails as Wine fails a bad pointer. */
+static bool wine_may_read_block(const void *block)
+{
+    char bytes[16];
+    return !vm_owns((uintptr_t)block) && memshim_guarded_copy(bytes, (const char *)block - sizeof(bytes), sizeof(bytes)) &&
+           memshim_guarded_copy(bytes, block, 1);
+}
+
 /* Who serves a call on `block` through `handle`: one of our heaps (*owner,
- * the block's shard), Wine, or nobody (another heap's block: refused). */
+ * the block's shard), Wine, or nobody (another heap's block, or no block
+ * at all: refused). */
 enum block_route { ROUTE_OURS, ROUTE_WINE, ROUTE_REFUSED };
 
 static enum block_route route_block(HANDLE handle, const void *block, struct ms_heap **owner)
 {
     *owner = heap_owner_of(block);
     if (!*owner)
-        return foreign_to_private(handle) ? ROUTE_REFUSED : ROUTE_WINE;
+        return foreign_to_private(handle) || !wine_may_read_block(block) ? ROUTE_REFUSED : ROUTE_WINE;
     return heap_parent(*owner) == core_heap(handle) ? ROUTE_OURS : ROUTE_REFUSED;
 }
 
@@ -155,7 +169,7 @@ static BOOL HeapFree_impl(HANDLE handle, DWORD flags, LPVOID block, bool fast_tr
     if (MS_UNLIKELY(!ours)) {
         /* No heap of ours owns it: Wine's block, of the process heap or of
          * one of Wine's heaps. A private heap of ours holds none. */
-        if (foreign_to_private(handle)) {
+        if (foreign_to_private(handle) || !wine_may_read_block(block)) {
             memshim_heap_corruption(handle, block);
             set_last_error(ERROR_INVALID_PARAMETER);
             return FALSE;
@@ -262,6 +276,8 @@ BOOL WINAPI HeapValidate(HANDLE handle, DWORD flags, LPCVOID block)
     struct ms_heap *heap = core_heap(handle);
     struct ms_heap *owner = block ? heap_owner_of(block) : NULL;
     /* Wine's heaps, and Wine's own blocks in the process heap, are Wine's to check. */
+    if (block && !owner && !wine_may_read_block(block))
+        return FALSE;                   /* no block anywhere */
     if (!heap || (block && !owner && handle == peb_process_heap()))
         return WINE_FN(fn_t, HeapValidate)(heap ? handle : memshim_wine_heap(handle), flags, block);
     if (block && heap_parent(owner) != heap)

@@ -394,6 +394,53 @@ static void test_crt(void)
     free(q ? q : p);
 }
 
+/* Pointers that are no block of any heap, given to HeapFree, HeapSize,
+ * HeapReAlloc and HeapValidate of the process heap and of a private one:
+ * each call fails (ERROR_INVALID_PARAMETER where it sets an error) and
+ * nothing faults. Checked on memshim only: Wine's heap reads the header
+ * it expects before such a pointer and faults (0x10000, a reservation). */
+static void test_bad_pointers(void)
+{
+    if (!memshim_only("Wine's heap faults on some pointers that are no block"))
+        return;
+    char stack[64] = { 0 };
+    HANDLE priv = HeapCreate(0, 0, 0);
+    char *block = HeapAlloc(GetProcessHeap(), 0, 100);
+    char *va = VirtualAlloc(NULL, GRAN, MEM_COMMIT, PAGE_READWRITE);
+    char *reserved = VirtualAlloc(NULL, GRAN, MEM_RESERVE, PAGE_READWRITE);
+    ok(priv && block && va && reserved, "setup: error %lu", GetLastError());
+    if (!priv || !block || !va || !reserved) return;
+    memset(block, 0x5a, 100);
+    void *const bad[] = { (void *)0x1234, (void *)0x10000, stack + 16, block + 16, block + 1, va, va + 16,
+                          reserved, reserved + PAGE, (void *)0x7ffe00000000 };
+    const HANDLE heaps[] = { GetProcessHeap(), priv };
+    for (size_t h = 0; h < ARRAYSIZE(heaps); h++)
+        for (size_t i = 0; i < ARRAYSIZE(bad); i++)
+        {
+            SetLastError(0xdeadbeef);
+            ok(!HeapFree(heaps[h], 0, bad[i]), "heap %zu: HeapFree(%p) succeeded", h, bad[i]);
+            ok(GetLastError() == ERROR_INVALID_PARAMETER, "heap %zu: HeapFree(%p): error %lu", h, bad[i],
+               GetLastError());
+            SetLastError(0xdeadbeef);
+            ok(HeapSize(heaps[h], 0, bad[i]) == (SIZE_T)-1, "heap %zu: HeapSize(%p)", h, bad[i]);
+            ok(GetLastError() == ERROR_INVALID_PARAMETER, "heap %zu: HeapSize(%p): error %lu", h, bad[i],
+               GetLastError());
+            SetLastError(0xdeadbeef);
+            ok(!HeapReAlloc(heaps[h], 0, bad[i], 10), "heap %zu: HeapReAlloc(%p) succeeded", h, bad[i]);
+            ok(GetLastError() == ERROR_INVALID_PARAMETER, "heap %zu: HeapReAlloc(%p): error %lu", h, bad[i],
+               GetLastError());
+            ok(!HeapValidate(heaps[h], 0, bad[i]), "heap %zu: HeapValidate(%p) succeeded", h, bad[i]);
+        }
+    int intact = 1;
+    for (int i = 0; i < 100; i++) intact &= (unsigned char)block[i] == 0x5a;
+    ok(intact && HeapSize(GetProcessHeap(), 0, block) == 100, "the block next to the bad pointers is intact");
+    ok(HeapFree(GetProcessHeap(), 0, block), "HeapFree of the block: error %lu", GetLastError());
+    ok(HeapValidate(GetProcessHeap(), 0, NULL) && HeapValidate(priv, 0, NULL), "both heaps are valid");
+    HeapDestroy(priv);
+    VirtualFree(va, 0, MEM_RELEASE);
+    VirtualFree(reserved, 0, MEM_RELEASE);
+}
+
 /* A destroyed heap's handle given to every call that takes a heap, and
  * handles that never were heaps: each call fails, nothing faults, and the
  * process heap goes on. Checked on memshim only: Windows' and Wine's heaps
@@ -585,6 +632,7 @@ int main(void)
     test_private_heaps();
     test_wrong_heap();
     test_bad_heap_handles();
+    test_bad_pointers();
     test_private_heap_threads();
     test_cross_matrix(GetProcessHeap(), "process heap");
     priv = HeapCreate(0, 0, 0);
