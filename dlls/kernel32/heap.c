@@ -324,6 +324,12 @@ DWORD WINAPI GetProcessHeaps(DWORD count, PHANDLE heaps)
     size_t ours = heap_enumerate(NULL, 0);
     DWORD total = wine_count + (DWORD)ours;
     if (total <= count && heaps) {
+        /* A buffer that cannot take them: ERROR_NOACCESS and 0, where
+         * Windows' and Wine's would fault. */
+        if (!memshim_probe_write(heaps, total * sizeof(*heaps))) {
+            set_last_error(ERROR_NOACCESS);
+            return 0;
+        }
         wine_count = WINE_FN(fn_t, GetProcessHeaps)(count, heaps);
         if (wine_count > count)
             wine_count = count;

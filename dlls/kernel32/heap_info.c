@@ -117,6 +117,12 @@ static void entry_from_core(const struct heap_walk_entry *in, PROCESS_HEAP_ENTRY
 BOOL WINAPI HeapWalk(HANDLE handle, LPPROCESS_HEAP_ENTRY entry)
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE, LPPROCESS_HEAP_ENTRY);
+    /* An entry that cannot be read and written: ERROR_NOACCESS, where
+     * Windows' and Wine's walk would fault. */
+    if (entry && !memshim_probe_write(entry, sizeof(*entry))) {
+        set_last_error(ERROR_NOACCESS);
+        return FALSE;
+    }
     struct ms_heap *heap = memshim_core_heap(handle);
     if (!heap)
         return WINE_FN(fn_t, HeapWalk)(memshim_wine_heap(handle), entry);
@@ -187,6 +193,10 @@ static BOOL wine_heap_summary(HANDLE handle, struct heap_summary *s)
 BOOL WINAPI HeapSummary(HANDLE handle, DWORD flags, LPHEAP_SUMMARY summary)
 {
     struct ms_heap *heap = memshim_core_heap(handle);
+    if (summary && !memshim_probe_write(summary, sizeof(*summary))) {
+        set_last_error(ERROR_NOACCESS);
+        return FALSE;
+    }
     if (!summary || summary->cb != sizeof(*summary)) {
         set_last_error(ERROR_INVALID_PARAMETER);
         return FALSE;

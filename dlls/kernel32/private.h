@@ -100,6 +100,10 @@ void memshim_install_exception_handler(void);
  * passed; 0 if the program's memory is not there (ERROR_NOACCESS), the
  * fault caught by memshim_install_exception_handler's handler. */
 int memshim_guarded_copy(void *dst, const void *src, SIZE_T n);
+/* Windows' probe of an output buffer: every page of [p, p + n) read and
+ * written back through the guarded copy; FALSE if one is not writable
+ * (virtual.c). */
+BOOL memshim_probe_write(void *p, SIZE_T n);
 void memshim_install_kernelbase_gmem_hooks(void);
 
 #endif

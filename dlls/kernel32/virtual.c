@@ -26,9 +26,7 @@ static BOOL core_write_watch(void)
     return decided == 1;
 }
 
-/* Windows' probe of an output buffer: every page of [p, p + n) read and
- * written back through the guarded copy; false if one is not writable. */
-static BOOL probe_write(void *p, SIZE_T n)
+BOOL memshim_probe_write(void *p, SIZE_T n)
 {
     char *at = p, byte;
     for (SIZE_T off = 0; off < n; off = (off | (MS_PAGE_SIZE - 1)) + 1)
@@ -154,7 +152,7 @@ static BOOL VirtualProtectEx_impl(HANDLE process, LPVOID addr, SIZE_T size, DWOR
         uint32_t old_protect = 0;
         /* Windows probes the output first: no protection changes when it
          * is not writable memory. */
-        if (vm_owns((uintptr_t)addr) && !probe_write(old, sizeof(*old))) {
+        if (vm_owns((uintptr_t)addr) && !memshim_probe_write(old, sizeof(*old))) {
             set_last_error(ERROR_NOACCESS);
             return FALSE;
         }
@@ -298,7 +296,7 @@ static UINT GetWriteWatch_impl(DWORD flags, LPVOID base, SIZE_T size, PVOID *add
         return ~0u;
     }
     SIZE_T bytes = want > ((SIZE_T)-1) / sizeof(PVOID) ? (SIZE_T)-1 : want * sizeof(PVOID);
-    if (!probe_write(granularity, sizeof(*granularity)) || !probe_write(addresses, bytes)) {
+    if (!memshim_probe_write(granularity, sizeof(*granularity)) || !memshim_probe_write(addresses, bytes)) {
         set_last_error(ERROR_NOACCESS);
         return ~0u;
     }

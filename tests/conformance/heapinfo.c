@@ -351,7 +351,7 @@ static void test_corruption(void)
  * would fault; checked on memshim only. */
 static void test_info_bad_buffers(void)
 {
-    if (!memshim_only("a bad buffer faults in Windows' and Wine's HeapQueryInformation"))
+    if (!memshim_only("a bad buffer faults in Windows' and Wine's heap calls"))
         return;
     HANDLE h = HeapCreate(0, 0, 0);
     ok(h != NULL, "HeapCreate: error %lu", GetLastError());
@@ -386,6 +386,31 @@ static void test_info_bad_buffers(void)
            bad[i], GetLastError());
     }
     ok(HeapValidate(h, 0, NULL), "heap valid after the refusals");
+    /* Output structures that cannot be written: HeapWalk, HeapSummary and
+     * GetProcessHeaps fail with ERROR_NOACCESS, for a private heap and the
+     * process heap (whose walk ends in Wine's part). */
+    char *ro = VirtualAlloc(NULL, 4096, MEM_COMMIT, PAGE_READWRITE);
+    DWORD old;
+    ok(ro && VirtualProtect(ro, 4096, PAGE_READONLY, &old), "read-only page: error %lu", GetLastError());
+    const HANDLE heaps[] = { h, GetProcessHeap() };
+    for (size_t i = 0; ro && i < ARRAYSIZE(heaps); i++)
+    {
+        SetLastError(0xdeadbeef);
+        ok(!HeapWalk(heaps[i], (PROCESS_HEAP_ENTRY *)ro) && GetLastError() == ERROR_NOACCESS,
+           "HeapWalk into read-only memory: error %lu", GetLastError());
+        SetLastError(0xdeadbeef);
+        ok(!HeapWalk(heaps[i], (PROCESS_HEAP_ENTRY *)0x1000) && GetLastError() == ERROR_NOACCESS,
+           "HeapWalk into 0x1000: error %lu", GetLastError());
+        SetLastError(0xdeadbeef);
+        ok(!HeapSummary(heaps[i], 0, (HEAP_SUMMARY *)ro) && GetLastError() == ERROR_NOACCESS,
+           "HeapSummary into read-only memory: error %lu", GetLastError());
+    }
+    SetLastError(0xdeadbeef);
+    ok(ro && GetProcessHeaps(64, (HANDLE *)ro) == 0 && GetLastError() == ERROR_NOACCESS,
+       "GetProcessHeaps into read-only memory: error %lu", GetLastError());
+    PROCESS_HEAP_ENTRY entry = { 0 };
+    ok(HeapWalk(h, &entry), "a walk into a good entry after the refusals: error %lu", GetLastError());
+    if (ro) VirtualFree(ro, 0, MEM_RELEASE);
     ok(HeapDestroy(h), "HeapDestroy: error %lu", GetLastError());
 }
 
