@@ -41,7 +41,8 @@ static bool foreign_to_private(HANDLE handle)
 static bool wine_may_read_block(const void *block)
 {
     char bytes[16];
-    return !vm_owns((uintptr_t)block) && memshim_guarded_copy(bytes, (const char *)block - sizeof(bytes), sizeof(bytes)) &&
+    const char *header = (const char *)block - sizeof(bytes);
+    return !vm_owns((uintptr_t)block) && memshim_guarded_copy(bytes, header, sizeof(bytes)) &&
            memshim_guarded_copy(bytes, block, 1);
 }
 
