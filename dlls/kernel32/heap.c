@@ -40,10 +40,8 @@ static bool foreign_to_private(HANDLE handle)
  * it is no block, and the call fails as Wine fails a bad pointer. */
 static bool wine_may_read_block(const void *block)
 {
-    char bytes[16];
-    const char *header = (const char *)block - sizeof(bytes);
-    return !vm_owns((uintptr_t)block) && memshim_guarded_copy(bytes, header, sizeof(bytes)) &&
-           memshim_guarded_copy(bytes, block, 1);
+    enum { HEADER = 16 };
+    return !vm_owns((uintptr_t)block) && memshim_probe_read((const void *)((uintptr_t)block - HEADER), HEADER + 1);
 }
 
 /* Who serves a call on `block` through `handle`: one of our heaps (*owner,

@@ -38,13 +38,13 @@ struct ms_heap *memshim_core_heap(HANDLE handle)
 HANDLE memshim_wine_heap(HANDLE handle)
 {
     struct vm_region_info info;
+    if (!handle || handle == peb_process_heap())
+        return handle;
     if (vm_query((uintptr_t)handle, &info) != MS_OK) {
         /* Not the core's memory: Wine reads the header it expects there
          * (its magic number lies 0xb8 bytes in), and faults if it cannot:
          * an unreadable one is no heap. */
-        char byte;
-        if (handle && (!memshim_guarded_copy(&byte, handle, 1) ||
-                       !memshim_guarded_copy(&byte, (const char *)handle + 0xff, 1))) {
+        if (!memshim_probe_read(handle, 0x100)) {
             TRACE("%p: unreadable, no heap\n", handle);
             return NULL;
         }
@@ -119,7 +119,7 @@ BOOL WINAPI HeapWalk(HANDLE handle, LPPROCESS_HEAP_ENTRY entry)
     typedef BOOL(WINAPI * fn_t)(HANDLE, LPPROCESS_HEAP_ENTRY);
     /* An entry that cannot be read and written: ERROR_NOACCESS, where
      * Windows' and Wine's walk would fault. */
-    if (entry && !memshim_probe_write(entry, sizeof(*entry))) {
+    if (entry && !on_own_stack(entry, sizeof(*entry)) && !memshim_probe_write(entry, sizeof(*entry))) {
         set_last_error(ERROR_NOACCESS);
         return FALSE;
     }

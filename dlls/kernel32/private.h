@@ -104,6 +104,9 @@ int memshim_guarded_copy(void *dst, const void *src, SIZE_T n);
  * written back through the guarded copy; FALSE if one is not writable
  * (virtual.c). */
 BOOL memshim_probe_write(void *p, SIZE_T n);
+/* The same for memory that is only read: FALSE if a page of it is not
+ * readable. */
+BOOL memshim_probe_read(const void *p, SIZE_T n);
 void memshim_install_kernelbase_gmem_hooks(void);
 
 #endif

@@ -26,13 +26,25 @@ static BOOL core_write_watch(void)
     return decided == 1;
 }
 
+/* One byte of each page of [p, p + n) and its last byte read (and, with
+ * `write`, written back) through the guarded copy. */
+static BOOL probe(char *at, SIZE_T n, BOOL write)
+{
+    char byte;
+    for (SIZE_T off = 0; off < n; off = (off | (MS_PAGE_SIZE - 1)) + 1)
+        if (!memshim_guarded_copy(&byte, at + off, 1) || (write && !memshim_guarded_copy(at + off, &byte, 1)))
+            return FALSE;
+    return !n || (memshim_guarded_copy(&byte, at + n - 1, 1) && (!write || memshim_guarded_copy(at + n - 1, &byte, 1)));
+}
+
 BOOL memshim_probe_write(void *p, SIZE_T n)
 {
-    char *at = p, byte;
-    for (SIZE_T off = 0; off < n; off = (off | (MS_PAGE_SIZE - 1)) + 1)
-        if (!memshim_guarded_copy(&byte, at + off, 1) || !memshim_guarded_copy(at + off, &byte, 1))
-            return FALSE;
-    return !n || (memshim_guarded_copy(&byte, at + n - 1, 1) && memshim_guarded_copy(at + n - 1, &byte, 1));
+    return probe(p, n, TRUE);
+}
+
+BOOL memshim_probe_read(const void *p, SIZE_T n)
+{
+    return probe((char *)p, n, FALSE);
 }
 
 static void fill_mbi(MEMORY_BASIC_INFORMATION *mbi, const struct vm_region_info *info)
