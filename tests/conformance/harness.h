@@ -187,8 +187,17 @@ void trace(const char *fmt, ...)
 }
 
 /* ok(cond, fmt, ...): one check. Returns cond (so callers can skip
- * follow-ups when it failed). */
+ * follow-ups when it failed). The condition is evaluated before the
+ * message's arguments (not in the unspecified order of a call's
+ * arguments): `ok(VirtualAlloc(...) != NULL, "error %lu", GetLastError())`
+ * and `ok(query(p) && ..., "Protect %#lx", mbi.Protect)` report what the
+ * call left, not what was there before it. */
+#if defined(__GNUC__)
+#define ok(cond, ...) \
+    __extension__({ int harness_cond_ = !!(cond); harness_ok(harness_cond_, __FILE__, __LINE__, __VA_ARGS__); })
+#else /* (no thread-local or static: either would touch GetLastError or race between threads) */
 #define ok(cond, ...) harness_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+#endif
 #define skip(...) harness_skip(__FILE__, __LINE__, __VA_ARGS__)
 /* For checks of what memshim guarantees beyond Windows and Wine (where the
  * same call corrupts or faults): true on memshim, else a skip saying why. */
