@@ -304,7 +304,10 @@ static ms_status check_request(uintptr_t addr, size_t size, uint32_t type, uint3
         return MS_ERROR_INVALID_PARAMETER;
     if ((type & VM_MEM_WRITE_WATCH) && !host_write_watch_available())
         return MS_ERROR_NOT_SUPPORTED;
-    if (!vm_protect_take_cfg(protect) || !vm_protect_is_valid(*protect, false))
+    /* A commit inside an existing allocation may ask for copy-on-write: a
+     * view's pages take it (vm_allocate refuses it for private memory). */
+    bool commit_only = (type & (VM_MEM_COMMIT | VM_MEM_RESERVE)) == VM_MEM_COMMIT && addr;
+    if (!vm_protect_take_cfg(protect) || !vm_protect_is_valid(*protect, commit_only))
         return MS_ERROR_INVALID_PARAMETER;
     if (addr > MS_USER_SPACE_LIMIT || size > MS_USER_SPACE_LIMIT || addr + size > MS_USER_SPACE_LIMIT + 1)
         return addr ? MS_ERROR_INVALID_PARAMETER : MS_ERROR_NOT_ENOUGH_MEMORY;
@@ -369,9 +372,12 @@ ms_status vm_allocate(uintptr_t *addr_inout, size_t size, uint32_t type, uint32_
     }
     /* A view's pages are its section's, committed while it is mapped (the
      * core maps SEC_COMMIT sections only): committing them again gives them
-     * the protection asked for, within what the view allows, as on Windows. */
+     * the protection asked for, within what the view allows, as on Windows,
+     * copy-on-write included (the page is copied at its first write). */
     if (alloc->usage == VM_USAGE_VIEW)
         st = vm_protect_locked(arena, alloc, start, end, protect, NULL);
+    else if (!vm_protect_is_valid(protect, false))
+        st = MS_ERROR_INVALID_PARAMETER;    /* copy-on-write: views only */
     else
         st = vm_commit_range(arena, alloc, start, end, protect);
     if (!st)

@@ -799,6 +799,12 @@ static void test_bad_input(void)
         {
             CHECK_FAIL(ret, ERROR_INVALID_PARAMETER, "UnmapViewOfFileEx with an unknown flag");
             ok(query(v) && mbi.State == MEM_COMMIT && mbi.Type == MEM_MAPPED, "the view is still mapped");
+            /* A view not mapped into a placeholder cannot leave one
+             * (STATUS_CONFLICTING_ADDRESSES, Wine's tests of UnmapViewOfFile2). */
+            SetLastError(0xdeadbeef);
+            ret = UnmapViewOfFileEx(v, 0x2 /* MEM_PRESERVE_PLACEHOLDER */);
+            CHECK_FAIL(ret, ERROR_INVALID_ADDRESS, "MEM_PRESERVE_PLACEHOLDER on a plain view");
+            ok(query(v) && mbi.State == MEM_COMMIT && mbi.Type == MEM_MAPPED, "the view is still mapped");
             ok(UnmapViewOfFileEx(v, MEM_UNMAP_WITH_TRANSIENT_BOOST), "UnmapViewOfFileEx(TRANSIENT_BOOST): error %lu",
                GetLastError());
         }
@@ -871,6 +877,12 @@ static void test_sec_reserve(void)
             ok(query(v) && mbi.State == MEM_COMMIT && mbi.RegionSize == GRAN && mbi.Type == MEM_MAPPED,
                "committed part: State %#lx RegionSize %#zx Type %#lx", mbi.State, mbi.RegionSize, mbi.Type);
         }
+        SetLastError(0xdeadbeef);
+        c = VirtualAlloc(v + GRAN, PAGE, MEM_COMMIT, PAGE_WRITECOPY);
+        ok(c == v + GRAN, "MEM_COMMIT PAGE_WRITECOPY inside the view returned %p, error %lu", c, GetLastError());
+        ok(query(v + GRAN) && mbi.State == MEM_COMMIT && mbi.Protect == PAGE_WRITECOPY && mbi.RegionSize == PAGE,
+           "committed copy-on-write: State %#lx Protect %#lx RegionSize %#zx", mbi.State, mbi.Protect,
+           mbi.RegionSize);
         UnmapViewOfFile(v);
     }
     CloseHandle(h);
@@ -1614,7 +1626,7 @@ static void test_view_protection(void)
                                    PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY };
     WCHAR dir[MAX_PATH], path[MAX_PATH];
     HANDLE h, f, fh;
-    unsigned char *v;
+    unsigned char *v, *w;
     DWORD old;
     BOOL ret;
 
@@ -1674,6 +1686,29 @@ static void test_view_protection(void)
         SetLastError(0xdeadbeef);
         ok(!VirtualAlloc(v + PAGE, PAGE, MEM_COMMIT, PAGE_EXECUTE_READ) && GetLastError() == ERROR_INVALID_PARAMETER,
            "MEM_COMMIT PAGE_EXECUTE_READ on a FILE_MAP_WRITE view: error %lu, expected 87", GetLastError());
+        /* Copy-on-write too, as VirtualProtect would (a program's test run
+         * on Windows commits a shared view's page PAGE_WRITECOPY and expects
+         * its writes to stay in that view). */
+        w = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+        ok(w != NULL, "second FILE_MAP_WRITE view: error %lu", GetLastError());
+        SetLastError(0xdeadbeef);
+        ok(VirtualAlloc(v + 2 * PAGE, PAGE, MEM_COMMIT, PAGE_WRITECOPY) == v + 2 * PAGE,
+           "MEM_COMMIT PAGE_WRITECOPY on a pagefile view: error %lu", GetLastError());
+        ok(query(v + 2 * PAGE) && mbi.Protect == PAGE_WRITECOPY && mbi.RegionSize == PAGE,
+           "committed copy-on-write: Protect %#lx RegionSize %#zx", mbi.Protect, mbi.RegionSize);
+        if (w)
+        {
+            v[2 * PAGE] = 0x33;
+            todo_wine ok(w[2 * PAGE] == 0, "a write to the committed copy-on-write page stayed private (%#x)",
+                         w[2 * PAGE]);
+            todo_wine ok(query(v + 2 * PAGE) && mbi.Protect == PAGE_READWRITE,
+                         "written copy-on-write page: Protect %#lx", mbi.Protect);
+            ok(UnmapViewOfFile(w), "UnmapViewOfFile: error %lu", GetLastError());
+        }
+        SetLastError(0xdeadbeef);
+        ok(!VirtualAlloc(v + 2 * PAGE, PAGE, MEM_COMMIT, PAGE_EXECUTE_WRITECOPY) &&
+           GetLastError() == ERROR_INVALID_PARAMETER,
+           "MEM_COMMIT PAGE_EXECUTE_WRITECOPY on a FILE_MAP_WRITE view: error %lu, expected 87", GetLastError());
         ok(VirtualAlloc(v, GRAN, MEM_COMMIT, PAGE_READWRITE) == v, "MEM_COMMIT of the whole view: error %lu",
            GetLastError());
         ok(query(v) && mbi.Protect == PAGE_READWRITE && mbi.RegionSize == GRAN, "whole view: Protect %#lx size %#zx",

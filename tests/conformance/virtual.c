@@ -187,6 +187,12 @@ static void test_bad_params(void)
     p = VirtualAlloc(NULL, PAGE, MEM_RESERVE | MEM_COMMIT, PAGE_EXECUTE_WRITECOPY);
     CHECK_FAIL(p, ERROR_INVALID_PARAMETER, "VirtualAlloc PAGE_EXECUTE_WRITECOPY");
     SetLastError(0xdeadbeef);
+    p = VirtualAlloc(a, PAGE, MEM_COMMIT, PAGE_WRITECOPY);
+    CHECK_FAIL(p, ERROR_INVALID_PARAMETER, "MEM_COMMIT PAGE_WRITECOPY into private memory");
+    SetLastError(0xdeadbeef);
+    p = VirtualAlloc((char *)a + PAGE, PAGE, MEM_COMMIT, PAGE_EXECUTE_WRITECOPY);
+    CHECK_FAIL(p, ERROR_INVALID_PARAMETER, "MEM_COMMIT PAGE_EXECUTE_WRITECOPY into private memory");
+    SetLastError(0xdeadbeef);
     ret = VirtualProtect(a, PAGE, PAGE_WRITECOPY, &old);
     CHECK_FAIL(ret, ERROR_INVALID_PARAMETER, "VirtualProtect PAGE_WRITECOPY on private memory");
     SetLastError(0xdeadbeef);

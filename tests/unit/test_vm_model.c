@@ -58,12 +58,18 @@ static uint32_t random_protect(void)
     return protections[rnd(4) ? rnd(8) : rnd(sizeof protections / sizeof protections[0])];
 }
 
-static int protect_valid(uint32_t p)
+/* A protection some memory takes (copy-on-write: views only). */
+static int protect_well_formed(uint32_t p)
 {
     uint32_t base = p & 0xFF, mods = p & 0x700;
-    if (!base || (base & (base - 1)) || (mods & (mods - 1)) || (mods && base == VM_PAGE_NOACCESS))
-        return 0;
-    return base != VM_PAGE_WRITECOPY && base != VM_PAGE_EXECUTE_WRITECOPY;
+    return base && !(base & (base - 1)) && !(mods & (mods - 1)) && !(mods && base == VM_PAGE_NOACCESS);
+}
+
+/* ... and private memory. */
+static int protect_valid(uint32_t p)
+{
+    uint32_t base = p & 0xFF;
+    return protect_well_formed(p) && base != VM_PAGE_WRITECOPY && base != VM_PAGE_EXECUTE_WRITECOPY;
 }
 
 static int readable(uint32_t p)
@@ -165,8 +171,12 @@ static void op_commit(struct model_alloc *m)
     ms_status st = vm_allocate(&addr, size, VM_MEM_COMMIT, protect);
     if (INJECTED(st))
         return;
-    ms_status want = !protect_valid(protect) ? MS_ERROR_INVALID_PARAMETER
-                   : first + count > m->npages ? MS_ERROR_INVALID_ADDRESS : MS_OK;
+    /* Copy-on-write is refused once the range is known to be private
+     * memory: a range past the allocation fails on its address first. */
+    ms_status want = !protect_well_formed(protect) ? MS_ERROR_INVALID_PARAMETER
+                   : first + count > m->npages     ? MS_ERROR_INVALID_ADDRESS
+                   : !protect_valid(protect)       ? MS_ERROR_INVALID_PARAMETER
+                                                   : MS_OK;
     EXPECT(st == want);
     if (st)
         return;
