@@ -227,8 +227,17 @@ BOOL WINAPI HeapQueryInformation(HANDLE handle, HEAP_INFORMATION_CLASS cls, PVOI
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE, HEAP_INFORMATION_CLASS, PVOID, SIZE_T, PSIZE_T);
     struct ms_heap *heap = memshim_core_heap(handle);
-    if (!heap)
-        return WINE_FN(fn_t, HeapQueryInformation)(memshim_wine_heap(handle), cls, info, size, ret);
+    if (!heap) {
+        HANDLE wine_heap = memshim_wine_heap(handle);
+        /* Windows reads the heap's header first: a handle that cannot be a
+         * heap (NULL included) is an access violation there, which Wine
+         * 8.0 does not see (it answers for any handle). */
+        if (!wine_heap) {
+            set_last_error(ERROR_NOACCESS);
+            return FALSE;
+        }
+        return WINE_FN(fn_t, HeapQueryInformation)(wine_heap, cls, info, size, ret);
+    }
     if (cls != HeapCompatibilityInformation) {
         set_last_error(ERROR_INVALID_PARAMETER);    /* STATUS_INVALID_INFO_CLASS */
         return FALSE;
@@ -240,10 +249,12 @@ BOOL WINAPI HeapQueryInformation(HANDLE handle, HEAP_INFORMATION_CLASS cls, PVOI
         set_last_error(ERROR_NOACCESS);
         return FALSE;
     }
-    if (!info || size < sizeof(ULONG)) {
+    if (size < sizeof(ULONG)) {
         set_last_error(ERROR_INSUFFICIENT_BUFFER);
         return FALSE;
     }
+    /* (A NULL buffer said to be large enough is a bad pointer like any
+     * other: Windows faults on it, memshim fails below.) */
     ULONG value = heap_compat_info(heap);
     if (!memshim_guarded_copy(info, &value, sizeof(value))) {
         set_last_error(ERROR_NOACCESS);

@@ -511,9 +511,11 @@ BOOL WINAPI PrefetchVirtualMemory(HANDLE process, ULONG_PTR count, PWIN32_MEMORY
     ULONG_PTR i;
     if (!is_current_process(process) || flags || !count || !ranges)
         return WINE_FN(fn_t, PrefetchVirtualMemory)(process, count, ranges, flags);
-    for (i = 0; i < count && vm_owns((uintptr_t)ranges[i].VirtualAddress); i++)
+    for (i = 0; i < count && vm_owns((uintptr_t)ranges[i].VirtualAddress) && ranges[i].NumberOfBytes; i++)
         ;
-    if (i < count)      /* some of it is Wine's memory: Wine's hint, for all */
+    /* Some of it is Wine's memory (Wine's hint, for all), or an empty
+     * range (Windows: STATUS_INVALID_PARAMETER_4, which Wine gives too). */
+    if (i < count)
         return WINE_FN(fn_t, PrefetchVirtualMemory)(process, count, ranges, flags);
     for (i = 0; i < count; i++)
         vm_prefetch((uintptr_t)ranges[i].VirtualAddress, ranges[i].NumberOfBytes);

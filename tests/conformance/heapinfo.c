@@ -248,6 +248,13 @@ static void test_information(void)
     todo_wine ok(GetLastError() == ERROR_INVALID_PARAMETER, "error %lu", GetLastError());
     HeapDestroy(heap);
 
+    /* Windows reads the heap's header: no heap at NULL (Wine's newer
+     * tests pin ERROR_NOACCESS; Wine 8.0 answers 0 for any handle). */
+    info = 0xdeadbeef;
+    SetLastError(0xdeadbeef);
+    todo_wine ok(!HeapQueryInformation(NULL, HeapCompatibilityInformation, &info, sizeof(info), &size) &&
+                 GetLastError() == ERROR_NOACCESS, "query heap NULL: error %lu", GetLastError());
+
     info = 0xdeadbeef;
     ok(HeapQueryInformation(GetProcessHeap(), HeapCompatibilityInformation, &info, sizeof(info), NULL),
        "query the process heap");
@@ -361,6 +368,9 @@ static void test_info_bad_buffers(void)
     SetLastError(0xdeadbeef);
     ok(!HeapQueryInformation(h, HeapCompatibilityInformation, (void *)0x1000, sizeof(value), &needed) &&
        GetLastError() == ERROR_NOACCESS, "query into 0x1000: error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(!HeapQueryInformation(h, HeapCompatibilityInformation, NULL, sizeof(value), &needed) &&
+       GetLastError() == ERROR_NOACCESS, "query into NULL, size 4: error %lu", GetLastError());
     SetLastError(0xdeadbeef);
     ok(!HeapQueryInformation(h, HeapCompatibilityInformation, &value, sizeof(value), (SIZE_T *)0x1000) &&
        GetLastError() == ERROR_NOACCESS, "length at 0x1000: error %lu", GetLastError());

@@ -75,6 +75,12 @@ static void test_probes(void)
         ok(PrefetchVirtualMemory(GetCurrentProcess(), 1, &range, 0), "PrefetchVirtualMemory: error %lu",
            GetLastError());
         ok(a[0] == 'h', "prefetched memory keeps its contents");
+        /* An empty range is refused (STATUS_INVALID_PARAMETER_4, Wine's
+         * tests of NtSetInformationVirtualMemory). */
+        WIN32_MEMORY_RANGE_ENTRY empty = { a, 0 };
+        SetLastError(0xdeadbeef);
+        ok(!PrefetchVirtualMemory(GetCurrentProcess(), 1, &empty, 0) && GetLastError() == ERROR_INVALID_PARAMETER,
+           "PrefetchVirtualMemory of an empty range: error %lu", GetLastError());
     }
     ok(VirtualFree(a, 0, MEM_RELEASE), "release");
 }
