@@ -59,10 +59,11 @@ RSS_CASES = ["heap_mixed_batch"]
 # Rows that are a ratio of two cases sampled in turns, not a time per
 # operation: shown in the scaling line, not as table rows.
 RATIO_CASES = ["heap_scaling"]
-PROGRAMS = ["huffzip"]
+PROGRAMS = ["huffzip", "jsonpipe"]
 # Cases also measured with builtin and memshim processes in turns (--turns).
 TURN_CASES = ["heap_mixed_batch", "heap_private_cycle", "heap_cross_thread_free",
-              "section_cycle", "section_open_cycle", "program_huffzip"]
+              "section_cycle", "section_open_cycle", "program_huffzip",
+              "program_jsonpipe"]
 
 
 def peak_rss_kib(cmd, env):
