@@ -62,8 +62,8 @@ RATIO_CASES = ["heap_scaling"]
 PROGRAMS = ["huffzip", "jsonpipe"]
 # Cases also measured with builtin and memshim processes in turns (--turns).
 TURN_CASES = ["heap_mixed_batch", "heap_private_cycle", "heap_cross_thread_free",
-              "section_cycle", "section_open_cycle", "program_huffzip",
-              "program_jsonpipe"]
+              "section_cycle", "section_open_cycle", "vm_query", "view_query",
+              "program_huffzip", "program_jsonpipe"]
 
 
 def peak_rss_kib(cmd, env):
