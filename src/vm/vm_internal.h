@@ -35,6 +35,7 @@
 
 #include "vm.h"
 #include "../base/ms_lock.h"
+#include "../base/ms_seqlock.h"
 #include "../host/host.h"
 
 /* Normal arenas grow geometrically: the first is VM_ARENA_FIRST_SIZE, each
@@ -140,32 +141,19 @@ struct vm_state {
 
 extern struct vm_state vm;
 
-/* TSan has no model of fences (GCC refuses them under -fsanitize=thread)
- * nor of a seqlock's validation: under it the map is read only under its
- * lock (vm_query's lock-free reader says no), and the count is kept all
- * the same. On x86-64 both fences are compiler barriers only. */
-#if defined(__SANITIZE_THREAD__)
-#define VM_SEQLOCK_READS 0
-#define vm_seq_fence(order) ((void)0)
-#else
-#define VM_SEQLOCK_READS 1
-#define vm_seq_fence(order) atomic_thread_fence(order)
-#endif
-
 /* The map's lock. Whoever holds it may change anything, so taking it makes
- * the sequence count odd and leaving makes it even again (a seqlock's
- * writer side, C11 style: relaxed odd store, release fence, changes,
- * release store). */
+ * the sequence count odd and leaving makes it even again: readers that do
+ * not take it (vm_query.c, vm_state.c) read under the count
+ * (ms_seqlock.h). */
 static inline void vm_map_lock(void)
 {
     ms_mutex_lock(&vm.lock);
-    atomic_store_explicit(&vm.seq, atomic_load_explicit(&vm.seq, memory_order_relaxed) + 1, memory_order_relaxed);
-    vm_seq_fence(memory_order_release);
+    ms_seq_write_begin(&vm.seq);
 }
 
 static inline void vm_map_unlock(void)
 {
-    atomic_store_explicit(&vm.seq, atomic_load_explicit(&vm.seq, memory_order_relaxed) + 1, memory_order_release);
+    ms_seq_write_end(&vm.seq);
     ms_mutex_unlock(&vm.lock);
 }
 

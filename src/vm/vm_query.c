@@ -16,19 +16,6 @@
  * index is bounded by what it indexes. Under TSan (no fences, no model of
  * the validation) nothing is read this way. */
 
-/* An even sequence count to read under, or false (a writer is inside). */
-static bool read_begin(uint32_t *seq)
-{
-    *seq = atomic_load_explicit(&vm.seq, memory_order_acquire);
-    return VM_SEQLOCK_READS && !(*seq & 1);
-}
-
-static bool read_valid(uint32_t seq)
-{
-    vm_seq_fence(memory_order_acquire);
-    return atomic_load_explicit(&vm.seq, memory_order_relaxed) == seq;
-}
-
 /* The slot of the arena holding addr in the table's copies, or -1. */
 static long arena_slot_unlocked(uintptr_t addr)
 {
@@ -53,10 +40,10 @@ static int arena_holds_unlocked(uintptr_t addr)
 {
     for (int attempt = 0; attempt < 4; attempt++) {
         uint32_t seq;
-        if (!read_begin(&seq))
+        if (!ms_seq_read_begin(&vm.seq, &seq))
             continue;
         long slot = arena_slot_unlocked(addr);
-        if (read_valid(seq))
+        if (ms_seq_read_valid(&vm.seq, seq))
             return slot >= 0;
     }
     return -1;
@@ -159,7 +146,7 @@ static int query_unlocked(uintptr_t page, struct vm_region_info *info)
 {
     for (int attempt = 0; attempt < 4; attempt++) {
         uint32_t seq;
-        if (!read_begin(&seq))
+        if (!ms_seq_read_begin(&vm.seq, &seq))
             continue;
         /* The search follows the tagged pointers themselves (one load
          * fewer on the way than the bounds' copies). A dedicated arena's
@@ -197,7 +184,7 @@ static int query_unlocked(uintptr_t page, struct vm_region_info *info)
             }
         }
         if (!arena) {
-            if (read_valid(seq))
+            if (ms_seq_read_valid(&vm.seq, seq))
                 return 0;
             continue;
         }
@@ -219,7 +206,7 @@ static int query_unlocked(uintptr_t page, struct vm_region_info *info)
                 return -1;                  /* written copy-on-write pages: the host knows */
             describe_pages(page, vm_pages_region(arena->pages, p, limit), byte, base, alloc->alloc_protect, type, info);
         }
-        if (read_valid(seq))
+        if (ms_seq_read_valid(&vm.seq, seq))
             return 1;
     }
     return -1;

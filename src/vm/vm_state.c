@@ -91,6 +91,22 @@ void vm_get_counters(struct vm_counters *c)
     vm_map_unlock();
 }
 
+void vm_get_commit_counters(struct vm_counters *c)
+{
+    for (int attempt = 0; attempt < 4; attempt++) {
+        uint32_t seq;
+        if (!ms_seq_read_begin(&vm.seq, &seq))
+            continue;
+        c->committed_bytes = vm.committed_pages << MS_PAGE_SHIFT;
+        c->reserved_bytes = vm.reserved_bytes;
+        c->commit_limit = vm.commit_limit;
+        /* (A limit still unread from the host is read under the lock.) */
+        if (ms_seq_read_valid(&vm.seq, seq) && c->commit_limit)
+            return;
+    }
+    vm_get_counters(c);
+}
+
 /* Checks one allocation's pages: committed ones counted, none past its end. */
 static const char *check_allocation(const struct vm_arena *a, const struct vm_allocation *al, uint64_t *committed)
 {

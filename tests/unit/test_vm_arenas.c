@@ -224,7 +224,7 @@ int main(void)
         locked += atomic_load(&vm.seq) != seq;
     }
     CHECK(normal >= 8, "%zu normal arenas", normal);
-    CHECK(!VM_SEQLOCK_READS || locked == 0, "%zu of %zu queries in normal arenas took the lock", locked, normal);
+    CHECK(!MS_SEQLOCK_READS || locked == 0, "%zu of %zu queries in normal arenas took the lock", locked, normal);
     check_found(huge4, huge_size);
     release(huge4);
     for (int i = 0; i < MORE; i++)
