@@ -15,12 +15,8 @@
  * Usage: huffzip.exe [ROUNDS]   (prints one JSON line like the other cases)
  * Only the C runtime and QueryPerformanceCounter: runs on native Windows.
  */
-#include <windows.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include "../../include/memshim.h"
+#include "program_rounds.h"
 
 #define LINES 6000
 #define VOCAB 5000
@@ -209,6 +205,7 @@ static void put_bits(struct bits *b, uint32_t code, uint32_t n)
 /* One round; returns a checksum of the compressed stream. */
 static uint64_t round_once(size_t *compressed_bytes)
 {
+    rng = 88172645463325252ull;     /* the same text every round */
     size_t nlines;
     char **lines = generate_text(&nlines);
     struct entry **table = calloc(BUCKETS, sizeof(*table));
@@ -322,45 +319,7 @@ static uint64_t round_once(size_t *compressed_bytes)
     return sum;
 }
 
-static double now_ns(void)
-{
-    static LARGE_INTEGER freq;
-    LARGE_INTEGER t;
-    if (!freq.QuadPart)
-        QueryPerformanceFrequency(&freq);
-    QueryPerformanceCounter(&t);
-    return (double)t.QuadPart * 1e9 / (double)freq.QuadPart;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
-    int rounds = argc > 1 ? atoi(argv[1]) : 15;
-    if (rounds < 1 || rounds > 1000)
-        rounds = 15;
-    double ns[1000];
-    uint64_t first_sum = 0;
-    size_t bytes = 0;
-    for (int r = 0; r < rounds; r++) {
-        rng = 88172645463325252ull;     /* the same text every round */
-        double t0 = now_ns();
-        uint64_t sum = round_once(&bytes);
-        ns[r] = now_ns() - t0;
-        if (r == 0)
-            first_sum = sum;
-        else if (sum != first_sum) {
-            fprintf(stderr, "huffzip: round %d differs\n", r);
-            return 2;
-        }
-    }
-    qsort(ns, (size_t)rounds, sizeof(ns[0]), cmp_double);
-    fprintf(stderr, "huffzip: %zu compressed bytes, checksum %016llx\n", bytes, (unsigned long long)first_sum);
-    printf("{\"case\": \"program_huffzip\", \"impl\": \"%s\", \"ns\": %.2f, \"min\": %.2f, \"max\": %.2f, \"samples\": %d}\n",
-           memshim_is_active() ? "memshim" : "builtin", ns[rounds / 2], ns[0], ns[rounds - 1], rounds);
-    return 0;
+    return program_run_rounds("huffzip", "compressed bytes", argc, argv, round_once);
 }
