@@ -181,6 +181,7 @@ ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, u
     }
     memset(arena->pages + p0, byte, p1 - p0);
     alloc->committed_pages += fresh;
+    vm_commit_span_add(alloc, start, end);
     return MS_OK;
 }
 
@@ -189,6 +190,12 @@ void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uint
     vm_isolation_end(alloc, start, end);
     if (!alloc->committed_pages)
         return;                     /* nothing to scan: a pure reservation */
+    if (start < alloc->commit_lo)
+        start = alloc->commit_lo;
+    if (end > alloc->commit_hi)
+        end = alloc->commit_hi;
+    if (start >= end)
+        return;
     size_t p0 = arena_page(arena, start), p1 = arena_page(arena, end);
     uint64_t dropped = 0;
     for (size_t p = p0; p < p1;) {
@@ -210,13 +217,17 @@ void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uint
             vm_reset_bits_clear(arena, alloc, p, p + run);
             vm_maps_note(vm_maps_delta(arena, p, p + run, state));
             dropped += run;
-        } else {
-            state = arena->pages[p];        /* reserved stays, stale stays stale */
+            memset(arena->pages + p, state, run);
         }
-        memset(arena->pages + p, state, run);
+        /* (Reserved and stale runs stay as they are, and are not written:
+         * a write of the same bytes would still give every untouched page
+         * of the page map a host page, 1 GiB of them for a 4 TiB
+         * reservation released.) */
         p += run;
     }
     alloc->committed_pages -= dropped;
+    if (!alloc->committed_pages)
+        alloc->commit_lo = alloc->commit_hi = 0;
     if (alloc->type == VM_MEM_PRIVATE)
         vm_uncharge_commit(dropped);
 }

@@ -77,6 +77,11 @@ struct vm_allocation {
     uint8_t shared_view;        /* a view whose host mapping writes through to the section */
     uint32_t next_free;         /* free-list link (index+1) while unused */
     size_t committed_pages;
+    /* Every committed page lies in [commit_lo, commit_hi) (equal: none):
+     * decommit and release scan only that much of the page map, not a
+     * terabyte reservation's whole map for the few pages committed in it.
+     * Widened by every commit, reset when nothing is committed. */
+    uintptr_t commit_lo, commit_hi;
     size_t locked_pages;        /* VirtualLock'ed pages (vm_lock.c) */
     size_t reset_pages;         /* pages with a reset bit (vm_reset.c) */
     void *owner;
@@ -155,6 +160,19 @@ static inline void vm_map_unlock(void)
 {
     ms_seq_write_end(&vm.seq);
     ms_mutex_unlock(&vm.lock);
+}
+
+static inline void vm_commit_span_add(struct vm_allocation *alloc, uintptr_t start, uintptr_t end)
+{
+    if (alloc->commit_lo == alloc->commit_hi) {
+        alloc->commit_lo = start;
+        alloc->commit_hi = end;
+        return;
+    }
+    if (start < alloc->commit_lo)
+        alloc->commit_lo = start;
+    if (end > alloc->commit_hi)
+        alloc->commit_hi = end;
 }
 
 /* vm_pages.c */

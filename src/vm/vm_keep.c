@@ -178,6 +178,7 @@ static bool keep_revive_locked(struct vm_arena *arena, struct vm_allocation *all
             if (host_protect(alloc->base, k->kept, page_host_prot(byte)) == 0) {
                 memset(arena->pages + p0, byte, n);
                 alloc->committed_pages += n;
+                vm_commit_span_add(alloc, alloc->base, alloc->base + k->kept);
                 return true;
             }
             vm_maps_note(-maps);

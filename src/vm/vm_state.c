@@ -116,6 +116,9 @@ static const char *check_allocation(const struct vm_arena *a, const struct vm_al
         if (state != PAGE_STATE_COMMITTED && a->pages[p] > PAGE_STATE_STALE)
             return "page byte of a reserved page is neither RESERVED nor STALE";
         n += state == PAGE_STATE_COMMITTED;
+        uintptr_t page = a->base + (p << MS_PAGE_SHIFT);
+        if (state == PAGE_STATE_COMMITTED && (page < al->commit_lo || page >= al->commit_hi))
+            return "a committed page lies outside the allocation's commit span";
     }
     if (n != al->committed_pages)
         return "committed_pages differs from the page bytes";

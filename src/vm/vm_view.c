@@ -43,6 +43,7 @@ ms_status vm_map_view(uintptr_t *addr, size_t size, uint32_t protect, int fd, ui
         } else {
             memset(arena->pages + arena_page(arena, alloc->base), byte, size >> MS_PAGE_SHIFT);
             alloc->committed_pages = size >> MS_PAGE_SHIFT;
+            vm_commit_span_add(alloc, alloc->base, alloc->base + size);
             vm.views++;
             vm.view_bytes += size;
             *addr = alloc->base;
