@@ -221,18 +221,6 @@ static inline size_t vm_pages_run(const uint8_t *pages, size_t first, size_t lim
     return i - first;
 }
 
-/* The same, with RESERVED and STALE counted alike (as Windows sees them).
- * Inline: VirtualQuery's hot path, with or without the lock. */
-static inline size_t vm_pages_region(const uint8_t *pages, size_t first, size_t limit)
-{
-    if (pages[first] > PAGE_STATE_STALE)
-        return vm_pages_run(pages, first, limit);
-    size_t i = first + 1;
-    while (i < limit && pages[i] <= PAGE_STATE_STALE)
-        i++;
-    return i - first;
-}
-
 /* vm_alloc.c: the byte of the committed page at `page` (page-aligned) in
  * an allocation of the core, with its arena and allocation; NULL if there
  * is none. Under vm.lock. */

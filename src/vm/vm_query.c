@@ -140,6 +140,35 @@ static void describe_pages(uintptr_t page, size_t run, uint8_t byte, uintptr_t a
     info->region_size = run << MS_PAGE_SHIFT;
 }
 
+/* The page index of addr in the arena, within [p, limit] (addresses
+ * before page p give p): a bound for a scan from p. */
+static size_t page_bound(const struct vm_arena *arena, uintptr_t addr, size_t p, size_t limit)
+{
+    if (addr <= arena->base + (p << MS_PAGE_SHIFT))
+        return p;
+    size_t index = arena_page(arena, addr);
+    return index < limit ? index : limit;
+}
+
+/* The pages alike from p (up to limit, the allocation's end) as VirtualQuery
+ * groups them. Reserved pages are counted without reading the page map
+ * outside the allocation's commit span, where every page is reserved (or
+ * stale, which reads the same): querying a terabyte reservation read a
+ * byte per page of it, 256 MiB for 1 TiB. Every index is bounded, as the
+ * lock-free reader needs. */
+static size_t region_pages(const struct vm_arena *arena, const struct vm_allocation *alloc, size_t p, size_t limit)
+{
+    if (arena->pages[p] > PAGE_STATE_STALE)
+        return vm_pages_run(arena->pages, p, limit);
+    size_t lo = page_bound(arena, alloc->commit_lo, p, limit), hi = page_bound(arena, alloc->commit_hi, p, limit);
+    size_t i = p > lo ? p : lo;
+    while (i < hi && arena->pages[i] <= PAGE_STATE_STALE)
+        i++;
+    if (i >= hi)
+        i = limit;
+    return i - p;
+}
+
 /* vm_query without the lock: 1 answered, 0 not the core's, -1 ask under
  * the lock (a dedicated arena, a copy-on-write view, a busy writer). */
 static int query_unlocked(uintptr_t page, struct vm_region_info *info)
@@ -204,7 +233,7 @@ static int query_unlocked(uintptr_t page, struct vm_region_info *info)
             uint32_t type = alloc->type;
             if (type == VM_MEM_MAPPED && !alloc->shared_view && page_byte_writecopy(byte))
                 return -1;                  /* written copy-on-write pages: the host knows */
-            describe_pages(page, vm_pages_region(arena->pages, p, limit), byte, base, alloc->alloc_protect, type, info);
+            describe_pages(page, region_pages(arena, alloc, p, limit), byte, base, alloc->alloc_protect, type, info);
         }
         if (ms_seq_read_valid(&vm.seq, seq))
             return 1;
@@ -234,7 +263,7 @@ ms_status vm_query(uintptr_t addr, struct vm_region_info *info)
     } else {
         size_t p = arena_page(arena, page);
         uint8_t byte = arena->pages[p];
-        size_t run = vm_pages_region(arena->pages, p, arena_page(arena, alloc->base + alloc->size));
+        size_t run = region_pages(arena, alloc, p, arena_page(arena, alloc->base + alloc->size));
         describe_pages(page, run, byte, alloc->base, alloc->alloc_protect, alloc->type, info);
         /* (A shared view's copied pages are read-write in the map already.) */
         if (alloc->type == VM_MEM_MAPPED && !alloc->shared_view && page_byte_writecopy(byte))

@@ -256,13 +256,29 @@ static void test_huge_reservation_release(void)
     uintptr_t mid = a + huge / 2, c = mid;
     CHECK_EQ(vm_allocate(&c, 16 * 4096, VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
     ((volatile char *)mid)[0] = 1;
+    /* VirtualQuery of its reserved parts, before and after the pages. */
     long before = minor_faults();
+    struct vm_region_info info;
+    CHECK_EQ(vm_query(a, &info), MS_OK);
+    CHECK(info.state == VM_MEM_RESERVE && info.region_size == huge / 2, "first half: state %#x size %#zx",
+          info.state, info.region_size);
+    CHECK_EQ(vm_query(mid + 16 * 4096, &info), MS_OK);
+    CHECK(info.state == VM_MEM_RESERVE && info.region_size == huge / 2 - 16 * 4096, "second half: size %#zx",
+          info.region_size);
+    CHECK_EQ(vm_query(mid, &info), MS_OK);
+    CHECK(info.state == VM_MEM_COMMIT && info.region_size == 16 * 4096, "committed: size %#zx", info.region_size);
+    long faults = minor_faults() - before;
+    CHECK(faults < 512, "three queries of a 256 GiB reservation took %ld minor faults", faults);
+    before = minor_faults();
     uintptr_t d = mid + 4096;
     size_t len = 4096;
     CHECK_EQ(vm_free(&d, &len, VM_MEM_DECOMMIT), MS_OK);
+    CHECK_EQ(vm_query(mid + 4096, &info), MS_OK);
+    CHECK(info.state == VM_MEM_RESERVE && info.region_size == 4096, "decommitted page: size %#zx",
+          info.region_size);
     size_t size = 0;
     CHECK_EQ(vm_free(&a, &size, VM_MEM_RELEASE), MS_OK);
-    long faults = minor_faults() - before;
+    faults = minor_faults() - before;
     CHECK(faults < 512, "decommit and release of 16 pages in 256 GiB took %ld minor faults", faults);
     CHECK(vm_check_invariants() == NULL, "invariants: %s", vm_check_invariants());
 }
