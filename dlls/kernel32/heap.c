@@ -278,7 +278,7 @@ BOOL WINAPI HeapValidate(HANDLE handle, DWORD flags, LPCVOID block)
     if (block && !owner && !wine_may_read_block(block))
         return FALSE;                   /* no block anywhere */
     if (!heap || (block && !owner && handle == peb_process_heap()))
-        return WINE_FN(fn_t, HeapValidate)(heap ? handle : memshim_wine_heap(handle), flags, block);
+        return WINE_FN(fn_t, HeapValidate)(memshim_wine_heap(handle), flags, block);
     if (block && heap_parent(owner) != heap)
         return FALSE;
     return heap_validate(heap, heap_userlock_flags(heap, flags), block);
@@ -295,7 +295,7 @@ BOOL WINAPI HeapLock(HANDLE handle)
         heap_user_lock(heap);
         return TRUE;
     }
-    if (!WINE_FN(fn_t, HeapLock)(heap ? handle : memshim_wine_heap(handle)))
+    if (!WINE_FN(fn_t, HeapLock)(memshim_wine_heap(handle)))
         return FALSE;
     if (heap)
         heap_user_lock(heap);
@@ -312,7 +312,7 @@ BOOL WINAPI HeapUnlock(HANDLE handle)
     }
     if (heap && handle != peb_process_heap())
         return TRUE;
-    return WINE_FN(fn_t, HeapUnlock)(heap ? handle : memshim_wine_heap(handle));
+    return WINE_FN(fn_t, HeapUnlock)(memshim_wine_heap(handle));
 }
 
 /* Wine's heaps (the process heap among them), then the core's private ones. */

@@ -207,7 +207,7 @@ BOOL WINAPI HeapSummary(HANDLE handle, DWORD flags, LPHEAP_SUMMARY summary)
     /* Wine's heaps, and Wine's part of the process heap. */
     if (!heap || handle == peb_process_heap()) {
         struct heap_summary w = { 0 };
-        if (!wine_heap_summary(heap ? handle : memshim_wine_heap(handle), &w)) {
+        if (!wine_heap_summary(memshim_wine_heap(handle), &w)) {
             set_last_error(ERROR_INVALID_HANDLE);
             return FALSE;
         }
