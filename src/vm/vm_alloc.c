@@ -132,7 +132,7 @@ ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, u
                           uint32_t protect)
 {
     size_t p0 = arena_page(arena, start), p1 = arena_page(arena, end);
-    uint8_t byte = page_byte_make(PAGE_STATE_COMMITTED, protect);
+    uint8_t byte = page_byte_make(PAGE_STATE_COMMITTED, vm_protect_cached_as(alloc, protect));
     int host_prot = page_host_prot(byte);
     uint64_t fresh = 0;
     for (size_t p = p0; p < p1; p++)

@@ -182,6 +182,11 @@ bool vm_protect_is_valid(uint32_t protect, bool allow_writecopy);
  * (false otherwise), and dropped from *protect: the core keeps no CFG
  * bitmap, as Wine enforces no CFG, so no call target is ever refused. */
 bool vm_protect_take_cfg(uint32_t *protect);
+/* protect with the caching modifier alloc's pages have whatever a commit or
+ * VirtualProtect asks: a private allocation's own (PAGE_NOCACHE or
+ * PAGE_WRITECOMBINE, as given when it was reserved), a view's section's
+ * (SEC_NOCACHE; SEC_WRITECOMBINE shows on no view). */
+uint32_t vm_protect_cached_as(const struct vm_allocation *alloc, uint32_t protect);
 /* VirtualProtect of [start, end) (page-aligned, inside alloc); vm.lock held. */
 ms_status vm_protect_locked(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end,
                             uint32_t protect, uint32_t *old_protect);

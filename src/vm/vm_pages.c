@@ -35,6 +35,17 @@ bool vm_protect_take_cfg(uint32_t *protect)
     return true;
 }
 
+/* Recent Windows keeps the caching attribute per allocation: Wine's tests,
+ * run there, find a PAGE_NOCACHE allocation's pages still PAGE_NOCACHE
+ * after VirtualProtect(PAGE_READONLY), and a plain one's plain after
+ * VirtualProtect(PAGE_READONLY | PAGE_NOCACHE). Wine's builtin does the
+ * same for commits, which no test on Windows pins; memshim follows it. */
+uint32_t vm_protect_cached_as(const struct vm_allocation *alloc, uint32_t protect)
+{
+    uint32_t kept = alloc->type == VM_MEM_MAPPED ? VM_PAGE_NOCACHE : VM_PAGE_NOCACHE | VM_PAGE_WRITECOMBINE;
+    return (protect & ~(VM_PAGE_NOCACHE | VM_PAGE_WRITECOMBINE)) | (alloc->alloc_protect & kept);
+}
+
 uint8_t page_byte_make(uint32_t state, uint32_t protect)
 {
     if (state != PAGE_STATE_COMMITTED)

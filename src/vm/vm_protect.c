@@ -79,12 +79,9 @@ ms_status vm_protect_locked(struct vm_arena *arena, struct vm_allocation *alloc,
      * FILE_MAP_EXECUTE (Windows: STATUS_INVALID_PAGE_PROTECTION). */
     if (alloc->type == VM_MEM_MAPPED && !view_allows(alloc->alloc_protect, protect))
         return MS_ERROR_INVALID_PARAMETER;
-    /* A view's caching is its section's (SEC_NOCACHE), on every page
-     * whatever its protection: a cache modifier asked for here is taken and
-     * has no effect, as on Wine's builtin (Windows' own answer to one is
-     * not known here). */
-    if (alloc->type == VM_MEM_MAPPED)
-        protect = (protect & ~(VM_PAGE_NOCACHE | VM_PAGE_WRITECOMBINE)) | (alloc->alloc_protect & VM_PAGE_NOCACHE);
+    /* A cache modifier asked for here is taken and has no effect: every
+     * page keeps its allocation's caching (a view's: its section's). */
+    protect = vm_protect_cached_as(alloc, protect);
     size_t p0 = arena_page(arena, start), p1 = arena_page(arena, end);
     for (size_t p = p0; p < p1; p++)
         if (page_byte_state(arena->pages[p]) != PAGE_STATE_COMMITTED)

@@ -763,6 +763,64 @@ static void test_cfg_flags(void)
     if (p) VirtualFree(p, 0, MEM_RELEASE);
 }
 
+/* The caching modifier (PAGE_NOCACHE, PAGE_WRITECOMBINE) belongs to the
+ * allocation on recent Windows, not to the page: VirtualProtect keeps a
+ * PAGE_NOCACHE allocation's pages PAGE_NOCACHE and cannot give it to a
+ * plain allocation's (Wine's tests, run on Windows 10/11). A commit into a
+ * reservation follows the same rule on Wine's builtin; nothing pins Windows
+ * there, so those checks hold on Wine and memshim. */
+static void test_cache_attribute(void)
+{
+    DWORD old = 0;
+    char *p = VirtualAlloc(NULL, 2 * PAGE, MEM_COMMIT, PAGE_READWRITE | PAGE_NOCACHE);
+    ok(p != NULL, "VirtualAlloc(PAGE_READWRITE | PAGE_NOCACHE): error %lu", GetLastError());
+    if (!p) return;
+    CHECK_MBI(p, p, p, PAGE_READWRITE | PAGE_NOCACHE, 2 * PAGE, MEM_COMMIT, PAGE_READWRITE | PAGE_NOCACHE, MEM_PRIVATE);
+    ok(VirtualProtect(p, PAGE, PAGE_READWRITE, &old), "VirtualProtect(PAGE_READWRITE): error %lu", GetLastError());
+    ok(old == (PAGE_READWRITE | PAGE_NOCACHE), "old protection %#lx", old);
+    /* Nothing changed: one region still. */
+    CHECK_MBI(p, p, p, PAGE_READWRITE | PAGE_NOCACHE, 2 * PAGE, MEM_COMMIT, PAGE_READWRITE | PAGE_NOCACHE, MEM_PRIVATE);
+    ok(VirtualProtect(p, PAGE, PAGE_READONLY, &old), "VirtualProtect(PAGE_READONLY): error %lu", GetLastError());
+    ok(old == (PAGE_READWRITE | PAGE_NOCACHE), "old protection %#lx", old);
+    CHECK_MBI(p, p, p, PAGE_READWRITE | PAGE_NOCACHE, PAGE, MEM_COMMIT, PAGE_READONLY | PAGE_NOCACHE, MEM_PRIVATE);
+    ok(VirtualProtect(p, PAGE, PAGE_NOACCESS, &old), "VirtualProtect(PAGE_NOACCESS): error %lu", GetLastError());
+    ok(old == (PAGE_READONLY | PAGE_NOCACHE), "old protection %#lx", old);
+    CHECK_MBI(p, p, p, PAGE_READWRITE | PAGE_NOCACHE, PAGE, MEM_COMMIT, PAGE_NOACCESS | PAGE_NOCACHE, MEM_PRIVATE);
+    ok(VirtualFree(p, 0, MEM_RELEASE), "VirtualFree: error %lu", GetLastError());
+
+    p = VirtualAlloc(NULL, 2 * PAGE, MEM_COMMIT, PAGE_READWRITE);
+    ok(p != NULL, "VirtualAlloc(PAGE_READWRITE): error %lu", GetLastError());
+    if (!p) return;
+    ok(VirtualProtect(p, PAGE, PAGE_READONLY | PAGE_NOCACHE, &old), "VirtualProtect(PAGE_READONLY | PAGE_NOCACHE): error %lu",
+       GetLastError());
+    ok(old == PAGE_READWRITE, "old protection %#lx", old);
+    CHECK_MBI(p, p, p, PAGE_READWRITE, PAGE, MEM_COMMIT, PAGE_READONLY, MEM_PRIVATE);
+    ok(VirtualProtect(p + PAGE, PAGE, PAGE_READWRITE | PAGE_WRITECOMBINE, &old),
+       "VirtualProtect(PAGE_READWRITE | PAGE_WRITECOMBINE): error %lu", GetLastError());
+    CHECK_MBI(p + PAGE, p + PAGE, p, PAGE_READWRITE, PAGE, MEM_COMMIT, PAGE_READWRITE, MEM_PRIVATE);
+    ok(VirtualFree(p, 0, MEM_RELEASE), "VirtualFree: error %lu", GetLastError());
+
+    p = VirtualAlloc(NULL, GRAN, MEM_RESERVE, PAGE_READWRITE);
+    ok(p != NULL, "reserve: error %lu", GetLastError());
+    if (!p) return;
+    ok(VirtualAlloc(p, PAGE, MEM_COMMIT, PAGE_READWRITE | PAGE_NOCACHE) == p, "commit PAGE_NOCACHE: error %lu",
+       GetLastError());
+    CHECK_MBI(p, p, p, PAGE_READWRITE, PAGE, MEM_COMMIT, PAGE_READWRITE, MEM_PRIVATE);
+    ok(VirtualFree(p, 0, MEM_RELEASE), "VirtualFree: error %lu", GetLastError());
+
+    p = VirtualAlloc(NULL, GRAN, MEM_RESERVE, PAGE_READWRITE | PAGE_NOCACHE);
+    ok(p != NULL, "reserve PAGE_NOCACHE: error %lu", GetLastError());
+    if (!p) return;
+    ok(VirtualAlloc(p, PAGE, MEM_COMMIT, PAGE_EXECUTE_READ) == p, "commit PAGE_EXECUTE_READ: error %lu",
+       GetLastError());
+    CHECK_MBI(p, p, p, PAGE_READWRITE | PAGE_NOCACHE, PAGE, MEM_COMMIT, PAGE_EXECUTE_READ | PAGE_NOCACHE, MEM_PRIVATE);
+    ok(VirtualAlloc(p + PAGE, PAGE, MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD) == p + PAGE,
+       "commit PAGE_READWRITE | PAGE_GUARD: error %lu", GetLastError());
+    CHECK_MBI(p + PAGE, p + PAGE, p, PAGE_READWRITE | PAGE_NOCACHE, PAGE, MEM_COMMIT,
+              PAGE_READWRITE | PAGE_GUARD | PAGE_NOCACHE, MEM_PRIVATE);
+    ok(VirtualFree(p, 0, MEM_RELEASE), "VirtualFree: error %lu", GetLastError());
+}
+
 /* Code written into memory runs after FlushInstructionCache, which
  * succeeds for the current process (also for the whole cache: NULL, 0). */
 static void test_flush_instruction_cache(void)
@@ -878,6 +936,7 @@ int main(void)
 #endif
     test_large_pages();
     test_cfg_flags();
+    test_cache_attribute();
     test_flush_instruction_cache();
     return harness_done();
 }

@@ -72,6 +72,14 @@ static int protect_valid(uint32_t p)
     return protect_well_formed(p) && base != VM_PAGE_WRITECOPY && base != VM_PAGE_EXECUTE_WRITECOPY;
 }
 
+/* What a page of m shows after a commit or VirtualProtect asked for p: its
+ * allocation's caching modifier, whatever p says (recent Windows). */
+static uint32_t cached_as(const struct model_alloc *m, uint32_t p)
+{
+    return (p & ~(uint32_t)(VM_PAGE_NOCACHE | VM_PAGE_WRITECOMBINE)) |
+           (m->alloc_protect & (VM_PAGE_NOCACHE | VM_PAGE_WRITECOMBINE));
+}
+
 static int readable(uint32_t p)
 {
     return (p & 0xFF) != VM_PAGE_NOACCESS && !(p & VM_PAGE_GUARD);
@@ -185,7 +193,7 @@ static void op_commit(struct model_alloc *m)
         if (!m->committed[p])
             m->value[p] = 0;            /* fresh pages are zero */
         m->committed[p] = 1;
-        m->protect[p] = protect;
+        m->protect[p] = cached_as(m, protect);
     }
 }
 
@@ -233,7 +241,7 @@ static void op_protect(struct model_alloc *m)
         return;
     EXPECT(old == m->protect[first]);
     for (unsigned p = first; p < first + count; p++)
-        m->protect[p] = protect;
+        m->protect[p] = cached_as(m, protect);
 }
 
 static void op_write(struct model_alloc *m)
