@@ -25,12 +25,16 @@ ms_status vm_free(uintptr_t *addr_inout, size_t *size_inout, uint32_t type)
         st = alloc && alloc->usage == VM_USAGE_VIEW ? MS_ERROR_INVALID_PARAMETER : MS_ERROR_INVALID_ADDRESS;
         goto out;
     }
+    /* "The base address" of a whole release or decommit is its page: Windows
+     * compares page numbers (an address inside the first page will do),
+     * as does Wine's builtin. */
+    bool at_base = ms_align_down(addr, MS_PAGE_SIZE) == alloc->base;
     if (type == VM_MEM_RELEASE) {
         if (size != 0) {
             st = MS_ERROR_INVALID_PARAMETER;
             goto out;
         }
-        if (addr != alloc->base) {
+        if (!at_base) {
             st = MS_ERROR_INVALID_ADDRESS;
             goto out;
         }
@@ -42,7 +46,7 @@ ms_status vm_free(uintptr_t *addr_inout, size_t *size_inout, uint32_t type)
     /* MEM_DECOMMIT: size 0 means the whole allocation, from its base only. */
     uintptr_t start, end;
     if (size == 0) {
-        if (addr != alloc->base) {
+        if (!at_base) {
             st = MS_ERROR_INVALID_ADDRESS;
             goto out;
         }

@@ -117,7 +117,16 @@ static void test_basic_reserve_commit(void)
     ret = VirtualFree(a + PAGE, 0, MEM_RELEASE);
     CHECK_FAIL(ret, ERROR_INVALID_ADDRESS, "MEM_RELEASE not at the allocation base");
 
-    ok(VirtualFree(a, 0, MEM_RELEASE), "release: error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ret = VirtualFree(a + PAGE + 0x10, 0, MEM_DECOMMIT);
+    CHECK_FAIL(ret, ERROR_INVALID_ADDRESS, "whole MEM_DECOMMIT from the second page");
+    /* Windows compares page numbers: an address inside the first page
+     * names the allocation, for a whole decommit and for a release. */
+    ok(VirtualAlloc(a, PAGE, MEM_COMMIT, PAGE_READWRITE) == a, "recommit: error %lu", GetLastError());
+    ok(VirtualFree(a + 0x242, 0, MEM_DECOMMIT), "whole MEM_DECOMMIT from base + 0x242: error %lu", GetLastError());
+    todo_wine CHECK_MBI(a, a, a, PAGE_NOACCESS, GRAN, MEM_RESERVE, 0, MEM_PRIVATE);
+
+    ok(VirtualFree(a + PAGE - 1, 0, MEM_RELEASE), "release from base + 0xfff: error %lu", GetLastError());
     ok(query(a) && mbi.State == MEM_FREE, "released memory is MEM_FREE (state %#lx)", mbi.State);
     ok(mbi.AllocationBase == NULL && mbi.AllocationProtect == 0 && mbi.Type == 0,
        "free region: AllocationBase %p AllocationProtect %#lx Type %#lx", mbi.AllocationBase,

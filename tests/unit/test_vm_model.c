@@ -202,11 +202,13 @@ static void op_decommit(struct model_alloc *m)
     unsigned first, count;
     pick_range(m, &first, &count);
     int whole = rnd(6) == 0;
-    uintptr_t addr = whole ? m->base + (rnd(3) == 0 ? PAGE * rnd(m->npages) : 0) : m->base + first * PAGE;
+    uintptr_t addr = whole ? m->base + (rnd(3) == 0 ? PAGE * rnd(m->npages) : 0) + (rnd(3) == 0 ? rnd(PAGE) : 0)
+                           : m->base + first * PAGE;
     size_t size = whole ? 0 : count * PAGE;
+    int at_base = addr - m->base < PAGE;
     ms_status st = vm_free(&addr, &size, VM_MEM_DECOMMIT);
     if (whole) {
-        EXPECT(st == (addr == m->base ? MS_OK : MS_ERROR_INVALID_ADDRESS));
+        EXPECT(st == (at_base ? MS_OK : MS_ERROR_INVALID_ADDRESS));
         first = 0;
         count = m->npages;
     } else {
@@ -258,9 +260,11 @@ static void op_release(unsigned i)
 {
     struct model_alloc *m = &allocs[i];
     int mode = rnd(5);
-    uintptr_t addr = mode == 0 && m->npages > 1 ? m->base + PAGE : m->base;
+    /* Any address in the first page names the allocation (Windows compares
+     * page numbers); one in a later page does not. */
+    uintptr_t addr = (mode == 0 && m->npages > 1 ? m->base + PAGE : m->base) + (mode == 2 ? rnd(PAGE) : 0);
     size_t size = mode == 1 ? PAGE : 0;
-    ms_status want = size ? MS_ERROR_INVALID_PARAMETER : addr != m->base ? MS_ERROR_INVALID_ADDRESS : MS_OK;
+    ms_status want = size ? MS_ERROR_INVALID_PARAMETER : addr - m->base >= PAGE ? MS_ERROR_INVALID_ADDRESS : MS_OK;
     ms_status st = vm_free(&addr, &size, VM_MEM_RELEASE);
     EXPECT(st == want);
     if (st)
