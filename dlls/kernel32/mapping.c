@@ -282,7 +282,17 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
         identified = !host_fd_identity(fd, &id);
         known = identified && section_cache_find(section, &id, stamp, &facts);
     } else {
-        fd = -1;
+        /* Without SECTION_QUERY, or without the rights the view needs: the
+         * rights are Windows' first check (before the offset's alignment
+         * and the section's size), so a handle refused them fails here. */
+        NTSTATUS status = to_fd(section, rights, &fd, &options);
+        if (status == STATUS_ACCESS_DENIED) {
+            TRACE("%p %#lx: the handle lacks the rights %#x\n", section, access, rights);
+            set_last_error(ERROR_ACCESS_DENIED);
+            return NULL;
+        }
+        if (status)
+            fd = -1;
     }
     /* What the core cannot serve is Wine's: images, sections it may not
      * query (opened without SECTION_QUERY), reserve-only sections for now. */

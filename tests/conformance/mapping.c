@@ -1322,6 +1322,20 @@ static void test_known_sections(void)
         if (dup) CloseHandle(dup);
         CloseHandle(h);
     }
+    /* ... before the section's size is looked at: CreateFileMapping's
+     * handle of a read-only section has no SECTION_MAP_WRITE. */
+    h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READONLY, 0, GRAN, NULL);
+    ok(h != NULL, "PAGE_READONLY section: error %lu", GetLastError());
+    if (h)
+    {
+        SetLastError(0xdeadbeef);
+        v = MapViewOfFile(h, FILE_MAP_WRITE, 0, GRAN, 0);
+        CHECK_FAIL_VIEW(v, ERROR_ACCESS_DENIED, "a write view at the section's end through a handle without the right");
+        SetLastError(0xdeadbeef);
+        v = MapViewOfFile(h, FILE_MAP_READ, 0, GRAN, 0);
+        CHECK_FAIL_VIEW(v, ERROR_INVALID_PARAMETER, "a read view at the section's end");
+        CloseHandle(h);
+    }
 
     /* More sections alive at once than memshim keeps track of. */
     for (int i = 0; i < COUNT; i++)
