@@ -206,7 +206,14 @@ static BOOL view_protection(DWORD access, DWORD *protect, unsigned int *rights, 
     } else if (access & FILE_MAP_READ) {
         *protect = exec ? PAGE_EXECUTE_READ : PAGE_READONLY;
     } else {
-        return FALSE;
+        /* No read, write or copy access (FILE_MAP_EXECUTE alone included,
+         * as kernelbase turns it into no access in Wine and in ReactOS's
+         * copy of Windows'): a view nothing may touch, which still needs
+         * SECTION_MAP_READ (Wine's tests: a handle with no rights is
+         * refused, a FILE_MAP_READ one maps it). Its pages can later be
+         * given PAGE_NOACCESS only. */
+        *protect = PAGE_NOACCESS;
+        *rights = SECTION_MAP_READ;
     }
     return TRUE;
 }
@@ -219,6 +226,8 @@ static BOOL view_protection(DWORD access, DWORD *protect, unsigned int *rights, 
 static BOOL view_fits_section(DWORD section_protect, DWORD view_protect)
 {
     DWORD fits;
+    if (view_protect == PAGE_NOACCESS)
+        return TRUE;
     switch (section_protect) {
     case PAGE_READONLY:
     case PAGE_WRITECOPY:

@@ -1762,6 +1762,50 @@ static void test_view_protection(void)
     DeleteFileW(path);
 }
 
+/* A view asked for with no read, write or copy access (0, or
+ * FILE_MAP_EXECUTE alone) is a PAGE_NOACCESS view: the handle needs
+ * SECTION_MAP_READ for it (Wine's tests, run on Windows, map one through a
+ * FILE_MAP_READ handle and refuse a handle with no rights), nothing may
+ * touch it, and its pages take PAGE_NOACCESS only, by VirtualProtect or by
+ * a commit (it is a pagefile section's: committed already). */
+static void test_noaccess_view(void)
+{
+    static const DWORD kinds[] = { 0, FILE_MAP_EXECUTE };
+    HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 2 * GRAN, NULL), dup = NULL;
+    DWORD old = 0;
+    ok(h != NULL, "section: error %lu", GetLastError());
+    if (!h) return;
+    for (size_t k = 0; k < ARRAYSIZE(kinds); k++)
+    {
+        char *v = MapViewOfFile(h, kinds[k], 0, GRAN, 0);
+        ok(v != NULL, "view with access %#lx: error %lu", kinds[k], GetLastError());
+        if (!v) continue;
+        CHECK_VIEW(v, PAGE_NOACCESS, GRAN, PAGE_NOACCESS);
+        ok(probe_read(v + 5), "access %#lx: reading the view faults", kinds[k]);
+        ok(VirtualAlloc(v + PAGE, PAGE, MEM_COMMIT, PAGE_NOACCESS) == v + PAGE,
+           "access %#lx: commit PAGE_NOACCESS: error %lu", kinds[k], GetLastError());
+        SetLastError(0xdeadbeef);
+        ok(!VirtualAlloc(v + PAGE, PAGE, MEM_COMMIT, PAGE_READONLY) && GetLastError() == ERROR_INVALID_PARAMETER,
+           "access %#lx: commit PAGE_READONLY refused: error %lu", kinds[k], GetLastError());
+        ok(VirtualProtect(v + 2 * PAGE, PAGE, PAGE_NOACCESS, &old) && old == PAGE_NOACCESS,
+           "access %#lx: VirtualProtect(PAGE_NOACCESS): error %lu, old %#lx", kinds[k], GetLastError(), old);
+        SetLastError(0xdeadbeef);
+        ok(!VirtualProtect(v + 2 * PAGE, PAGE, PAGE_READONLY, &old) && GetLastError() == ERROR_INVALID_PARAMETER,
+           "access %#lx: VirtualProtect(PAGE_READONLY) refused: error %lu", kinds[k], GetLastError());
+        ok(UnmapViewOfFile(v + 0x1234), "access %#lx: unmap from inside: error %lu", kinds[k], GetLastError());
+    }
+    ok(DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, 0, FALSE, 0), "DuplicateHandle: error %lu",
+       GetLastError());
+    if (dup)
+    {
+        SetLastError(0xdeadbeef);
+        char *v = MapViewOfFile(dup, 0, 0, 0, 0);
+        CHECK_FAIL_VIEW(v, ERROR_ACCESS_DENIED, "a no-access view through a handle with no rights");
+        CloseHandle(dup);
+    }
+    CloseHandle(h);
+}
+
 int main(void)
 {
     harness_init();
@@ -1776,6 +1820,7 @@ int main(void)
     test_known_sections();
     test_sec_flags();
     test_view_protection();
+    test_noaccess_view();
     test_writecopy_threads();
     test_writecopy_read_file();
     return harness_done();
