@@ -198,8 +198,10 @@ static BOOL view_protection(DWORD access, DWORD *protect, unsigned int *rights, 
     /* FILE_MAP_ALL_ACCESS contains the FILE_MAP_COPY bit (it is
      * SECTION_QUERY), so write access is decided first. */
     if (access & FILE_MAP_WRITE) {
+        /* SECTION_MAP_WRITE alone: a FILE_MAP_WRITE handle maps a
+         * read-write view (Windows' table of rights per protection). */
         *protect = exec ? PAGE_EXECUTE_READWRITE : PAGE_READWRITE;
-        *rights |= SECTION_MAP_WRITE;
+        *rights = SECTION_MAP_WRITE | (exec ? SECTION_MAP_EXECUTE : 0);
     } else if (access & FILE_MAP_COPY) {
         *protect = exec ? PAGE_EXECUTE_WRITECOPY : PAGE_WRITECOPY;
         *shared = FALSE;
