@@ -204,6 +204,8 @@ void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uint
         if (page_byte_state(arena->pages[p]) == PAGE_STATE_COMMITTED) {
             uintptr_t addr = arena->base + (p << MS_PAGE_SHIFT);
             size_t len = run << MS_PAGE_SHIFT;
+            if (alloc->write_watch)
+                vm_write_watch_keep(arena, alloc, p, p + run);
             /* Small private runs keep their pages for a cheap recommit (the
              * host frees them when it needs the memory). Replacing pages
              * with reserved ones cannot fail for lack of memory; if the host
@@ -286,6 +288,9 @@ ms_status vm_reserve_locked(uintptr_t base, size_t size, size_t align, bool top_
 void vm_release_locked(struct vm_arena *arena, struct vm_allocation *alloc)
 {
     vm_decommit_range(arena, alloc, alloc->base, alloc->base + alloc->size);
+    if (alloc->kept_written)
+        vm_write_watch_forget(arena, alloc, arena_page(arena, alloc->base),
+                              arena_page(arena, alloc->base + alloc->size));
     vm_allocation_destroy(arena, alloc);
     if (arena->dedicated)
         vm_arena_destroy(arena);

@@ -21,7 +21,7 @@
 static size_t meta_size_for(size_t npages, size_t ngranules, bool dedicated)
 {
     size_t bytes = sizeof(struct vm_arena) + npages + 8 + (dedicated ? 0 : ngranules * sizeof(uint32_t)) +
-                   2 * (npages / 8 + 8);       /* locked and reset bits */
+                   3 * (npages / 8 + 8);       /* locked, reset and kept-write bits */
     return ms_align_up(bytes, MS_GRANULARITY);
 }
 
@@ -118,6 +118,7 @@ ms_status vm_arena_create(uintptr_t want, size_t size, bool top_down, bool dedic
     uintptr_t after = a->granules ? (uintptr_t)(a->granules + ngranules) : (uintptr_t)(a->pages + npages);
     a->locked = (uint8_t *)ms_align_up(after, 8);
     a->reset = (uint8_t *)ms_align_up((uintptr_t)(a->locked + npages / 8 + 1), 8);
+    a->written = (uint8_t *)ms_align_up((uintptr_t)(a->reset + npages / 8 + 1), 8);
     a->free_hint = 0;
     a->dedicated = dedicated;
     a->top_down = top_down;

@@ -84,6 +84,7 @@ struct vm_allocation {
     uintptr_t commit_lo, commit_hi;
     size_t locked_pages;        /* VirtualLock'ed pages (vm_lock.c) */
     size_t reset_pages;         /* pages with a reset bit (vm_reset.c) */
+    size_t kept_written;        /* pages with a kept-write bit (vm_write_watch.c) */
     void *owner;
     /* VirtualProtect of the same run twice in a row makes that run a host
      * mapping of its own (vm_protect.c): the run, and the last protected. */
@@ -99,6 +100,7 @@ struct vm_arena {
     uint32_t only_alloc;        /* dedicated: its allocation's index + 1 */
     uint8_t *locked;            /* VirtualLock: one bit per page */
     uint8_t *reset;             /* MEM_RESET: one bit per page whose contents the host may discard */
+    uint8_t *written;           /* MEM_WRITE_WATCH: one bit per page written before a decommit */
     size_t free_hint;           /* every granule below it is taken */
     bool dedicated;             /* reserved for one allocation; goes with it */
     bool top_down;              /* serves MEM_TOP_DOWN requests (placed high) */
@@ -278,6 +280,12 @@ void vm_lock_bits_clear(struct vm_arena *arena, struct vm_allocation *alloc, siz
 bool vm_page_locked(const struct vm_arena *arena, size_t p);
 /* vm_reset.c: forget the reset bits of pages being decommitted. */
 void vm_reset_bits_clear(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1);
+/* vm_write_watch.c: before pages [p0, p1) of a write-watch allocation are
+ * decommitted, keep the host's record of which were written (the host
+ * page goes, and its record with it; Windows keeps it until a reset). */
+void vm_write_watch_keep(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1);
+/* ... and forget the kept record of [p0, p1) (the allocation is released). */
+void vm_write_watch_forget(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1);
 /* MEM_RESET / MEM_RESET_UNDO of [addr, addr+size), vm.lock held. */
 ms_status vm_reset_locked(uintptr_t addr, size_t size, bool undo);
 /* Decommit and forget a whole allocation (and its arena, if dedicated). */

@@ -110,9 +110,10 @@ void vm_get_commit_counters(struct vm_counters *c)
 /* Checks one allocation's pages: committed ones counted, none past its end. */
 static const char *check_allocation(const struct vm_arena *a, const struct vm_allocation *al, uint64_t *committed)
 {
-    size_t p0 = arena_page(a, al->base), p1 = arena_page(a, al->base + al->size), n = 0;
+    size_t p0 = arena_page(a, al->base), p1 = arena_page(a, al->base + al->size), n = 0, kept = 0;
     for (size_t p = p0; p < p1; p++) {
         uint32_t state = page_byte_state(a->pages[p]);
+        kept += (a->written[p >> 3] >> (p & 7)) & 1;
         if (state != PAGE_STATE_COMMITTED && a->pages[p] > PAGE_STATE_STALE)
             return "page byte of a reserved page is neither RESERVED nor STALE";
         n += state == PAGE_STATE_COMMITTED;
@@ -122,6 +123,8 @@ static const char *check_allocation(const struct vm_arena *a, const struct vm_al
     }
     if (n != al->committed_pages)
         return "committed_pages differs from the page bytes";
+    if (kept != al->kept_written || (kept && !al->write_watch))
+        return "kept-write bits differ from kept_written, or lie outside a write-watch allocation";
     if (al->type == VM_MEM_PRIVATE)
         *committed += n;
     /* The rest of its last granule is free space: bytes 0. */

@@ -3,11 +3,79 @@
  * allocations, exact per page, kernel writes included.
  *
  * The host tracks writes (host_write_watch.c); the core decides which pages
- * are asked about: only committed ones, run by run, since reserved pages
- * cannot have been written and each commit starts its pages unwritten
- * (vm_commit_range registers fresh pages with the host).
+ * are asked about: committed ones, run by run, since each commit starts its
+ * pages unwritten with the host (vm_commit_range registers fresh pages).
+ *
+ * Decommitting a page drops its host page and the host's record with it,
+ * but Windows keeps a write until a reset: Wine's tests, run there, find a
+ * page written and then decommitted still reported. So before a decommit
+ * the host's record of the run is copied into arena->written, one bit per
+ * page (vm_write_watch_keep); GetWriteWatch reports a page whose bit is set
+ * whatever its state, ResetWriteWatch and WRITE_WATCH_FLAG_RESET clear the
+ * bits they cover, and a release forgets them. alloc->kept_written counts
+ * the bits, so an allocation never decommitted after a write costs nothing
+ * more than before.
+ *
+ * Invariant: a kept-write bit is set only on a page of a write-watch
+ * allocation.
  */
 #include "vm_internal.h"
+
+static bool kept_bit(const struct vm_arena *a, size_t p)
+{
+    return (a->written[p >> 3] >> (p & 7)) & 1;
+}
+
+static void set_kept_bit(struct vm_arena *a, struct vm_allocation *alloc, size_t p, bool on)
+{
+    if (kept_bit(a, p) == on)
+        return;
+    if (on) {
+        a->written[p >> 3] |= (uint8_t)(1u << (p & 7));
+        alloc->kept_written++;
+    } else {
+        a->written[p >> 3] &= (uint8_t)~(1u << (p & 7));
+        alloc->kept_written--;
+    }
+}
+
+/* The first page in [p, end) with a kept-write bit, or end; zero bytes of
+ * the bitmap are stepped over eight pages at a time. */
+static size_t next_kept(const struct vm_arena *a, size_t p, size_t end)
+{
+    while (p < end) {
+        if (!(p & 7) && !a->written[p >> 3]) {
+            p += 8;
+            continue;
+        }
+        if (kept_bit(a, p))
+            return p;
+        p++;
+    }
+    return end;
+}
+
+void vm_write_watch_keep(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1)
+{
+    uintptr_t found[64];
+    uintptr_t addr = arena->base + (p0 << MS_PAGE_SHIFT), end = arena->base + (p1 << MS_PAGE_SHIFT);
+    while (addr < end) {
+        long got = host_write_watch_collect(addr, end - addr, false, found, sizeof found / sizeof found[0]);
+        if (got <= 0)
+            return;                 /* (the host could not say: nothing more is known) */
+        for (long i = 0; i < got; i++)
+            set_kept_bit(arena, alloc, arena_page(arena, found[i]), true);
+        if ((size_t)got < sizeof found / sizeof found[0])
+            return;
+        addr = found[got - 1] + MS_PAGE_SIZE;
+    }
+}
+
+void vm_write_watch_forget(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1)
+{
+    for (size_t p = next_kept(arena, p0, p1); p < p1 && alloc->kept_written; p = next_kept(arena, p + 1, p1))
+        set_kept_bit(arena, alloc, p, false);
+}
 
 bool vm_write_watch_supported(void)
 {
@@ -39,10 +107,41 @@ ms_status vm_get_write_watch(uintptr_t addr, size_t size, bool reset, uintptr_t 
      * shared view there must not fault into the handler that takes it. */
     vm_view_copy_for_write((uintptr_t)pages, *count * sizeof(*pages));
     vm_map_lock();
+    struct vm_allocation *alloc = NULL;
     ms_status st = watched_range(addr, size, &arena, &p0, &p1);
+    if (st == MS_OK)
+        alloc = vm_allocation_at(arena, arena->base + (p0 << MS_PAGE_SHIFT));
     for (size_t p = p0; st == MS_OK && p < p1 && n < *count;) {
         size_t run = vm_pages_run(arena->pages, p, p1);
-        if (page_byte_state(arena->pages[p]) == PAGE_STATE_COMMITTED) {
+        bool committed = page_byte_state(arena->pages[p]) == PAGE_STATE_COMMITTED;
+        if (alloc->kept_written) {
+            /* Page by page where a kept write may lie, in address order:
+             * a kept page is reported (and re-armed with the host on a
+             * reset); the pages between go to the host as before. */
+            size_t q = p, end = p + run;
+            while (q < end && n < *count && st == MS_OK) {
+                if (kept_bit(arena, q)) {
+                    pages[n++] = arena->base + (q << MS_PAGE_SHIFT);
+                    if (reset) {
+                        set_kept_bit(arena, alloc, q, false);
+                        if (committed && host_write_watch_reset(arena->base + (q << MS_PAGE_SHIFT), MS_PAGE_SIZE) < 0)
+                            st = MS_ERROR_NOT_ENOUGH_MEMORY;
+                    }
+                    q++;
+                    continue;
+                }
+                size_t r = next_kept(arena, q, end);
+                if (committed) {
+                    long got = host_write_watch_collect(arena->base + (q << MS_PAGE_SHIFT), (r - q) << MS_PAGE_SHIFT,
+                                                        reset, pages + n, *count - n);
+                    if (got < 0)
+                        st = MS_ERROR_NOT_ENOUGH_MEMORY;
+                    else
+                        n += (size_t)got;
+                }
+                q = r;
+            }
+        } else if (committed) {
             long got = host_write_watch_collect(arena->base + (p << MS_PAGE_SHIFT), run << MS_PAGE_SHIFT, reset,
                                                 pages + n, *count - n);
             if (got < 0)
@@ -66,6 +165,8 @@ ms_status vm_reset_write_watch(uintptr_t addr, size_t size)
     size_t p0, p1;
     vm_map_lock();
     ms_status st = watched_range(addr, size, &arena, &p0, &p1);
+    if (st == MS_OK)
+        vm_write_watch_forget(arena, vm_allocation_at(arena, arena->base + (p0 << MS_PAGE_SHIFT)), p0, p1);
     for (size_t p = p0; st == MS_OK && p < p1;) {
         size_t run = vm_pages_run(arena->pages, p, p1);
         if (page_byte_state(arena->pages[p]) == PAGE_STATE_COMMITTED &&

@@ -592,6 +592,42 @@ static void test_write_watch(void)
         ok(GetLastError() == ERROR_INVALID_PARAMETER, "error %lu, expected 87", GetLastError());
         VirtualFree(b, 0, MEM_RELEASE);
     }
+    /* A region size of 0 is refused (Wine's tests pin NT's answer). */
+    count = 16;
+    SetLastError(0xdeadbeef);
+    r = GetWriteWatch(0, a, 0, addrs, &count, &gran);
+    ok(r == ~0u && GetLastError() == ERROR_INVALID_PARAMETER, "region size 0: ret %u error %lu", r, GetLastError());
+    VirtualFree(a, 0, MEM_RELEASE);
+
+    /* The protection does not matter, and a write outlives the decommit of
+     * its page until a reset (Wine's test, run on Windows). */
+    a = VirtualAlloc(NULL, 16 * PAGE, MEM_RESERVE | MEM_WRITE_WATCH, PAGE_NOACCESS);
+    ok(a && VirtualAlloc(a, 16 * PAGE, MEM_COMMIT, PAGE_NOACCESS) == a, "write-watch region: error %lu",
+       GetLastError());
+    if (!a) return;
+    DWORD old;
+    ok(VirtualProtect(a, 6 * PAGE, PAGE_READWRITE, &old) && old == PAGE_NOACCESS, "protect read-write: error %lu",
+       GetLastError());
+    a[5 * PAGE + 200] = 3;
+    ok(VirtualProtect(a, 6 * PAGE, PAGE_NOACCESS, &old) && old == PAGE_READWRITE, "protect no access: error %lu",
+       GetLastError());
+    count = 16;
+    r = GetWriteWatch(0, a, 16 * PAGE, addrs, &count, &gran);
+    ok(r == 0 && count == 1 && addrs[0] == a + 5 * PAGE, "written page 5: ret %u count %zu", r, (size_t)count);
+    ok(VirtualFree(a, 16 * PAGE, MEM_DECOMMIT), "decommit: error %lu", GetLastError());
+    count = 16;
+    r = GetWriteWatch(0, a, 16 * PAGE, addrs, &count, &gran);
+    ok(r == 0 && count == 1 && addrs[0] == a + 5 * PAGE, "after the decommit, still page 5: ret %u count %zu", r,
+       (size_t)count);
+    ok(VirtualAlloc(a, 16 * PAGE, MEM_COMMIT, PAGE_READWRITE) == a, "recommit: error %lu", GetLastError());
+    a[PAGE] = 1;
+    count = 16;
+    r = GetWriteWatch(WRITE_WATCH_FLAG_RESET, a, 16 * PAGE, addrs, &count, &gran);
+    ok(r == 0 && count == 2 && addrs[0] == a + PAGE && addrs[1] == a + 5 * PAGE,
+       "recommitted: pages 1 and 5, reset: ret %u count %zu", r, (size_t)count);
+    count = 16;
+    r = GetWriteWatch(0, a, 16 * PAGE, addrs, &count, &gran);
+    ok(r == 0 && count == 0, "after the reset: ret %u count %zu", r, (size_t)count);
     VirtualFree(a, 0, MEM_RELEASE);
 }
 
