@@ -133,16 +133,9 @@ static BOOL VirtualFreeEx_impl(HANDLE process, LPVOID addr, SIZE_T size, DWORD t
         }
     }
     TRACE("%p %p %#Ix %#lx: not memshim's, passthrough\n", process, addr, size, type);
-    BOOL ret = WINE_FN(fn_t, VirtualFreeEx)(process, addr, size, type);
-    /* Wine keeps the written state of decommitted pages of its write-watch
-     * regions (the write-watch fallback): Windows starts them over. */
-    if (ret && type == MEM_DECOMMIT && size && process == CURRENT_PROCESS) {
-        typedef UINT(WINAPI * reset_t)(LPVOID, SIZE_T);
-        DWORD err = get_last_error();
-        WINE_FN(reset_t, ResetWriteWatch)(addr, size);
-        set_last_error(err);
-    }
-    return ret;
+    /* (Wine keeps the written state of decommitted pages of its write-watch
+     * regions, the fallback's, as Windows does.) */
+    return WINE_FN(fn_t, VirtualFreeEx)(process, addr, size, type);
 }
 
 BOOL WINAPI VirtualFreeEx(HANDLE process, LPVOID addr, SIZE_T size, DWORD type)
