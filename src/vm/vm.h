@@ -136,9 +136,11 @@ ms_status vm_unlock(uintptr_t addr, size_t size);
 ms_status vm_check_access(uintptr_t addr, size_t size, bool write);
 /* ReadProcessMemory/WriteProcessMemory on the current process: copy between
  * owned memory at `addr` and a buffer, page by page as long as the pages
- * allow it (WriteProcessMemory may write read-only pages, as on Windows,
- * which lifts the protection for the copy). *done receives the bytes
- * copied; MS_ERROR_PARTIAL_COPY if a page stopped it, VM_NOT_OWNED if the
+ * allow it. A write goes by the first page, as on Windows: code there
+ * (PAGE_EXECUTE, PAGE_EXECUTE_READ) is made writable for the copy, as far
+ * as its run goes; a first page that is not writable otherwise fails with
+ * MS_ERROR_NOACCESS, nothing written. *done receives the bytes copied;
+ * MS_ERROR_PARTIAL_COPY if a later page stopped it, VM_NOT_OWNED if the
  * range is not all in the core's arenas (nothing copied then). */
 ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, size_t *done);
 /* How vm_copy_memory touches the caller's buffer: a copy that returns false

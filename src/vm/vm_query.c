@@ -312,8 +312,8 @@ ms_status vm_check_access(uintptr_t addr, size_t size, bool write)
 }
 
 /* Can the page at addr be copied from (write: to)? Guard pages stop a copy
- * without being tripped; read-only pages can be written by the debugger
- * APIs. With vm.lock held. */
+ * without being tripped; *readonly says a write must lift the page's
+ * protection (vm_copy_memory decides whether it may). With vm.lock held. */
 static bool copyable_locked(struct vm_arena *arena, uintptr_t page, bool write, bool *readonly)
 {
     struct vm_allocation *alloc = vm_allocation_at(arena, page);
@@ -347,7 +347,7 @@ ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, 
     *done = 0;
     if (!vm.initialised)
         return VM_NOT_OWNED;
-    if (size == 0)
+    if (size == 0 && !write)
         return MS_OK;
     if (addr + size < addr)
         return MS_ERROR_PARTIAL_COPY;
@@ -363,6 +363,32 @@ ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, 
     unsigned char bounce[2048];
     char *buf = buffer;
     ms_status st = MS_OK;
+    /* WriteProcessMemory goes by the first page, as Windows' kernelbase
+     * does (and Wine's now): a writable one is written as it is; code
+     * (PAGE_EXECUTE, PAGE_EXECUTE_READ) is made writable for the copy, as
+     * far as the run of pages like it goes; anything else (read-only, no
+     * access, reserved) fails with ERROR_NOACCESS and writes nothing. Past
+     * the first run, each page must be writable itself. */
+    uintptr_t lift_end = 0;
+    if (write) {
+        uintptr_t first = ms_align_down(addr, MS_PAGE_SIZE);
+        vm_map_lock();
+        arena = vm_arena_find(first);
+        struct vm_allocation *alloc = arena ? vm_allocation_at(arena, first) : NULL;
+        uint8_t byte = alloc ? arena->pages[arena_page(arena, first)] : 0;
+        uint32_t base = page_byte_protect(byte) & 0xFFu;
+        if (page_byte_state(byte) != PAGE_STATE_COMMITTED || base == VM_PAGE_NOACCESS || base == VM_PAGE_READONLY) {
+            vm_map_unlock();
+            return MS_ERROR_NOACCESS;
+        }
+        if (base == VM_PAGE_EXECUTE || base == VM_PAGE_EXECUTE_READ) {
+            size_t p = arena_page(arena, first), limit = arena_page(arena, alloc->base + alloc->size);
+            lift_end = first + (vm_pages_run(arena->pages, p, limit) << MS_PAGE_SHIFT);
+        }
+        vm_map_unlock();
+        if (size == 0)
+            return MS_OK;
+    }
     while (*done < size) {
         uintptr_t at = addr + *done, page = ms_align_down(at, MS_PAGE_SIZE);
         size_t chunk = page + MS_PAGE_SIZE - at;
@@ -380,7 +406,7 @@ ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, 
         /* Checked again: another thread may have released the region. */
         arena = vm_arena_find(at);
         bool readonly;
-        if (!arena || !copyable_locked(arena, page, write, &readonly)) {
+        if (!arena || !copyable_locked(arena, page, write, &readonly) || (readonly && page >= lift_end)) {
             vm_map_unlock();
             st = MS_ERROR_PARTIAL_COPY;
             break;

@@ -4,10 +4,17 @@
  * read-only and guard pages (a probe of a guard page trips it, as on
  * Windows: the first probe says bad and clears the guard, the second says
  * good), and a copy that runs into an inaccessible page fails with
- * ERROR_PARTIAL_COPY.
+ * ERROR_PARTIAL_COPY; WriteProcessMemory patches code but refuses a
+ * read-only first page.
  */
 #include "harness.h"
 
+
+static DWORD query_protect(const void *p)
+{
+    MEMORY_BASIC_INFORMATION m;
+    return VirtualQuery(p, &m, sizeof(m)) ? m.Protect : 0;
+}
 
 static void test_probes(void)
 {
@@ -56,11 +63,38 @@ static void test_probes(void)
     ok(!memcmp(buf, "hello", 6), "RPM copies the data");
     ok(WriteProcessMemory(GetCurrentProcess(), a + 4 * PAGE, "abc", 4, &done) && done == 4, "WPM");
     ok(!strcmp(a + 4 * PAGE, "abc"), "WPM wrote");
-    /* The debugger APIs may write read-only memory (code patching). */
-    ok(WriteProcessMemory(GetCurrentProcess(), a + PAGE + 8, "ro", 3, &done) && done == 3,
-       "WPM to a read-only page: error %lu", GetLastError());
-    ok(!strcmp(a + PAGE + 8, "ro"), "WPM wrote the read-only page");
-    ok(IsBadWritePtr(a + PAGE, 1), "and the page is read-only again");
+    /* WriteProcessMemory goes by the first page's protection, as Windows'
+     * kernelbase does (Wine's current one is its copy): code is made
+     * writable for the copy (code patching) and keeps its protection, a
+     * read-only or no-access page is refused with ERROR_NOACCESS and not
+     * written. Wine 8.0 writes read-only pages. */
+    {
+        char *code = VirtualAlloc(NULL, PAGE, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+        ok(code && VirtualProtect(code, PAGE, PAGE_EXECUTE_READ, &old), "code page: error %lu", GetLastError());
+        done = 0;
+        ok(code && WriteProcessMemory(GetCurrentProcess(), code + 8, "\xc3", 1, &done) && done == 1,
+           "WPM to a PAGE_EXECUTE_READ page: error %lu", GetLastError());
+        ok(code && (unsigned char)code[8] == 0xc3 && query_protect(code) == PAGE_EXECUTE_READ,
+           "WPM wrote the code page, which stays PAGE_EXECUTE_READ (%#lx)", code ? query_protect(code) : 0);
+        if (code) VirtualFree(code, 0, MEM_RELEASE);
+    }
+    SetLastError(0xdeadbeef);
+    done = 12345;
+    todo_wine ok(!WriteProcessMemory(GetCurrentProcess(), a + PAGE + 8, "ro", 3, &done) &&
+                 GetLastError() == ERROR_NOACCESS && done == 0,
+                 "WPM to a read-only page: error %lu, %zu bytes", GetLastError(), (size_t)done);
+    todo_wine ok(a[PAGE + 8] == 0, "the read-only page is not written");
+    ok(IsBadWritePtr(a + PAGE, 1), "and the page is read-only");
+    SetLastError(0xdeadbeef);
+    todo_wine ok(!WriteProcessMemory(GetCurrentProcess(), a + 2 * PAGE, "na", 3, &done) &&
+                 GetLastError() == ERROR_NOACCESS,
+                 "WPM to a no-access page: error %lu", GetLastError());
+    /* From a writable page into the read-only one: what fits is written. */
+    SetLastError(0xdeadbeef);
+    done = 12345;
+    todo_wine ok(!WriteProcessMemory(GetCurrentProcess(), a + PAGE - 2, "abcd", 4, &done) &&
+                 GetLastError() == ERROR_PARTIAL_COPY && done == 2,
+                 "WPM running into a read-only page: error %lu, %zu bytes", GetLastError(), (size_t)done);
     SetLastError(0xdeadbeef);
     done = 12345;
     todo_wine ok(!ReadProcessMemory(GetCurrentProcess(), a + PAGE, buf, 2 * PAGE, &done),
