@@ -177,6 +177,27 @@ static inline void vm_commit_span_add(struct vm_allocation *alloc, uintptr_t sta
         alloc->commit_hi = end;
 }
 
+/* The arena's bitmaps of one bit per page (VirtualLock, MEM_RESET, kept
+ * writes): page p's bit, and setting it while keeping `count`, the
+ * allocation's number of set bits, right. */
+static inline bool vm_page_bit(const uint8_t *map, size_t p)
+{
+    return (map[p >> 3] >> (p & 7)) & 1;
+}
+
+static inline void vm_page_bit_set(uint8_t *map, size_t p, bool on, size_t *count)
+{
+    if (vm_page_bit(map, p) == on)
+        return;
+    if (on) {
+        map[p >> 3] |= (uint8_t)(1u << (p & 7));
+        (*count)++;
+    } else {
+        map[p >> 3] &= (uint8_t)~(1u << (p & 7));
+        (*count)--;
+    }
+}
+
 /* vm_pages.c */
 #define PAGE_BYTE_GUARD 0x20u
 bool vm_protect_is_valid(uint32_t protect, bool allow_writecopy);

@@ -13,21 +13,14 @@
 
 bool vm_page_locked(const struct vm_arena *a, size_t p)
 {
-    return (a->locked[p >> 3] >> (p & 7)) & 1;
+    return vm_page_bit(a->locked, p);
 }
 
-/* Set or clear the bits of [p0, p1); returns how many changed. */
-static size_t set_bits(struct vm_arena *a, size_t p0, size_t p1, bool on)
+/* Set or clear the bits of [p0, p1), keeping alloc's count. */
+static void set_bits(struct vm_arena *a, struct vm_allocation *alloc, size_t p0, size_t p1, bool on)
 {
-    size_t changed = 0;
-    for (size_t p = p0; p < p1; p++) {
-        changed += vm_page_locked(a, p) != on;
-        if (on)
-            a->locked[p >> 3] |= (uint8_t)(1u << (p & 7));
-        else
-            a->locked[p >> 3] &= (uint8_t)~(1u << (p & 7));
-    }
-    return changed;
+    for (size_t p = p0; p < p1; p++)
+        vm_page_bit_set(a->locked, p, on, &alloc->locked_pages);
 }
 
 void vm_lock_bits_clear(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1)
@@ -35,7 +28,7 @@ void vm_lock_bits_clear(struct vm_arena *arena, struct vm_allocation *alloc, siz
     /* The count keeps the bitmap untouched (no page fault) when nothing of
      * the allocation was ever locked, the common case. */
     if (alloc->locked_pages)
-        alloc->locked_pages -= set_bits(arena, p0, p1, false);
+        set_bits(arena, alloc, p0, p1, false);
 }
 
 /* The arena and range of a lock request, with vm.lock held. */
@@ -77,7 +70,7 @@ ms_status vm_lock(uintptr_t addr, size_t size)
         if (host_lock_pages(start, (p1 - p0) << MS_PAGE_SHIFT) < 0)
             st = MS_ERROR_WORKING_SET_QUOTA;
         else
-            alloc->locked_pages += set_bits(arena, p0, p1, true);
+            set_bits(arena, alloc, p0, p1, true);
     }
     vm_map_unlock();
     return st;
@@ -99,7 +92,7 @@ ms_status vm_unlock(uintptr_t addr, size_t size)
             st = MS_ERROR_NOT_LOCKED;
     if (st == MS_OK) {
         host_unlock_pages(arena->base + (p0 << MS_PAGE_SHIFT), (p1 - p0) << MS_PAGE_SHIFT);
-        alloc->locked_pages -= set_bits(arena, p0, p1, false);
+        set_bits(arena, alloc, p0, p1, false);
     }
     vm_map_unlock();
     return st;

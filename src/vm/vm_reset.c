@@ -32,20 +32,12 @@
 
 static bool reset_bit(const struct vm_arena *a, size_t p)
 {
-    return (a->reset[p >> 3] >> (p & 7)) & 1;
+    return vm_page_bit(a->reset, p);
 }
 
 static void set_reset_bit(struct vm_arena *a, struct vm_allocation *alloc, size_t p, bool on)
 {
-    if (reset_bit(a, p) == on)
-        return;
-    if (on) {
-        a->reset[p >> 3] |= (uint8_t)(1u << (p & 7));
-        alloc->reset_pages++;
-    } else {
-        a->reset[p >> 3] &= (uint8_t)~(1u << (p & 7));
-        alloc->reset_pages--;
-    }
+    vm_page_bit_set(a->reset, p, on, &alloc->reset_pages);
 }
 
 void vm_reset_bits_clear(struct vm_arena *arena, struct vm_allocation *alloc, size_t p0, size_t p1)

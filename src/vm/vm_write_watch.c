@@ -23,20 +23,12 @@
 
 static bool kept_bit(const struct vm_arena *a, size_t p)
 {
-    return (a->written[p >> 3] >> (p & 7)) & 1;
+    return vm_page_bit(a->written, p);
 }
 
 static void set_kept_bit(struct vm_arena *a, struct vm_allocation *alloc, size_t p, bool on)
 {
-    if (kept_bit(a, p) == on)
-        return;
-    if (on) {
-        a->written[p >> 3] |= (uint8_t)(1u << (p & 7));
-        alloc->kept_written++;
-    } else {
-        a->written[p >> 3] &= (uint8_t)~(1u << (p & 7));
-        alloc->kept_written--;
-    }
+    vm_page_bit_set(a->written, p, on, &alloc->kept_written);
 }
 
 /* The first page in [p, end) with a kept-write bit, or end; zero bytes of

@@ -15,16 +15,8 @@
  *
  * Usage: diff_sections.exe STEPS SEED [explore]
  */
-#include "harness.h"
+#include "differential.h"
 
-static unsigned long long rng;
-static unsigned rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)rng;
-}
 
 #define SECTIONS 3
 #define VIEWS 6
@@ -32,7 +24,6 @@ static HANDLE section[SECTIONS];
 static char *view[VIEWS];
 static int view_section[VIEWS];
 static SIZE_T view_offset[VIEWS], view_size[VIEWS];
-static int explore;
 
 static const DWORD section_protections[] = { PAGE_READWRITE, PAGE_READONLY, PAGE_WRITECOPY, PAGE_EXECUTE_READWRITE,
     PAGE_EXECUTE_READ, PAGE_READWRITE | SEC_RESERVE, PAGE_NOACCESS, PAGE_EXECUTE_WRITECOPY };
@@ -112,9 +103,7 @@ static void op_view(int i)
 
 int main(int argc, char **argv)
 {
-    int steps = argc > 1 ? atoi(argv[1]) : 2000;
-    rng = argc > 2 ? strtoull(argv[2], NULL, 0) * 0x9E3779B97F4A7C15ull + 1 : 88172645463325252ull;
-    explore = argc > 3 && !strcmp(argv[3], "explore");
+    int steps = differential_start(argc, argv, 2000);
     for (int i = 0; i < steps; i++) {
         unsigned op = rnd() % 12;
         if (op == 0) {

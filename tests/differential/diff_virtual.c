@@ -23,21 +23,12 @@
  *
  * Usage: diff_virtual.exe STEPS SEED [explore]
  */
-#include "harness.h"
+#include "differential.h"
 
-static unsigned long long rng;
-static unsigned rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)rng;
-}
 
 #define SLOTS 6
 static char *base[SLOTS];
 static SIZE_T rsize[SLOTS];
-static int explore;
 
 static const DWORD protections[] = {
     PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE,
@@ -115,9 +106,7 @@ static void op_allocate(int i, int s)
 
 int main(int argc, char **argv)
 {
-    int steps = argc > 1 ? atoi(argv[1]) : 3000;
-    rng = argc > 2 ? strtoull(argv[2], NULL, 0) * 0x9E3779B97F4A7C15ull + 1 : 88172645463325252ull;
-    explore = argc > 3 && !strcmp(argv[3], "explore");
+    int steps = differential_start(argc, argv, 3000);
     harness_probe_install();
     for (int i = 0; i < steps; i++) {
         int s = rnd() % SLOTS;
