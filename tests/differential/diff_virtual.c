@@ -7,7 +7,7 @@
  * and compares the two outputs line by line.
  *
  * Why: a conformance test checks the cases someone thought of; this finds
- * the ones nobody did (session 11 found five faults this way: the caching
+ * the ones nobody did (on 2026-12-07 it found four faults: the caching
  * modifier kept per page, VirtualFree of an address inside the first page,
  * writes forgotten at a decommit, WriteProcessMemory into read-only pages).
  *
