@@ -287,6 +287,9 @@ ms_status vm_reserve_locked(uintptr_t base, size_t size, size_t align, bool top_
 
 void vm_release_locked(struct vm_arena *arena, struct vm_allocation *alloc)
 {
+    /* Nothing asks a released allocation about its writes: the decommit
+     * below need not keep them (vm_write_watch_keep). */
+    alloc->write_watch = 0;
     vm_decommit_range(arena, alloc, alloc->base, alloc->base + alloc->size);
     if (alloc->kept_written)
         vm_write_watch_forget(arena, alloc, arena_page(arena, alloc->base),

@@ -342,6 +342,28 @@ void vm_set_user_copy(vm_user_copy_fn fn)
     user_copy = fn ? fn : copy_plain;
 }
 
+/* WriteProcessMemory goes by the first page, as Windows' kernelbase does
+ * (and Wine's now): a writable one is written as it is; code (PAGE_EXECUTE,
+ * PAGE_EXECUTE_READ) is made writable for the copy as far as the run of
+ * pages like it goes (*lift_end, else 0); anything else (read-only, no
+ * access, reserved) fails with MS_ERROR_NOACCESS and nothing is written.
+ * Past the first run, each page must be writable itself. vm.lock held. */
+static ms_status write_start_locked(struct vm_arena *arena, uintptr_t addr, uintptr_t *lift_end)
+{
+    uintptr_t first = ms_align_down(addr, MS_PAGE_SIZE);
+    struct vm_allocation *alloc = vm_allocation_at(arena, first);
+    uint8_t byte = alloc ? arena->pages[arena_page(arena, first)] : 0;
+    uint32_t base = page_byte_protect(byte) & 0xFFu;
+    *lift_end = 0;
+    if (page_byte_state(byte) != PAGE_STATE_COMMITTED || base == VM_PAGE_NOACCESS || base == VM_PAGE_READONLY)
+        return MS_ERROR_NOACCESS;
+    if (base == VM_PAGE_EXECUTE || base == VM_PAGE_EXECUTE_READ) {
+        size_t p = arena_page(arena, first), limit = arena_page(arena, alloc->base + alloc->size);
+        *lift_end = first + (vm_pages_run(arena->pages, p, limit) << MS_PAGE_SHIFT);
+    }
+    return MS_OK;
+}
+
 ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, size_t *done)
 {
     *done = 0;
@@ -351,44 +373,21 @@ ms_status vm_copy_memory(uintptr_t addr, void *buffer, size_t size, bool write, 
         return MS_OK;
     if (addr + size < addr)
         return MS_ERROR_PARTIAL_COPY;
+    uintptr_t lift_end = 0;
     vm_map_lock();
     struct vm_arena *arena = vm_arena_find(addr);
     bool owned = arena && addr + size <= arena->end;
+    ms_status st = owned && write ? write_start_locked(arena, addr, &lift_end) : MS_OK;
     vm_map_unlock();
     if (!owned)
         return VM_NOT_OWNED;
+    if (st != MS_OK || size == 0)
+        return st;
     /* The caller's buffer is touched only outside vm.lock, through a bounce
      * buffer: a fault on it (a guard page, a copy-on-write page of a shared
      * view) goes to the exception handler, which takes vm.lock itself. */
     unsigned char bounce[2048];
     char *buf = buffer;
-    ms_status st = MS_OK;
-    /* WriteProcessMemory goes by the first page, as Windows' kernelbase
-     * does (and Wine's now): a writable one is written as it is; code
-     * (PAGE_EXECUTE, PAGE_EXECUTE_READ) is made writable for the copy, as
-     * far as the run of pages like it goes; anything else (read-only, no
-     * access, reserved) fails with ERROR_NOACCESS and writes nothing. Past
-     * the first run, each page must be writable itself. */
-    uintptr_t lift_end = 0;
-    if (write) {
-        uintptr_t first = ms_align_down(addr, MS_PAGE_SIZE);
-        vm_map_lock();
-        arena = vm_arena_find(first);
-        struct vm_allocation *alloc = arena ? vm_allocation_at(arena, first) : NULL;
-        uint8_t byte = alloc ? arena->pages[arena_page(arena, first)] : 0;
-        uint32_t base = page_byte_protect(byte) & 0xFFu;
-        if (page_byte_state(byte) != PAGE_STATE_COMMITTED || base == VM_PAGE_NOACCESS || base == VM_PAGE_READONLY) {
-            vm_map_unlock();
-            return MS_ERROR_NOACCESS;
-        }
-        if (base == VM_PAGE_EXECUTE || base == VM_PAGE_EXECUTE_READ) {
-            size_t p = arena_page(arena, first), limit = arena_page(arena, alloc->base + alloc->size);
-            lift_end = first + (vm_pages_run(arena->pages, p, limit) << MS_PAGE_SHIFT);
-        }
-        vm_map_unlock();
-        if (size == 0)
-            return MS_OK;
-    }
     while (*done < size) {
         uintptr_t at = addr + *done, page = ms_align_down(at, MS_PAGE_SIZE);
         size_t chunk = page + MS_PAGE_SIZE - at;

@@ -75,14 +75,15 @@ bool vm_write_watch_supported(void)
 }
 
 /* The write-watch allocation holding [start, end), with vm.lock held. */
-static ms_status watched_range(uintptr_t addr, size_t size, struct vm_arena **arena, size_t *p0, size_t *p1)
+static ms_status watched_range(uintptr_t addr, size_t size, struct vm_arena **arena, struct vm_allocation **alloc,
+                               size_t *p0, size_t *p1)
 {
     uintptr_t start = ms_align_down(addr, MS_PAGE_SIZE), end = ms_align_up(addr + size, MS_PAGE_SIZE);
     *arena = vm_arena_find(start);
     if (!*arena)
         return VM_NOT_OWNED;
-    struct vm_allocation *alloc = vm_allocation_at(*arena, start);
-    if (!alloc || !alloc->write_watch || size == 0 || end <= start || end > alloc->base + alloc->size)
+    *alloc = vm_allocation_at(*arena, start);
+    if (!*alloc || !(*alloc)->write_watch || size == 0 || end <= start || end > (*alloc)->base + (*alloc)->size)
         return MS_ERROR_INVALID_PARAMETER;
     *p0 = arena_page(*arena, start);
     *p1 = arena_page(*arena, end);
@@ -99,10 +100,8 @@ ms_status vm_get_write_watch(uintptr_t addr, size_t size, bool reset, uintptr_t 
      * shared view there must not fault into the handler that takes it. */
     vm_view_copy_for_write((uintptr_t)pages, *count * sizeof(*pages));
     vm_map_lock();
-    struct vm_allocation *alloc = NULL;
-    ms_status st = watched_range(addr, size, &arena, &p0, &p1);
-    if (st == MS_OK)
-        alloc = vm_allocation_at(arena, arena->base + (p0 << MS_PAGE_SHIFT));
+    struct vm_allocation *alloc;
+    ms_status st = watched_range(addr, size, &arena, &alloc, &p0, &p1);
     for (size_t p = p0; st == MS_OK && p < p1 && n < *count;) {
         size_t run = vm_pages_run(arena->pages, p, p1);
         bool committed = page_byte_state(arena->pages[p]) == PAGE_STATE_COMMITTED;
@@ -156,9 +155,10 @@ ms_status vm_reset_write_watch(uintptr_t addr, size_t size)
     struct vm_arena *arena;
     size_t p0, p1;
     vm_map_lock();
-    ms_status st = watched_range(addr, size, &arena, &p0, &p1);
+    struct vm_allocation *alloc;
+    ms_status st = watched_range(addr, size, &arena, &alloc, &p0, &p1);
     if (st == MS_OK)
-        vm_write_watch_forget(arena, vm_allocation_at(arena, arena->base + (p0 << MS_PAGE_SHIFT)), p0, p1);
+        vm_write_watch_forget(arena, alloc, p0, p1);
     for (size_t p = p0; st == MS_OK && p < p1;) {
         size_t run = vm_pages_run(arena->pages, p, p1);
         if (page_byte_state(arena->pages[p]) == PAGE_STATE_COMMITTED &&
