@@ -9,7 +9,8 @@
  * makes the file itself instead: a memfd (host_create_anonymous_file:
  * shared memory, mode 0600, in no directory, sealed at its size), handed
  * to the server as a file handle, from which NtCreateSection makes the
- * section. The section object is still Wine's: its handle, names,
+ * section. The file handle is made ahead and closed afterwards by a worker
+ * thread (anonymous_file_pool.c), so that the caller makes one request. The section object is still Wine's: its handle, names,
  * DuplicateHandle and inheritance work as before, and a process without
  * memshim maps it the usual way. The memfd lives exactly as long as a
  * pagefile section's data: while a handle, the server's descriptor or a
@@ -31,20 +32,17 @@
 #include "file_view_hold.h"
 #include "../../src/host/host.h"
 #include "../../src/vm/vm.h"
+#include "anonymous_file_pool.h"
 
-#define FILE_NAME "memshim-section"
-
-typedef NTSTATUS(CDECL *fd_to_handle_fn)(int, unsigned int, unsigned int, HANDLE *);
 typedef NTSTATUS(NTAPI *query_section_fn)(HANDLE, MEMSHIM_SECTION_INFORMATION_CLASS, PVOID, SIZE_T, SIZE_T *);
 
 static query_section_fn orig_query_section;
-static fd_to_handle_fn fd_to_handle;
 
 /* Whether the descriptor is open on the file of such a section (made by
  * memshim in this or any other process). */
 static BOOL is_anonymous_file(int fd)
 {
-    static const char memfd_path[] = "/memfd:" FILE_NAME " (deleted)";
+    static const char memfd_path[] = "/memfd:" ANONYMOUS_FILE_NAME " (deleted)";
     char path[sizeof(memfd_path) + 1];
     long n = host_fd_path(fd, path, sizeof(path));
     return n == (long)sizeof(memfd_path) - 1 && !memcmp(path, memfd_path, sizeof(memfd_path) - 1);
@@ -78,8 +76,7 @@ static NTSTATUS NTAPI hook_NtQuerySection(HANDLE section, MEMSHIM_SECTION_INFORM
 
 void anonymous_section_install(void)
 {
-    fd_to_handle = (fd_to_handle_fn)ntdll_proc("wine_server_fd_to_handle");
-    if (!fd_to_handle ||
+    if (!anonymous_file_pool_install() ||
         !hotpatch_export("NtQuerySection", (void *)hook_NtQuerySection, (void **)&orig_query_section))
         orig_query_section = NULL;
 }
@@ -91,27 +88,25 @@ HANDLE anonymous_section_create(ACCESS_MASK access, OBJECT_ATTRIBUTES *attr, uin
      * the file, and the size the section is made with. */
     uint64_t rounded = (size + MS_PAGE_SIZE - 1) & ~(uint64_t)(MS_PAGE_SIZE - 1);
     struct section_facts facts = { rounded, SEC_COMMIT, protect };
-    struct host_file_identity id;
-    HANDLE file = NULL, section = NULL;
+    struct anonymous_file file;
+    HANDLE section = NULL;
     *status = STATUS_SUCCESS;
     /* Beyond the commit limit (RAM and swap), the file could be made but
      * never filled: such a request keeps Wine's answer. */
-    if (!orig_query_section || rounded < size || rounded > vm_commit_limit())
+    if (!orig_query_section || rounded < size || rounded > vm_commit_limit() || !anonymous_file_take(&file))
         return NULL;
-    int fd = host_create_anonymous_file(FILE_NAME, rounded);
-    if (fd < 0)
-        return NULL;
-    if (host_fd_identity(fd, &id) ||
-        fd_to_handle(fd, FILE_READ_DATA | FILE_WRITE_DATA | FILE_EXECUTE | SYNCHRONIZE, 0, &file)) {
-        host_close(fd);
+    if (host_seal_anonymous_file_size(file.fd, rounded)) {
+        host_close(file.fd);
+        anonymous_file_retire(file.handle);
         return NULL;
     }
+    file.id.size = rounded;
     unsigned int stamp = section_cache_stamp();
     LARGE_INTEGER max_size;
     max_size.QuadPart = (LONGLONG)rounded;
-    *status = NtCreateSection(&section, access, attr, &max_size, protect, SEC_COMMIT, file);
-    if (*status || !section_cache_adopt(section, access, &facts, &id, fd, NULL, stamp))
-        host_close(fd);
-    NtClose(file);
+    *status = NtCreateSection(&section, access, attr, &max_size, protect, SEC_COMMIT, file.handle);
+    if (*status || !section_cache_adopt(section, access, &facts, &file.id, file.fd, NULL, stamp))
+        host_close(file.fd);
+    anonymous_file_retire(file.handle);
     return *status ? NULL : section;
 }

@@ -30,8 +30,6 @@
 
 #define SNAPSHOT_MS 200
 
-NTSTATUS NTAPI RtlCreateUserThread(HANDLE, SECURITY_DESCRIPTOR *, BOOLEAN, ULONG, SIZE_T, SIZE_T,
-                                   DWORD(WINAPI *)(void *), void *, HANDLE *, CLIENT_ID *);
 NTSTATUS NTAPI NtDelayExecution(BOOLEAN, const LARGE_INTEGER *);
 
 static struct memshim_live_page *page;

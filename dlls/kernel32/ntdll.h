@@ -48,5 +48,7 @@ SIZE_T NTAPI RtlSizeHeap(HANDLE, ULONG, const void *);
 void NTAPI RtlRaiseStatus(NTSTATUS);
 void NTAPI RtlRaiseException(EXCEPTION_RECORD *);
 NTSTATUS NTAPI NtTerminateProcess(HANDLE, LONG);
+NTSTATUS NTAPI RtlCreateUserThread(HANDLE, SECURITY_DESCRIPTOR *, BOOLEAN, ULONG, SIZE_T, SIZE_T,
+                                   DWORD(WINAPI *)(void *), void *, HANDLE *, CLIENT_ID *);
 
 #endif

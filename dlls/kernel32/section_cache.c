@@ -167,6 +167,11 @@ static NTSTATUS NTAPI hook_NtDuplicateObject(HANDLE source_process, HANDLE sourc
     return orig_duplicate(source_process, source, dest_process, dest, access, attributes, options);
 }
 
+NTSTATUS section_cache_close_unwatched(HANDLE handle)
+{
+    return orig_close ? orig_close(handle) : NtClose(handle);
+}
+
 void section_cache_install(void)
 {
     BOOL closes_seen = hotpatch_export("NtClose", (void *)hook_NtClose, (void **)&orig_close);

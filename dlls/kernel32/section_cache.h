@@ -23,6 +23,10 @@ void section_cache_install(void);
  * entry is dropped if any handle was closed in between. */
 unsigned int section_cache_stamp(void);
 
+/* NtClose of a handle that is never a cached section's (a file handle
+ * memshim made), not counted as a close: section_cache_stamp stays. */
+NTSTATUS section_cache_close_unwatched(HANDLE handle);
+
 /* `section` is a pagefile section with these facts. id: the file behind its
  * descriptor, or NULL when not known yet (then checked at the first find). */
 void section_cache_remember(HANDLE section, const struct section_facts *facts,

@@ -162,12 +162,16 @@ int host_dup(int fd);
  * close-on-exec descriptor or a negative errno (nothing is left behind if
  * the sizing fails). The file is the caller's to unlink. */
 int host_create_private_file(const char *path, size_t size);
-/* A new file with no name in any directory (memfd), `size` zero bytes
- * long for good: sealed against growing and shrinking, so that no holder
- * of a descriptor can cut it under a mapping. Mode 0600, reachable only
- * through its descriptors, which die with their holders. Returns a read-write,
- * close-on-exec descriptor or a negative errno. */
-int host_create_anonymous_file(const char *name, uint64_t size);
+/* A new, empty file with no name in any directory (memfd). Mode 0600,
+ * reachable only through its descriptors, which die with their holders.
+ * Returns a read-write, close-on-exec descriptor or a negative errno. It
+ * is meant to be sized once, by host_seal_anonymous_file_size, before
+ * anything maps it. */
+int host_create_anonymous_file(const char *name);
+/* Make host_create_anonymous_file's file `size` zero bytes long for good:
+ * sealed against growing and shrinking, so that no holder of a descriptor
+ * can cut it under a mapping. 0, or a negative errno (-EPERM once sealed). */
+int host_seal_anonymous_file_size(int fd, uint64_t size);
 /* Remove a file (host_create_private_file's). */
 int host_unlink(const char *path);
 /* The path of the file a descriptor is open on (/proc/self/fd), NUL-

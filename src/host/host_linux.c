@@ -415,7 +415,7 @@ int host_create_private_file(const char *path, size_t size)
     return (int)fd;
 }
 
-int host_create_anonymous_file(const char *name, uint64_t size)
+int host_create_anonymous_file(const char *name)
 {
     int64_t fd = sys3(SYS_memfd_create, name, L_MFD_CLOEXEC | L_MFD_ALLOW_SEALING, 0);
     if (fd < 0)
@@ -424,15 +424,19 @@ int host_create_anonymous_file(const char *name, uint64_t size)
      * /proc, which needs ptrace rights over us anyway) could open it again
      * for writing. */
     int64_t r = sys3(SYS_fchmod, fd, 0600, 0);
-    if (r >= 0)
-        r = sys3(SYS_ftruncate, fd, (int64_t)size, 0);
-    if (r >= 0)
-        r = sys3(SYS_fcntl, fd, L_F_ADD_SEALS, L_F_SEAL_SHRINK | L_F_SEAL_GROW);
     if (r < 0) {
         sys3(SYS_close, fd, 0, 0);
         return (int)r;
     }
     return (int)fd;
+}
+
+int host_seal_anonymous_file_size(int fd, uint64_t size)
+{
+    int64_t r = sys3(SYS_ftruncate, fd, (int64_t)size, 0);
+    if (r >= 0)
+        r = sys3(SYS_fcntl, fd, L_F_ADD_SEALS, L_F_SEAL_SHRINK | L_F_SEAL_GROW);
+    return r < 0 ? (int)r : 0;
 }
 
 int host_unlink(const char *path)

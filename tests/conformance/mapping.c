@@ -1806,6 +1806,89 @@ static void test_noaccess_view(void)
     CloseHandle(h);
 }
 
+/* This process's handles, from the system's handle table (Wine 8.0's
+ * GetProcessHandleCount answers 0); -1 if it cannot be read. */
+static long count_own_handles(void)
+{
+    typedef struct { ULONG pid; UCHAR type, flags; USHORT handle; void *object; ACCESS_MASK access; } entry_t;
+    static LONG(WINAPI *query_system)(ULONG, void *, ULONG, ULONG *);
+    static char table[4 << 20];
+    ULONG len = 0;
+    long n = 0;
+    if (!query_system)
+        query_system = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQuerySystemInformation");
+    if (!query_system || query_system(16 /* SystemHandleInformation */, table, sizeof(table), &len))
+        return -1;
+    ULONG count = *(ULONG *)table;
+    const entry_t *entries = (const entry_t *)(table + sizeof(void *));
+    for (ULONG i = 0; i < count; i++)
+        n += entries[i].pid == GetCurrentProcessId();
+    return n;
+}
+
+/* The handle count once it has stopped moving (memshim closes the file
+ * handles of its unnamed sections on a thread pool worker, and keeps a
+ * few spare ones): the same in two looks 50 ms apart, within ~3 s. */
+static long settled_handle_count(long want)
+{
+    long last = count_own_handles();
+    for (int i = 0; i < 60 && last != want; i++)
+    {
+        Sleep(50);
+        long now = count_own_handles();
+        if (now == last && want < 0)
+            break;
+        last = now;
+    }
+    return last;
+}
+
+/* Many unnamed sections made at once, more than memshim keeps ready: each
+ * has data of its own that starts as zeros, lives on in a view after its
+ * handle is closed, and no handle is left behind once all are closed. */
+static void test_unnamed_burst(void)
+{
+    enum { COUNT = 100 };
+    HANDLE h[COUNT];
+    unsigned char *v[COUNT];
+    CloseHandle(CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, PAGE, NULL));
+    long before = settled_handle_count(-1);
+    int zeros = 0, own = 0, made = 0;
+    for (int i = 0; i < COUNT; i++)
+    {
+        DWORD size = PAGE * (1 + i % 16);
+        h[i] = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, size, NULL);
+        v[i] = h[i] ? MapViewOfFile(h[i], FILE_MAP_WRITE, 0, 0, 0) : NULL;
+        if (!v[i])
+            continue;
+        made++;
+        zeros += v[i][0] == 0 && v[i][size - 1] == 0;
+        v[i][0] = (unsigned char)i;
+        v[i][size - 1] = (unsigned char)~i;
+        if (i % 2)
+            CloseHandle(h[i]);
+    }
+    ok(made == COUNT, "%d of %d sections made and mapped: error %lu", made, COUNT, GetLastError());
+    ok(zeros == made, "%d of %d new sections start as zeros", zeros, made);
+    for (int i = 0; i < COUNT; i++)
+    {
+        if (!v[i])
+            continue;
+        own += v[i][0] == (unsigned char)i && v[i][PAGE * (1 + i % 16) - 1] == (unsigned char)~i;
+        UnmapViewOfFile(v[i]);
+        if (i % 2 == 0)
+            CloseHandle(h[i]);
+    }
+    ok(own == made, "%d of %d sections kept their own data", own, made);
+    if (before < 0)
+    {
+        skip("the system's handle table cannot be read");
+        return;
+    }
+    long after = settled_handle_count(before);
+    ok(after == before, "handles before %ld, after %ld", before, after);
+}
+
 int main(void)
 {
     harness_init();
@@ -1821,6 +1904,7 @@ int main(void)
     test_sec_flags();
     test_view_protection();
     test_noaccess_view();
+    test_unnamed_burst();
     test_writecopy_threads();
     test_writecopy_read_file();
     return harness_done();

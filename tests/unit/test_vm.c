@@ -732,17 +732,21 @@ static void test_fd_path(void)
     CHECK_EQ(host_fd_path(-1, got, sizeof(got)), -22);
 }
 
-/* host_create_anonymous_file: the file of an unnamed section made by
- * memshim (anonymous_section.c). Its size is fixed (a mapping of it can
- * never lose pages to a truncation), only its owner may open it again, it
- * is in no directory, and it is close-on-exec. */
+/* host_create_anonymous_file and host_seal_anonymous_file_size: the file
+ * of an unnamed section made by memshim (anonymous_section.c). Its size is
+ * fixed once (a mapping of it can never lose pages to a truncation), only
+ * its owner may open it again, it is in no directory, and it is
+ * close-on-exec. */
 static void test_anonymous_file(void)
 {
-    int fd = host_create_anonymous_file("memshim-unit", 3 * 4096);
+    int fd = host_create_anonymous_file("memshim-unit");
     CHECK(fd >= 0, "host_create_anonymous_file: %d", fd);
     if (fd < 0)
         return;
     struct stat st;
+    CHECK(fstat(fd, &st) == 0 && st.st_size == 0, "starts empty: %lld", (long long)st.st_size);
+    CHECK_EQ(host_seal_anonymous_file_size(fd, 3 * 4096), 0);
+    CHECK_EQ(host_seal_anonymous_file_size(fd, 4 * 4096), -1);     /* EPERM: sized for good */
     CHECK(fstat(fd, &st) == 0 && st.st_size == 3 * 4096, "size %lld", (long long)st.st_size);
     CHECK((st.st_mode & 0777) == 0600 && st.st_uid == getuid(), "mode %o owner %u", st.st_mode & 0777,
           (unsigned)st.st_uid);
@@ -762,7 +766,12 @@ static void test_anonymous_file(void)
         munmap(p, 3 * 4096);
     }
     close(fd);
-    CHECK(host_create_anonymous_file("memshim-unit", (uint64_t)1 << 63) < 0, "an impossible size is refused");
+    fd = host_create_anonymous_file("memshim-unit");
+    CHECK(fd >= 0, "a second file: %d", fd);
+    if (fd >= 0) {
+        CHECK(host_seal_anonymous_file_size(fd, (uint64_t)1 << 63) < 0, "an impossible size is refused");
+        close(fd);
+    }
 }
 
 int main(void)
