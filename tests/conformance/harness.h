@@ -203,6 +203,25 @@ void trace(const char *fmt, ...)
  * same call corrupts or faults): true on memshim, else a skip saying why. */
 #define memshim_only(why) (is_memshim() || (skip("%s", why), 0))
 
+/* A count of the process's resources (handles, host descriptors) once it
+ * has stopped moving: memshim keeps a few spare files for unnamed sections,
+ * made by a thread of its own after the sections that used the last ones.
+ * The count once two looks 50 ms apart agree (want < 0) or once it is
+ * `want`; within ~3 s either way (then the last look). */
+static HARNESS_UNUSED long harness_settled_count(long (*count)(void), long want)
+{
+    long last = count();
+    for (int i = 0; i < 60 && last != want; i++)
+    {
+        Sleep(50);
+        long now = count();
+        if (now == last && want < 0)
+            break;
+        last = now;
+    }
+    return last;
+}
+
 static HARNESS_UNUSED int harness_todo_begin(int cond)
 {
     harness.todo_active = !!cond;

@@ -1826,23 +1826,6 @@ static long count_own_handles(void)
     return n;
 }
 
-/* The handle count once it has stopped moving (memshim closes the file
- * handles of its unnamed sections on a thread pool worker, and keeps a
- * few spare ones): the same in two looks 50 ms apart, within ~3 s. */
-static long settled_handle_count(long want)
-{
-    long last = count_own_handles();
-    for (int i = 0; i < 60 && last != want; i++)
-    {
-        Sleep(50);
-        long now = count_own_handles();
-        if (now == last && want < 0)
-            break;
-        last = now;
-    }
-    return last;
-}
-
 /* Many unnamed sections made at once, more than memshim keeps ready: each
  * has data of its own that starts as zeros, lives on in a view after its
  * handle is closed, and no handle is left behind once all are closed. */
@@ -1852,7 +1835,7 @@ static void test_unnamed_burst(void)
     HANDLE h[COUNT];
     unsigned char *v[COUNT];
     CloseHandle(CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, PAGE, NULL));
-    long before = settled_handle_count(-1);
+    long before = harness_settled_count(count_own_handles, -1);
     int zeros = 0, own = 0, made = 0;
     for (int i = 0; i < COUNT; i++)
     {
@@ -1885,7 +1868,7 @@ static void test_unnamed_burst(void)
         skip("the system's handle table cannot be read");
         return;
     }
-    long after = settled_handle_count(before);
+    long after = harness_settled_count(count_own_handles, before);
     ok(after == before, "handles before %ld, after %ld", before, after);
 }
 

@@ -197,24 +197,6 @@ static long count_fds(void)
     return n;
 }
 
-/* count_fds once it has stopped moving: memshim keeps a few spare files
- * for unnamed sections, made by a thread pool worker after the sections
- * that used the last ones. The same count in two looks 50 ms apart (or
- * `want`), within ~3 s. */
-static long settled_fds(long want)
-{
-    long last = count_fds();
-    for (int i = 0; i < 60 && last != want; i++)
-    {
-        Sleep(50);
-        long now = count_fds();
-        if (now == last && want < 0)
-            break;
-        last = now;
-    }
-    return last;
-}
-
 int main(void)
 {
     HANDLE threads[THREADS];
@@ -250,11 +232,11 @@ int main(void)
         return harness_done();
     }
     maps0 = count_maps();
-    fds0 = settled_fds(-1);
+    fds0 = harness_settled_count(count_fds, -1);
     ok(maps0 > 0 && fds0 > 0, "/proc/self/maps has %ld lines, /proc/self/fd %ld entries", maps0, fds0);
     for (int round = 0; round < 3; round++) run_round();
     maps1 = count_maps();
-    fds1 = settled_fds(fds0);
+    fds1 = harness_settled_count(count_fds, fds0);
 
     ok(failures == 0, "%ld failed checks in the threads; first: %s", failures, failures ? first_failure : "-");
     ok(fds1 == fds0, "host descriptors before %ld, after %ld", fds0, fds1);
