@@ -214,7 +214,6 @@ uint32_t vm_protect_cached_as(const struct vm_allocation *alloc, uint32_t protec
 ms_status vm_protect_locked(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end,
                             uint32_t protect, uint32_t *old_protect);
 uint8_t page_byte_make(uint32_t state, uint32_t protect);
-uint32_t page_byte_protect(uint8_t byte);
 int page_host_prot(uint8_t byte);
 /* page_host_prot for a page of `alloc`: in a shared view a copy-on-write
  * page has no write access on the host (its first write makes the copy,
@@ -222,26 +221,44 @@ int page_host_prot(uint8_t byte);
 int vm_host_prot(const struct vm_allocation *alloc, uint8_t byte);
 /* The byte of a copy-on-write page after its copy: PAGE_(EXECUTE_)READWRITE. */
 uint8_t page_byte_copied(uint8_t byte);
-bool page_byte_writecopy(uint8_t byte);
 static inline uint32_t page_byte_state(uint8_t b) { return b & PAGE_STATE_MASK; }
+/* The PAGE_* protection a page byte stands for (0 for a page not
+ * committed). Inline: VirtualQuery's lock-free path calls it. */
+static inline uint32_t page_byte_protect(uint8_t byte)
+{
+    if (page_byte_state(byte) != PAGE_STATE_COMMITTED)
+        return 0;
+    uint32_t protect = 1u << ((byte >> 2) & 7u);
+    if (byte & PAGE_BYTE_GUARD)
+        protect |= VM_PAGE_GUARD;
+    if (byte & (1u << 6))
+        protect |= VM_PAGE_NOCACHE;
+    if (byte & (1u << 7))
+        protect |= VM_PAGE_WRITECOMBINE;
+    return protect;
+}
+static inline bool page_byte_writecopy(uint8_t byte)
+{
+    uint32_t base = page_byte_protect(byte) & 0xFFu;
+    return base == VM_PAGE_WRITECOPY || base == VM_PAGE_EXECUTE_WRITECOPY;
+}
 /* Number of pages from `first` (exclusive bound `limit`) whose byte equals
- * pages[first]. Compares eight pages at a time once aligned: VirtualQuery
- * on a large uniform region is a scan of this array. */
+ * pages[first]. Compares eight pages at a time from the start (unaligned
+ * loads; the first differing byte is the lowest set byte of the xor, x86
+ * being little-endian): VirtualQuery on a large uniform region is a scan
+ * of this array, and on a small one the byte-by-byte lead-in to an
+ * aligned word was most of the scan. Reads only below `limit`. */
 static inline size_t vm_pages_run(const uint8_t *pages, size_t first, size_t limit)
 {
     uint8_t b = pages[first];
-    size_t i = first + 1;
-    while (i < limit && (i & 7))
-        if (pages[i] == b)
-            i++;
-        else
-            return i - first;
     uint64_t pattern = 0x0101010101010101ull * b;
+    size_t i = first + 1;
     while (i + 8 <= limit) {
         uint64_t word;
         memcpy(&word, pages + i, 8);
-        if (word != pattern)
-            break;
+        uint64_t diff = word ^ pattern;
+        if (diff)
+            return i + ((size_t)__builtin_ctzll(diff) >> 3) - first;
         i += 8;
     }
     while (i < limit && pages[i] == b)

@@ -62,20 +62,6 @@ uint8_t page_byte_make(uint32_t state, uint32_t protect)
     return (uint8_t)byte;
 }
 
-uint32_t page_byte_protect(uint8_t byte)
-{
-    if (page_byte_state(byte) != PAGE_STATE_COMMITTED)
-        return 0;
-    uint32_t protect = 1u << ((byte >> 2) & 7u);
-    if (byte & PAGE_BYTE_GUARD)
-        protect |= VM_PAGE_GUARD;
-    if (byte & (1u << 6))
-        protect |= VM_PAGE_NOCACHE;
-    if (byte & (1u << 7))
-        protect |= VM_PAGE_WRITECOMBINE;
-    return protect;
-}
-
 int page_host_prot(uint8_t byte)
 {
     if (page_byte_state(byte) != PAGE_STATE_COMMITTED || (byte & PAGE_BYTE_GUARD))
@@ -90,12 +76,6 @@ int page_host_prot(uint8_t byte)
     case VM_PAGE_EXECUTE_WRITECOPY: return HOST_PROT_READ | HOST_PROT_WRITE | HOST_PROT_EXEC;
     default:                        return HOST_PROT_NONE;
     }
-}
-
-bool page_byte_writecopy(uint8_t byte)
-{
-    uint32_t base = page_byte_protect(byte) & 0xFFu;
-    return base == VM_PAGE_WRITECOPY || base == VM_PAGE_EXECUTE_WRITECOPY;
 }
 
 uint8_t page_byte_copied(uint8_t byte)
