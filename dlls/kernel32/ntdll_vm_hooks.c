@@ -51,33 +51,72 @@ static BOOL owned_here(HANDLE process, const void *addr)
     return addr && vm_owns((uintptr_t)addr) && is_current_process(process);
 }
 
+/* The address an in/out argument names, read without trusting the
+ * pointer: NULL (then Wine's code answers, a bad pointer included, with
+ * STATUS_ACCESS_VIOLATION as Windows) when it cannot be read. */
+static void *address_in(PVOID *addr)
+{
+    void *value = NULL;
+    if (!addr || !memshim_guarded_copy(&value, addr, sizeof(value)))
+        return NULL;
+    return value;
+}
+
+/* Windows probes every in/out argument for writing before it acts
+ * (ProbeForWrite in a try block): one that cannot be read and written
+ * fails the call with STATUS_ACCESS_VIOLATION and nothing is done. The
+ * value is taken here, once, so that another thread changing it
+ * meanwhile changes nothing. */
+static BOOL take_inout(void *arg, void *value, SIZE_T n)
+{
+    return arg && memshim_probe_write(arg, n) && memshim_guarded_copy(value, arg, n);
+}
+
+/* Writes an output back; FALSE (STATUS_ACCESS_VIOLATION) if another
+ * thread made it unwritable since the probe. */
+static BOOL give_out(void *arg, const void *value, SIZE_T n)
+{
+    return memshim_guarded_copy(arg, value, n) != 0;
+}
+
 static NTSTATUS NTAPI hook_NtAllocateVirtualMemory(HANDLE process, PVOID *addr, ULONG_PTR zero_bits, SIZE_T *size,
                                                    ULONG type, ULONG protect)
 {
     /* A request without an address is Wine's to place: its memory stays Wine's. */
-    if (!addr || !size || !owned_here(process, *addr))
+    if (!owned_here(process, address_in(addr)))
         return orig_allocate(process, addr, zero_bits, size, type, protect);
-    uintptr_t want = (uintptr_t)*addr, base = want;
-    ms_status st = vm_allocate(&base, *size, type, protect);
-    TRACE("%p %#Ix %#lx %#lx -> %u\n", *addr, *size, type, protect, st);
+    void *want_ptr;
+    SIZE_T want_size;
+    if (!take_inout(addr, &want_ptr, sizeof(want_ptr)) || !take_inout(size, &want_size, sizeof(want_size)))
+        return STATUS_ACCESS_VIOLATION;
+    uintptr_t want = (uintptr_t)want_ptr, base = want;
+    ms_status st = vm_allocate(&base, want_size, type, protect);
+    TRACE("%p %#Ix %#lx %#lx -> %u\n", want_ptr, want_size, type, protect, st);
     if (st == MS_OK) {
-        *size = ms_align_up(want + *size, MS_PAGE_SIZE) - base;
-        *addr = (void *)base;
+        SIZE_T got_size = ms_align_up(want + want_size, MS_PAGE_SIZE) - base;
+        void *got = (void *)base;
+        if (!give_out(size, &got_size, sizeof(got_size)) || !give_out(addr, &got, sizeof(got)))
+            return STATUS_ACCESS_VIOLATION;
     }
     return to_status(st, STATUS_CONFLICTING_ADDRESSES);
 }
 
 static NTSTATUS NTAPI hook_NtFreeVirtualMemory(HANDLE process, PVOID *addr, SIZE_T *size, ULONG type)
 {
-    if (!addr || !size || !owned_here(process, *addr))
+    if (!owned_here(process, address_in(addr)))
         return orig_free(process, addr, size, type);
-    uintptr_t base = (uintptr_t)*addr;
-    size_t len = *size;
+    void *want_ptr;
+    SIZE_T len;
+    if (!take_inout(addr, &want_ptr, sizeof(want_ptr)) || !take_inout(size, &len, sizeof(len)))
+        return STATUS_ACCESS_VIOLATION;
+    uintptr_t base = (uintptr_t)want_ptr;
+    SIZE_T asked = len;
     ms_status st = vm_free(&base, &len, type);
-    TRACE("%p %#Ix %#lx -> %u\n", *addr, *size, type, st);
+    TRACE("%p %#Ix %#lx -> %u\n", want_ptr, asked, type, st);
     if (st == MS_OK) {
-        *addr = (void *)base;
-        *size = len;
+        void *got = (void *)base;
+        if (!give_out(addr, &got, sizeof(got)) || !give_out(size, &len, sizeof(len)))
+            return STATUS_ACCESS_VIOLATION;
     }
     return to_status(st, STATUS_FREE_VM_NOT_AT_BASE);
 }
@@ -85,19 +124,28 @@ static NTSTATUS NTAPI hook_NtFreeVirtualMemory(HANDLE process, PVOID *addr, SIZE
 static NTSTATUS NTAPI hook_NtProtectVirtualMemory(HANDLE process, PVOID *addr, SIZE_T *size, ULONG protect,
                                                   ULONG *old)
 {
-    if (!addr || !size || !owned_here(process, *addr))
+    if (!owned_here(process, address_in(addr)))
         return orig_protect(process, addr, size, protect, old);
-    if (!old)
+    void *want_ptr;
+    SIZE_T want_size;
+    ULONG old_value = 0;
+    if (!take_inout(addr, &want_ptr, sizeof(want_ptr)) || !take_inout(size, &want_size, sizeof(want_size)) ||
+        !take_inout(old, &old_value, sizeof(old_value)))
         return STATUS_ACCESS_VIOLATION;
-    uintptr_t start = ms_align_down((uintptr_t)*addr, MS_PAGE_SIZE);
-    uintptr_t end = ms_align_up((uintptr_t)*addr + *size, MS_PAGE_SIZE);
+    uintptr_t start = ms_align_down((uintptr_t)want_ptr, MS_PAGE_SIZE);
+    uintptr_t end = ms_align_up((uintptr_t)want_ptr + want_size, MS_PAGE_SIZE);
     uint32_t old_protect = 0;
-    ms_status st = vm_protect((uintptr_t)*addr, *size, protect, &old_protect);
-    TRACE("%p %#Ix %#lx -> %u\n", *addr, *size, protect, st);
+    ms_status st = vm_protect((uintptr_t)want_ptr, want_size, protect, &old_protect);
+    TRACE("%p %#Ix %#lx -> %u\n", want_ptr, want_size, protect, st);
     if (st == MS_OK) {
-        *addr = (void *)start;
-        *size = end - start;
-        *old = old_protect;
+        void *got = (void *)start;
+        SIZE_T got_size = end - start;
+        old_value = old_protect;
+        /* (An output in the very pages just made read-only: Windows keeps
+         * the change and fails the call, so does this.) */
+        if (!give_out(addr, &got, sizeof(got)) || !give_out(size, &got_size, sizeof(got_size)) ||
+            !give_out(old, &old_value, sizeof(old_value)))
+            return STATUS_ACCESS_VIOLATION;
     }
     return to_status(st, STATUS_NOT_COMMITTED);
 }
@@ -105,24 +153,30 @@ static NTSTATUS NTAPI hook_NtProtectVirtualMemory(HANDLE process, PVOID *addr, S
 static NTSTATUS NTAPI hook_NtQueryVirtualMemory(HANDLE process, LPCVOID addr, MEMSHIM_MEMORY_INFORMATION_CLASS cls,
                                                 PVOID buffer, SIZE_T len, SIZE_T *ret_len)
 {
-    struct vm_region_info info;
     /* Only the basic information is the core's; other classes (working set,
      * section names...) come from Wine's view. */
-    if (cls != memshim_MemoryBasicInformation || !owned_here(process, addr) ||
-        vm_query((uintptr_t)addr, &info) != MS_OK)
+    if (cls != memshim_MemoryBasicInformation || !owned_here(process, addr))
         return orig_query(process, addr, cls, buffer, len, ret_len);
+    SIZE_T ignored;
     if (len < sizeof(MEMORY_BASIC_INFORMATION))
         return STATUS_INFO_LENGTH_MISMATCH;
-    MEMORY_BASIC_INFORMATION *mbi = buffer;
-    mbi->BaseAddress = (void *)info.base;
-    mbi->AllocationBase = (void *)info.allocation_base;
-    mbi->AllocationProtect = info.allocation_protect;
-    mbi->RegionSize = info.region_size;
-    mbi->State = info.state;
-    mbi->Protect = info.protect;
-    mbi->Type = info.type;
-    if (ret_len)
-        *ret_len = sizeof(*mbi);
+    if (!memshim_probe_write(buffer, sizeof(MEMORY_BASIC_INFORMATION)) ||
+        (ret_len && !take_inout(ret_len, &ignored, sizeof(ignored))))
+        return STATUS_ACCESS_VIOLATION;
+    struct vm_region_info info;
+    if (vm_query((uintptr_t)addr, &info) != MS_OK)
+        return orig_query(process, addr, cls, buffer, len, ret_len);
+    MEMORY_BASIC_INFORMATION mbi;
+    mbi.BaseAddress = (void *)info.base;
+    mbi.AllocationBase = (void *)info.allocation_base;
+    mbi.AllocationProtect = info.allocation_protect;
+    mbi.RegionSize = info.region_size;
+    mbi.State = info.state;
+    mbi.Protect = info.protect;
+    mbi.Type = info.type;
+    SIZE_T written = sizeof(mbi);
+    if (!give_out(buffer, &mbi, sizeof(mbi)) || (ret_len && !give_out(ret_len, &written, sizeof(written))))
+        return STATUS_ACCESS_VIOLATION;
     return STATUS_SUCCESS;
 }
 

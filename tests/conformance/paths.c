@@ -123,6 +123,80 @@ static void test_paths(void)
                  GetLastError());
 }
 
+#define STATUS_ACCESS_VIOLATION_ ((LONG)0xc0000005)
+
+/* Argument pointers that cannot be written: Windows probes every in/out
+ * argument of Nt*VirtualMemory before it acts (ProbeForWrite in a try
+ * block), so each call fails with STATUS_ACCESS_VIOLATION and changes
+ * nothing; kernelbase's VirtualQuery then says ERROR_NOACCESS. Wine 8.0
+ * commits, or changes the protection, before it fails on a read-only
+ * output (todo). */
+static void test_bad_arguments(void)
+{
+    char *a = VirtualAlloc(NULL, 4 * PAGE, MEM_RESERVE, PAGE_READWRITE);
+    char *noaccess = VirtualAlloc(NULL, PAGE, MEM_RESERVE | MEM_COMMIT, PAGE_NOACCESS);
+    void **readonly = VirtualAlloc(NULL, PAGE, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    MEMORY_BASIC_INFORMATION mbi;
+    DWORD old_protect;
+    ok(a && noaccess && readonly, "allocations: error %lu", GetLastError());
+    if (!a || !noaccess || !readonly)
+        return;
+    ok(VirtualAlloc(a + PAGE, PAGE, MEM_COMMIT, PAGE_READWRITE) != NULL, "commit: error %lu", GetLastError());
+    readonly[0] = a;
+    readonly[1] = (void *)(SIZE_T)PAGE;
+    ok(VirtualProtect(readonly, PAGE, PAGE_READONLY, &old_protect), "read-only page: error %lu", GetLastError());
+
+    void *base = a;
+    SIZE_T size = PAGE, got = 0xdead;
+    ULONG old = 0x1234;
+    LONG st = nt_alloc(GetCurrentProcess(), (void **)noaccess, 0, &size, MEM_COMMIT, PAGE_READWRITE);
+    ok(st == STATUS_ACCESS_VIOLATION_, "NtAllocateVirtualMemory, address unreadable: %#lx", st);
+    st = nt_alloc(GetCurrentProcess(), &base, 0, (SIZE_T *)noaccess, MEM_COMMIT, PAGE_READWRITE);
+    ok(st == STATUS_ACCESS_VIOLATION_, "NtAllocateVirtualMemory, size unreadable: %#lx", st);
+    st = nt_alloc(GetCurrentProcess(), readonly, 0, &size, MEM_COMMIT, PAGE_READWRITE);
+    ok(st == STATUS_ACCESS_VIOLATION_, "NtAllocateVirtualMemory, address read-only: %#lx", st);
+    todo_wine ok(VirtualQuery(a, &mbi, sizeof(mbi)) && mbi.State == MEM_RESERVE,
+                 "nothing committed through a read-only address: state %#lx", mbi.State);
+    VirtualFree(a, PAGE, MEM_DECOMMIT);
+
+    base = a + PAGE;
+    st = nt_free(GetCurrentProcess(), (void **)noaccess, &size, MEM_DECOMMIT);
+    ok(st == STATUS_ACCESS_VIOLATION_, "NtFreeVirtualMemory, address unreadable: %#lx", st);
+    st = nt_free(GetCurrentProcess(), &base, (SIZE_T *)noaccess, MEM_DECOMMIT);
+    ok(st == STATUS_ACCESS_VIOLATION_, "NtFreeVirtualMemory, size unreadable: %#lx", st);
+    ok(VirtualQuery(a + PAGE, &mbi, sizeof(mbi)) && mbi.State == MEM_COMMIT,
+       "nothing decommitted: state %#lx", mbi.State);
+
+    st = nt_protect(GetCurrentProcess(), (void **)noaccess, &size, PAGE_READONLY, &old);
+    ok(st == STATUS_ACCESS_VIOLATION_, "NtProtectVirtualMemory, address unreadable: %#lx", st);
+    st = nt_protect(GetCurrentProcess(), &base, &size, PAGE_READONLY, (ULONG *)noaccess);
+    ok(st == STATUS_ACCESS_VIOLATION_, "NtProtectVirtualMemory, old protection unwritable: %#lx", st);
+    st = nt_protect(GetCurrentProcess(), &base, &size, PAGE_READONLY, (ULONG *)readonly);
+    ok(st == STATUS_ACCESS_VIOLATION_, "NtProtectVirtualMemory, old protection read-only: %#lx", st);
+    todo_wine ok(VirtualQuery(a + PAGE, &mbi, sizeof(mbi)) && mbi.Protect == PAGE_READWRITE,
+                 "protection unchanged: %#lx", mbi.Protect);
+    VirtualProtect(a + PAGE, PAGE, PAGE_READWRITE, &old_protect);
+
+    st = nt_query(GetCurrentProcess(), a + PAGE, 0, noaccess, sizeof(mbi), &got);
+    ok(st == STATUS_ACCESS_VIOLATION_ && got == 0xdead, "NtQueryVirtualMemory into no access: %#lx, %#zx", st,
+       got);
+    st = nt_query(GetCurrentProcess(), a + PAGE, 0, readonly, sizeof(mbi), &got);
+    ok(st == STATUS_ACCESS_VIOLATION_ && readonly[0] == a, "NtQueryVirtualMemory into read-only: %#lx", st);
+    st = nt_query(GetCurrentProcess(), a + PAGE, 0, &mbi, sizeof(mbi), (SIZE_T *)noaccess);
+    ok(st == STATUS_ACCESS_VIOLATION_, "NtQueryVirtualMemory, length unwritable: %#lx", st);
+    SetLastError(0xdeadbeef);
+    ok(!kb_query(a + PAGE, (MEMORY_BASIC_INFORMATION *)noaccess, sizeof(mbi)) && GetLastError() == ERROR_NOACCESS,
+       "kernelbase VirtualQuery into no access: error %lu", GetLastError());
+    SetLastError(0xdeadbeef);
+    ok(!VirtualQuery(a + PAGE, (MEMORY_BASIC_INFORMATION *)noaccess, sizeof(mbi)) &&
+           GetLastError() == ERROR_NOACCESS,
+       "VirtualQuery into no access: error %lu", GetLastError());
+
+    VirtualFree(a, 0, MEM_RELEASE);
+    VirtualFree(noaccess, 0, MEM_RELEASE);
+    VirtualFree(readonly, 0, MEM_RELEASE);
+}
+
 int main(void)
 {
     HMODULE kb = GetModuleHandleA("kernelbase.dll"), nt = GetModuleHandleA("ntdll.dll");
@@ -143,5 +217,6 @@ int main(void)
     ok(kb_query && kb_protect && kb_alloc && kb_free && nt_query && nt_protect && nt_alloc && nt_free,
        "entry points found");
     test_paths();
+    test_bad_arguments();
     return harness_done();
 }
