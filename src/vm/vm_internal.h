@@ -243,27 +243,37 @@ static inline bool page_byte_writecopy(uint8_t byte)
     return base == VM_PAGE_WRITECOPY || base == VM_PAGE_EXECUTE_WRITECOPY;
 }
 /* Number of pages from `first` (exclusive bound `limit`) whose byte equals
- * pages[first]. Compares eight pages at a time from the start (unaligned
- * loads; the first differing byte is the lowest set byte of the xor, x86
- * being little-endian): VirtualQuery on a large uniform region is a scan
- * of this array, and on a small one the byte-by-byte lead-in to an
- * aligned word was most of the scan. Reads only below `limit`. */
+ * pages[first]. Compares eight pages at a time (unaligned loads; the first
+ * differing page is the lowest set byte of the xor, x86 being
+ * little-endian), and the last fewer than eight with one more word that
+ * ends at `limit` and overlaps pages already known alike: VirtualQuery on
+ * a large uniform region is a scan of this array, and on a small one a
+ * byte-by-byte lead-in or tail was most of the scan. Reads only below
+ * `limit`. */
 static inline size_t vm_pages_run(const uint8_t *pages, size_t first, size_t limit)
 {
     uint8_t b = pages[first];
-    uint64_t pattern = 0x0101010101010101ull * b;
     size_t i = first + 1;
-    while (i + 8 <= limit) {
-        uint64_t word;
+    if (limit - i < 8) {
+        while (i < limit && pages[i] == b)
+            i++;
+        return i - first;
+    }
+    uint64_t pattern = 0x0101010101010101ull * b, word, diff;
+    for (; i + 8 <= limit; i += 8) {
         memcpy(&word, pages + i, 8);
-        uint64_t diff = word ^ pattern;
+        diff = word ^ pattern;
         if (diff)
             return i + ((size_t)__builtin_ctzll(diff) >> 3) - first;
-        i += 8;
     }
-    while (i < limit && pages[i] == b)
-        i++;
-    return i - first;
+    if (i < limit) {
+        i = limit - 8;
+        memcpy(&word, pages + i, 8);
+        diff = word ^ pattern;
+        if (diff)
+            return i + ((size_t)__builtin_ctzll(diff) >> 3) - first;
+    }
+    return limit - first;
 }
 
 /* vm_alloc.c: the byte of the committed page at `page` (page-aligned) in
