@@ -53,7 +53,15 @@ static BOOLEAN NTAPI hook_RtlFreeHeap(HANDLE heap, ULONG flags, void *ptr)
     if (!owner)
         return orig_free(heap, flags, ptr);
     TRACE("%p %p: memshim's block, freed by memshim\n", heap, ptr);
-    return heap_free(owner, heap_userlock_flags(heap_parent(owner), flags), ptr) == MS_OK;
+    ms_status st = heap_free(owner, heap_userlock_flags(heap_parent(owner), flags), ptr);
+    if (st) {
+        /* As HeapFree, which is RtlFreeHeap on Windows: the error code, and
+         * the corruption warning (or fail-fast) for a block that is not live. */
+        memshim_heap_corruption(heap, ptr);
+        set_last_error(st);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 static SIZE_T NTAPI hook_RtlSizeHeap(HANDLE heap, ULONG flags, const void *ptr)
@@ -61,7 +69,10 @@ static SIZE_T NTAPI hook_RtlSizeHeap(HANDLE heap, ULONG flags, const void *ptr)
     struct ms_heap *owner = ptr ? heap_owner_of(ptr) : NULL;
     if (!owner)
         return orig_size(heap, flags, ptr);
-    return heap_size(owner, heap_userlock_flags(heap_parent(owner), flags), ptr);
+    size_t size = heap_size(owner, heap_userlock_flags(heap_parent(owner), flags), ptr);
+    if (size == (size_t)-1)
+        set_last_error(ERROR_INVALID_PARAMETER);
+    return size;
 }
 
 static void *NTAPI hook_RtlReAllocateHeap(HANDLE heap, ULONG flags, void *ptr, SIZE_T size)
@@ -71,8 +82,13 @@ static void *NTAPI hook_RtlReAllocateHeap(HANDLE heap, ULONG flags, void *ptr, S
         return orig_realloc(heap, flags, ptr, size);
     ms_status err = MS_OK;
     void *result = heap_realloc(owner, heap_userlock_flags(heap_parent(owner), flags), ptr, size, &err);
-    if (!result && err != MS_ERROR_INVALID_PARAMETER)
-        memshim_raise_no_memory(owner, flags, size);
+    if (!result) {
+        set_last_error(err);
+        if (err == MS_ERROR_INVALID_PARAMETER)
+            memshim_heap_corruption(heap, ptr);
+        else
+            memshim_raise_no_memory(owner, flags, size);
+    }
     return result;
 }
 

@@ -441,6 +441,35 @@ static void test_bad_pointers(void)
     VirtualFree(reserved, 0, MEM_RELEASE);
 }
 
+/* A block freed twice, and sized after its free, through each of
+ * kernel32, kernelbase and ntdll (HeapFree is RtlFreeHeap on Windows): the
+ * call fails with ERROR_INVALID_PARAMETER, whichever path, and the heap
+ * stays valid. */
+static void test_freed_block_every_path(void)
+{
+    HANDLE priv = HeapCreate(0, 0, 0);
+    const HANDLE heaps[] = { GetProcessHeap(), priv };
+    ok(priv != NULL, "HeapCreate: error %lu", GetLastError());
+    for (size_t h = 0; h < ARRAYSIZE(heaps) && priv; h++)
+        for (size_t a = 0; a < ARRAYSIZE(apis); a++)
+        {
+            const struct heap_api *api = &apis[a];
+            if (!api_ready(api)) continue;
+            void *p = api->alloc(heaps[h], 0, 200);
+            ok(p != NULL, "%s heap %zu: alloc: error %lu", api->name, h, GetLastError());
+            if (!p) continue;
+            ok(api_free(api, heaps[h], 0, p), "%s heap %zu: free: error %lu", api->name, h, GetLastError());
+            SetLastError(0xdeadbeef);
+            ok(!api_free(api, heaps[h], 0, p) && GetLastError() == ERROR_INVALID_PARAMETER,
+               "%s heap %zu: second free: error %lu", api->name, h, GetLastError());
+            SetLastError(0xdeadbeef);
+            ok(api->size(heaps[h], 0, p) == (SIZE_T)-1 && GetLastError() == ERROR_INVALID_PARAMETER,
+               "%s heap %zu: size of a freed block: error %lu", api->name, h, GetLastError());
+            ok(HeapValidate(heaps[h], 0, NULL), "%s heap %zu: the heap is valid", api->name, h);
+        }
+    if (priv) HeapDestroy(priv);
+}
+
 /* A destroyed heap's handle given to every call that takes a heap, and
  * handles that never were heaps: each call fails, nothing faults, and the
  * process heap goes on. Checked on memshim only: Windows' and Wine's heaps
@@ -633,6 +662,7 @@ int main(void)
     test_wrong_heap();
     test_bad_heap_handles();
     test_bad_pointers();
+    test_freed_block_every_path();
     test_private_heap_threads();
     test_cross_matrix(GetProcessHeap(), "process heap");
     priv = HeapCreate(0, 0, 0);
