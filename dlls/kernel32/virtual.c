@@ -518,17 +518,25 @@ BOOL WINAPI IsBadStringPtrW(LPCWSTR str, UINT_PTR max)
 BOOL WINAPI PrefetchVirtualMemory(HANDLE process, ULONG_PTR count, PWIN32_MEMORY_RANGE_ENTRY ranges, ULONG flags)
 {
     typedef BOOL(WINAPI * fn_t)(HANDLE, ULONG_PTR, PWIN32_MEMORY_RANGE_ENTRY, ULONG);
+    WIN32_MEMORY_RANGE_ENTRY range;
     ULONG_PTR i;
     if (!is_current_process(process) || flags || !count || !ranges)
         return WINE_FN(fn_t, PrefetchVirtualMemory)(process, count, ranges, flags);
-    for (i = 0; i < count && vm_owns((uintptr_t)ranges[i].VirtualAddress) && ranges[i].NumberOfBytes; i++)
-        ;
-    /* Some of it is Wine's memory (Wine's hint, for all), or an empty
-     * range (Windows: STATUS_INVALID_PARAMETER_4, which Wine gives too). */
+    /* The program's array is read through the guarded copy: one it cannot
+     * read goes to Wine, which fails it with ERROR_NOACCESS as Windows'
+     * probe does. */
+    for (i = 0; i < count; i++)
+        if (!memshim_guarded_copy(&range, &ranges[i], sizeof(range)) || !vm_owns((uintptr_t)range.VirtualAddress) ||
+            !range.NumberOfBytes)
+            break;
+    /* Some of it is Wine's memory (Wine's hint, for all), an empty range
+     * (Windows: STATUS_INVALID_PARAMETER_4, which Wine gives too), or an
+     * unreadable array. */
     if (i < count)
         return WINE_FN(fn_t, PrefetchVirtualMemory)(process, count, ranges, flags);
     for (i = 0; i < count; i++)
-        vm_prefetch((uintptr_t)ranges[i].VirtualAddress, ranges[i].NumberOfBytes);
+        if (memshim_guarded_copy(&range, &ranges[i], sizeof(range)))
+            vm_prefetch((uintptr_t)range.VirtualAddress, range.NumberOfBytes);
     TRACE("%Iu ranges\n", count);
     return TRUE;
 }

@@ -115,6 +115,13 @@ static void test_probes(void)
         SetLastError(0xdeadbeef);
         ok(!PrefetchVirtualMemory(GetCurrentProcess(), 1, &empty, 0) && GetLastError() == ERROR_INVALID_PARAMETER,
            "PrefetchVirtualMemory of an empty range: error %lu", GetLastError());
+        /* An array the program cannot read: Windows' probe, ERROR_NOACCESS. */
+        char *noaccess = VirtualAlloc(NULL, PAGE, MEM_RESERVE | MEM_COMMIT, PAGE_NOACCESS);
+        SetLastError(0xdeadbeef);
+        ok(noaccess && !PrefetchVirtualMemory(GetCurrentProcess(), 1, (WIN32_MEMORY_RANGE_ENTRY *)noaccess, 0) &&
+               GetLastError() == ERROR_NOACCESS,
+           "PrefetchVirtualMemory of an unreadable array: error %lu", GetLastError());
+        VirtualFree(noaccess, 0, MEM_RELEASE);
     }
     ok(VirtualFree(a, 0, MEM_RELEASE), "release");
 }
