@@ -230,14 +230,19 @@ static LPVOID HeapReAlloc_impl(HANDLE handle, DWORD flags, LPVOID block, SIZE_T 
     ms_status err = MS_OK;
     void *result = heap_realloc(owner, heap_userlock_flags(heap_parent(owner), flags), block, size, &err);
     TRACE("%p %#lx %p %#Ix -> %p\n", handle, flags, block, size, result);
-    if (!result) {
-        set_last_error(err);
-        if (err == MS_ERROR_INVALID_PARAMETER)
-            memshim_heap_corruption(handle, block);
-        else
-            memshim_raise_no_memory(owner, flags, size);
-    }
+    if (!result)
+        memshim_heap_realloc_failed(handle, owner, block, flags, size, err);
     return result;
+}
+
+void memshim_heap_realloc_failed(HANDLE handle, struct ms_heap *owner, const void *block, DWORD flags, SIZE_T size,
+                                 ms_status err)
+{
+    set_last_error(err);
+    if (err == MS_ERROR_INVALID_PARAMETER)
+        memshim_heap_corruption(handle, block);
+    else
+        memshim_raise_no_memory(owner, flags, size);
 }
 
 LPVOID WINAPI HeapReAlloc(HANDLE handle, DWORD flags, LPVOID block, SIZE_T size)

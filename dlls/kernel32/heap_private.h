@@ -23,5 +23,11 @@ void memshim_raise_no_memory(struct ms_heap *heap, DWORD flags, SIZE_T size);
  * terminates the process with STATUS_HEAP_CORRUPTION when the program
  * enabled HeapEnableTerminationOnCorruption, else a WARN trace. */
 void memshim_heap_corruption(HANDLE handle, const void *block);
+/* A failed heap_realloc of `block` (of `owner`, named by `handle`), on
+ * every path (HeapReAlloc, RtlReAllocateHeap): the error code, then the
+ * corruption report for a block that is not live, or the
+ * HEAP_GENERATE_EXCEPTIONS exception for memory that could not be had. */
+void memshim_heap_realloc_failed(HANDLE handle, struct ms_heap *owner, const void *block, DWORD flags, SIZE_T size,
+                                 ms_status err);
 
 #endif

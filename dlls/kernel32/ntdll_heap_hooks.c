@@ -82,13 +82,8 @@ static void *NTAPI hook_RtlReAllocateHeap(HANDLE heap, ULONG flags, void *ptr, S
         return orig_realloc(heap, flags, ptr, size);
     ms_status err = MS_OK;
     void *result = heap_realloc(owner, heap_userlock_flags(heap_parent(owner), flags), ptr, size, &err);
-    if (!result) {
-        set_last_error(err);
-        if (err == MS_ERROR_INVALID_PARAMETER)
-            memshim_heap_corruption(heap, ptr);
-        else
-            memshim_raise_no_memory(owner, flags, size);
-    }
+    if (!result)
+        memshim_heap_realloc_failed(heap, owner, ptr, flags, size, err);
     return result;
 }
 
