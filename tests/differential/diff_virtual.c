@@ -17,7 +17,8 @@
  * whole-allocation walks (Wine splits reserved runs by their old
  * protection), writes that fault (Wine's write watch counts them), invalid
  * protections in VirtualProtect (the order of its checks), GetWriteWatch of
- * 0 bytes, and IsBad*Ptr, Read/WriteProcessMemory (Wine 8.0 kills the
+ * 0 bytes, a release of the free page just past an allocation (Windows:
+ * ERROR_INVALID_ADDRESS, as for any free memory; Wine: 87), and IsBad*Ptr, Read/WriteProcessMemory (Wine 8.0 kills the
  * process on a guard page and copies through no-access pages). With
  * "explore" as the third argument it makes them all.
  *
@@ -137,6 +138,8 @@ int main(int argc, char **argv)
                 off = rnd() % 2 ? 0 : off;
                 len = rnd() % 4 ? 0 : len;
             }
+            if (off >= rsize[s] && !explore)
+                break;                      /* free memory past the allocation */
             SetLastError(0xdeadbeef);
             ok = VirtualFree(base[s] + off, len, MEM_RELEASE);
             error = GetLastError();
