@@ -147,13 +147,16 @@ static BOOL post_job(void)
         else
             NtClose(thread);
         state = status ? WORKER_IMPOSSIBLE : WORKER_RUNNING;
-        __atomic_store_n(&worker_state, state, __ATOMIC_RELEASE);
+        __atomic_store_n(&worker_state, state, __ATOMIC_SEQ_CST);
     }
     if (state == WORKER_IMPOSSIBLE)
         return FALSE;
-    /* WORKER_STARTING: the thread being made finds the job when it starts. */
-    __atomic_fetch_add(&work_posted, 1, __ATOMIC_RELEASE);
-    if (state == WORKER_RUNNING)
+    __atomic_fetch_add(&work_posted, 1, __ATOMIC_SEQ_CST);
+    /* Looked at again after the post: a thread still being made finds the
+     * job when it starts, and one that started meanwhile (and may sleep
+     * already) was marked running before its maker posted and woke it, so
+     * a post that misses that wake sees it running here and wakes it. */
+    if (__atomic_load_n(&worker_state, __ATOMIC_SEQ_CST) == WORKER_RUNNING)
         host_futex_wake(&work_posted, 1);
     return TRUE;
 }
