@@ -277,6 +277,13 @@ static LPVOID MapViewOfFileEx_impl(HANDLE section, DWORD access, DWORD offset_hi
     unsigned int stamp = section_cache_stamp();
     BOOL known = FALSE, own = FALSE;
 
+    /* A base above the user address space, or a view that would run into
+     * it, is refused before the handle is looked at
+     * (STATUS_INVALID_PARAMETER_3); Wine 8.0 maps above it. */
+    if ((uintptr_t)addr > MS_USER_SPACE_LIMIT || (addr && count && count - 1 > MS_USER_SPACE_LIMIT - (uintptr_t)addr)) {
+        set_last_error(ERROR_INVALID_PARAMETER);
+        return NULL;
+    }
     if (!view_protection(access, &protect, &rights, &shared) || !to_fd) {
         TRACE("%p %#lx: not a view the core maps, passthrough\n", section, access);
         return WINE_FN(fn_t, MapViewOfFileEx)(section, access, offset_high, offset_low, count, addr);

@@ -852,6 +852,20 @@ static void test_view_at_address(void)
         CHECK_VIEW(v, PAGE_READWRITE, GRAN, PAGE_READWRITE);
         UnmapViewOfFile(v);
     }
+
+    /* Above the user address space, or a view that would run into it:
+     * NtMapViewOfSection refuses the base before anything else
+     * (STATUS_INVALID_PARAMETER_3). Wine 8.0 maps the first one. */
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFileEx(h, FILE_MAP_WRITE, 0, 0, 0, (void *)(ULONG_PTR)0x800000000000ull);
+    todo_wine ok(!v && GetLastError() == ERROR_INVALID_PARAMETER, "a view above user space: %p, error %lu", v,
+                 GetLastError());
+    if (v) UnmapViewOfFile(v);
+    SetLastError(0xdeadbeef);
+    v = MapViewOfFileEx(h, FILE_MAP_WRITE, 0, 0, 2 * GRAN, (void *)(ULONG_PTR)0x7ffffffe0000ull);
+    todo_wine ok(!v && GetLastError() == ERROR_INVALID_PARAMETER, "a view running out of user space: %p, error %lu",
+                 v, GetLastError());
+    if (v) UnmapViewOfFile(v);
     CloseHandle(h);
 }
 
