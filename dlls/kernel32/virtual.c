@@ -215,7 +215,8 @@ _Static_assert(sizeof(struct vm_region_info) == sizeof(MEMORY_BASIC_INFORMATION)
 static SIZE_T VirtualQueryEx_impl(HANDLE process, LPCVOID addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T len)
 {
     typedef SIZE_T(WINAPI * fn_t)(HANDLE, LPCVOID, PMEMORY_BASIC_INFORMATION, SIZE_T);
-    if (is_current_process(process)) {
+    /* (The pseudo-handle, VirtualQuery's, without a call.) */
+    if (process == CURRENT_PROCESS || is_current_process(process)) {
         struct vm_region_info local, *info = &local;
         BOOL in_place = len >= sizeof(*mbi) && on_own_stack(mbi, sizeof(*mbi));
         /* (A query the core declines may leave a try of its own there:

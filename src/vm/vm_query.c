@@ -156,7 +156,8 @@ static size_t page_bound(const struct vm_arena *arena, uintptr_t addr, size_t p,
  * stale, which reads the same): querying a terabyte reservation read a
  * byte per page of it, 256 MiB for 1 TiB. Every index is bounded, as the
  * lock-free reader needs. */
-static size_t region_pages(const struct vm_arena *arena, const struct vm_allocation *alloc, size_t p, size_t limit)
+static inline size_t region_pages(const struct vm_arena *arena, const struct vm_allocation *alloc, size_t p,
+                                  size_t limit)
 {
     if (arena->pages[p] > PAGE_STATE_STALE)
         return vm_pages_run(arena->pages, p, limit);
