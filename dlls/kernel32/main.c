@@ -64,11 +64,9 @@ void *ntdll_proc(const char *name)
     return fn;
 }
 
-BOOL is_current_process(HANDLE process)
+BOOL is_current_process_handle(HANDLE process)
 {
     PROCESS_BASIC_INFORMATION info;
-    if (process == CURRENT_PROCESS)
-        return TRUE;
     if (NtQueryInformationProcess(process, ProcessBasicInformation, &info, sizeof(info), NULL))
         return FALSE;
     return info.UniqueProcessId == *(ULONG_PTR *)(current_teb() + 0x40);     /* TEB.ClientId.UniqueProcess */

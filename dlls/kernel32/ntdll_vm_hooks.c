@@ -157,23 +157,16 @@ static NTSTATUS NTAPI hook_NtQueryVirtualMemory(HANDLE process, LPCVOID addr, ME
      * section names...) come from Wine's view. */
     if (cls != memshim_MemoryBasicInformation || !owned_here(process, addr))
         return orig_query(process, addr, cls, buffer, len, ret_len);
-    SIZE_T ignored;
     if (len < sizeof(MEMORY_BASIC_INFORMATION))
         return STATUS_INFO_LENGTH_MISMATCH;
     if (!memshim_probe_write(buffer, sizeof(MEMORY_BASIC_INFORMATION)) ||
-        (ret_len && !take_inout(ret_len, &ignored, sizeof(ignored))))
+        (ret_len && !memshim_probe_write(ret_len, sizeof(*ret_len))))
         return STATUS_ACCESS_VIOLATION;
     struct vm_region_info info;
     if (vm_query((uintptr_t)addr, &info) != MS_OK)
         return orig_query(process, addr, cls, buffer, len, ret_len);
     MEMORY_BASIC_INFORMATION mbi;
-    mbi.BaseAddress = (void *)info.base;
-    mbi.AllocationBase = (void *)info.allocation_base;
-    mbi.AllocationProtect = info.allocation_protect;
-    mbi.RegionSize = info.region_size;
-    mbi.State = info.state;
-    mbi.Protect = info.protect;
-    mbi.Type = info.type;
+    memshim_fill_mbi(&mbi, &info);
     SIZE_T written = sizeof(mbi);
     if (!give_out(buffer, &mbi, sizeof(mbi)) || (ret_len && !give_out(ret_len, &written, sizeof(written))))
         return STATUS_ACCESS_VIOLATION;

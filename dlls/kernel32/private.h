@@ -66,7 +66,18 @@ static inline DWORD status_to_error(NTSTATUS status)
 
 /* Windows' pseudo-handle for the current process. */
 #define CURRENT_PROCESS ((HANDLE)(LONG_PTR)-1)
-BOOL is_current_process(HANDLE process);
+/* A real handle of this process (one NtQueryInformationProcess). */
+BOOL is_current_process_handle(HANDLE process);
+/* Inline for the pseudo-handle, which nearly every call passes: no call,
+ * no request (VirtualQuery is a few nanoseconds). */
+static inline BOOL is_current_process(HANDLE process)
+{
+    return process == CURRENT_PROCESS || is_current_process_handle(process);
+}
+
+/* MEMORY_BASIC_INFORMATION from the core's answer (virtual.c). */
+struct vm_region_info;
+void memshim_fill_mbi(MEMORY_BASIC_INFORMATION *mbi, const struct vm_region_info *info);
 
 /* --- Wine's builtin kernel32 ----------------------------------------------
  * Loaded under an alias (wine_kernel32.dll) next to us; every export we do

@@ -47,7 +47,7 @@ BOOL memshim_probe_read(const void *p, SIZE_T n)
     return probe((char *)p, n, FALSE);
 }
 
-static void fill_mbi(MEMORY_BASIC_INFORMATION *mbi, const struct vm_region_info *info)
+void memshim_fill_mbi(MEMORY_BASIC_INFORMATION *mbi, const struct vm_region_info *info)
 {
     mbi->BaseAddress = (void *)info->base;
     mbi->AllocationBase = (void *)info->allocation_base;
@@ -198,7 +198,7 @@ BOOL WINAPI VirtualProtect(LPVOID addr, SIZE_T size, DWORD protect, PDWORD old)
 /* The core's answer has MEMORY_BASIC_INFORMATION's layout, so a query
  * into the calling thread's own stack (there for certain) is answered in
  * place: reading a freshly written structure back to copy it stalls on
- * store forwarding (fill_mbi's compiled copy loads State and Protect, two
+ * store forwarding (memshim_fill_mbi's compiled copy loads State and Protect, two
  * 4-byte stores, as one 8-byte word), a quarter of the call. */
 _Static_assert(sizeof(struct vm_region_info) == sizeof(MEMORY_BASIC_INFORMATION) &&
                    offsetof(struct vm_region_info, base) == offsetof(MEMORY_BASIC_INFORMATION, BaseAddress) &&
@@ -215,8 +215,7 @@ _Static_assert(sizeof(struct vm_region_info) == sizeof(MEMORY_BASIC_INFORMATION)
 static SIZE_T VirtualQueryEx_impl(HANDLE process, LPCVOID addr, PMEMORY_BASIC_INFORMATION mbi, SIZE_T len)
 {
     typedef SIZE_T(WINAPI * fn_t)(HANDLE, LPCVOID, PMEMORY_BASIC_INFORMATION, SIZE_T);
-    /* (The pseudo-handle, VirtualQuery's, without a call.) */
-    if (process == CURRENT_PROCESS || is_current_process(process)) {
+    if (is_current_process(process)) {
         struct vm_region_info local, *info = &local;
         BOOL in_place = len >= sizeof(*mbi) && on_own_stack(mbi, sizeof(*mbi));
         /* (A query the core declines may leave a try of its own there:
@@ -230,7 +229,7 @@ static SIZE_T VirtualQueryEx_impl(HANDLE process, LPCVOID addr, PMEMORY_BASIC_IN
             }
             if (!in_place) {
                 MEMORY_BASIC_INFORMATION out;
-                fill_mbi(&out, info);
+                memshim_fill_mbi(&out, info);
                 if (!memshim_guarded_copy(mbi, &out, sizeof(out))) {
                     set_last_error(ERROR_NOACCESS);
                     return 0;

@@ -249,30 +249,30 @@ static inline bool page_byte_writecopy(uint8_t byte)
  * ends at `limit` and overlaps pages already known alike: VirtualQuery on
  * a large uniform region is a scan of this array, and on a small one a
  * byte-by-byte lead-in or tail was most of the scan. Reads only below
- * `limit`. */
+ * `limit`. vm_pages_word_alike: how many of the eight bytes at `at` equal
+ * the pattern's, from the first. */
+static inline size_t vm_pages_word_alike(const uint8_t *at, uint64_t pattern)
+{
+    uint64_t word;
+    memcpy(&word, at, 8);
+    uint64_t diff = word ^ pattern;
+    return diff ? (size_t)__builtin_ctzll(diff) >> 3 : 8;
+}
 static inline size_t vm_pages_run(const uint8_t *pages, size_t first, size_t limit)
 {
     uint8_t b = pages[first];
-    size_t i = first + 1;
+    size_t i = first + 1, alike;
     if (limit - i < 8) {
         while (i < limit && pages[i] == b)
             i++;
         return i - first;
     }
-    uint64_t pattern = 0x0101010101010101ull * b, word, diff;
-    for (; i + 8 <= limit; i += 8) {
-        memcpy(&word, pages + i, 8);
-        diff = word ^ pattern;
-        if (diff)
-            return i + ((size_t)__builtin_ctzll(diff) >> 3) - first;
-    }
-    if (i < limit) {
-        i = limit - 8;
-        memcpy(&word, pages + i, 8);
-        diff = word ^ pattern;
-        if (diff)
-            return i + ((size_t)__builtin_ctzll(diff) >> 3) - first;
-    }
+    uint64_t pattern = 0x0101010101010101ull * b;
+    for (; i + 8 <= limit; i += 8)
+        if ((alike = vm_pages_word_alike(pages + i, pattern)) < 8)
+            return i + alike - first;
+    if (i < limit && (alike = vm_pages_word_alike(pages + limit - 8, pattern)) < 8)
+        return limit - 8 + alike - first;
     return limit - first;
 }
 
