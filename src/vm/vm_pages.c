@@ -46,6 +46,13 @@ uint32_t vm_protect_cached_as(const struct vm_allocation *alloc, uint32_t protec
     return (protect & ~(VM_PAGE_NOCACHE | VM_PAGE_WRITECOMBINE)) | (alloc->alloc_protect & kept);
 }
 
+#define PAGE_BYTES_4(b) PAGE_BYTE_PROTECT(b), PAGE_BYTE_PROTECT((b) + 1), PAGE_BYTE_PROTECT((b) + 2), \
+    PAGE_BYTE_PROTECT((b) + 3)
+#define PAGE_BYTES_16(b) PAGE_BYTES_4(b), PAGE_BYTES_4((b) + 4), PAGE_BYTES_4((b) + 8), PAGE_BYTES_4((b) + 12)
+#define PAGE_BYTES_64(b) PAGE_BYTES_16(b), PAGE_BYTES_16((b) + 16), PAGE_BYTES_16((b) + 32), PAGE_BYTES_16((b) + 48)
+const uint32_t vm_page_byte_protect[256] = { PAGE_BYTES_64(0u), PAGE_BYTES_64(64u), PAGE_BYTES_64(128u),
+                                             PAGE_BYTES_64(192u) };
+
 uint8_t page_byte_make(uint32_t state, uint32_t protect)
 {
     if (state != PAGE_STATE_COMMITTED)
