@@ -531,7 +531,11 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
  * live blocks have their free bit clear, so interior pointers and double
  * frees are refused as elsewhere). Its size lives in the slack array: the
  * first granule holds the slack (0..15 bytes; 16 for a 0-byte block),
- * every further granule HEAP_YOUNG_CONT. Granules are handed out in order
+ * every further granule HEAP_YOUNG_CONT. Every granule from the cursor on
+ * reads HEAP_YOUNG_CONT already (set when the span turns young, and again
+ * for the granules the cursor moves back over), so handing out a block
+ * writes one byte: marking its further granules was an eighth of a
+ * private heap's create/allocate/destroy cycle (callgrind). Granules are handed out in order
  * (the span's cursor) and come back when every block of the span is free,
  * which resets it, or at once for the last block handed out. When a
  * request does not fit, the heap grows up for good: from then on the
@@ -573,6 +577,7 @@ static void *young_alloc(struct ms_heap *heap, size_t size, ms_status *err)
         if (!span)
             return NULL;
         bin_remove(heap, span);         /* served here, never from the 16-byte bin */
+        memset(span->req.slack, HEAP_YOUNG_CONT, span->nblocks);
         span->young = 1;
         heap->young_span = span;
     }
@@ -587,8 +592,6 @@ static void *young_alloc(struct ms_heap *heap, size_t size, ms_status *err)
     span->nfree--;
     heap->in_use += (size_t)k * 16;
     span->req.slack[i] = (uint8_t)(k * 16 - size);
-    if (k > 1)
-        memset(span->req.slack + i + 1, HEAP_YOUNG_CONT, k - 1);
     uintptr_t block = span->start + (uintptr_t)i * 16;
     heap_canary_set_fresh(block, size, (size_t)k * 16);
     return (void *)block;
@@ -603,12 +606,15 @@ void heap_young_free_locked(struct ms_heap *heap, struct heap_span *span, uint32
     /* The last block handed out: its granules are the next ones again, so
      * a heap used like a stack (a buffer allocated and freed, again and
      * again) stays young. */
-    if (index + k == span->cursor)
+    if (index + k == span->cursor) {
         span->cursor = (uint16_t)index;
+        span->req.slack[index] = HEAP_YOUNG_CONT;
+    }
     if (++span->nfree < span->nblocks)
         return;
     /* Every block is back: start over, or go if the heap grew up. */
     if (heap->young && heap->young_span == span) {
+        memset(span->req.slack, HEAP_YOUNG_CONT, span->cursor);
         span->cursor = 0;
         return;
     }
@@ -738,7 +744,7 @@ void heap_small_span_changed(struct ms_heap *heap, struct heap_span *span)
  * first slack byte 0..16) or a tail an in-place shrink gave back (DEAD),
  * followed by CONT bytes; only first granules of blocks may be live (free
  * bit clear), and each live block's slack after its size holds canaries;
- * every granule from the cursor on is free; nfree counts the blocks' free
+ * every granule from the cursor on is free and CONT; nfree counts the blocks' free
  * bits (the granules' bits but those of live blocks). Not in a bin. */
 static bool young_validate(const struct heap_span *span)
 {
@@ -766,8 +772,8 @@ static bool young_validate(const struct heap_span *span)
         i += k;
     }
     for (uint32_t j = span->cursor; j < span->nblocks; j++)
-        if (young_live(span, j))
-            return false;
+        if (young_live(span, j) || span->req.slack[j] != HEAP_YOUNG_CONT)
+            return false;               /* (young_alloc writes only a block's first granule) */
     return span->nfree == span->nblocks - live;
 }
 
