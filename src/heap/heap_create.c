@@ -212,6 +212,18 @@ static void segment_free(struct heap_segment *seg, uint32_t prot, enum segment_f
     vm_release_keep((uintptr_t)seg);
 }
 
+void heap_segment_cache_drop(void)
+{
+    struct heap_segment *drop[HEAP_SEG_CACHE];
+    ms_mutex_lock(&seg_cache_lock);
+    unsigned n = seg_cache_count;
+    memcpy(drop, seg_cache, n * sizeof(drop[0]));
+    seg_cache_count = 0;
+    ms_mutex_unlock(&seg_cache_lock);
+    for (unsigned i = 0; i < n; i++)
+        segment_free(drop[i], VM_PAGE_READWRITE, SEG_RELEASE);
+}
+
 static uint64_t slice_mask_below(size_t bytes)
 {
     size_t n = bytes >> HEAP_SLICE_SHIFT;

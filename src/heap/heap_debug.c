@@ -303,7 +303,7 @@ static void *page_alloc(struct ms_heap *heap, uint32_t flags, size_t size, const
  * and let the oldest freed block go if the FIFO is full. */
 static void page_free_locked(struct heap_debug_record *rec, const uintptr_t *frames)
 {
-    vm_decommit_internal(data_start(rec), data_size(rec));
+    vm_decommit_internal(data_start(rec), data_size(rec), false);
     uncharge_locked(rec->heap, data_size(rec));
     rec->freed = 1;
     for (unsigned i = 0; i < HEAP_DEBUG_FRAMES; i++)

@@ -136,7 +136,7 @@ static void segment_decommit_free(struct heap_segment *seg)
             hi++;
         uint64_t run = (hi - lo == 64 ? ~0ull : (((uint64_t)1 << (hi - lo)) - 1)) << lo;
         if (vm_decommit_internal((uintptr_t)seg + ((uintptr_t)lo << HEAP_SLICE_SHIFT),
-                                 (size_t)(hi - lo) << HEAP_SLICE_SHIFT) == MS_OK)
+                                 (size_t)(hi - lo) << HEAP_SLICE_SHIFT, true) == MS_OK)
             seg->committed_slices &= ~run;
         idle &= ~run;
     }
@@ -147,6 +147,7 @@ static void optimize_one(struct ms_heap *heap)
     struct heap_inspect in;
     heap_inspect_begin(heap, 0, &in);
     for (unsigned k = 0; k < in.n; k++) {
+        heap_small_release_empty_spans(in.parts[k]);
         heap_small_sweep_segments(in.parts[k], true);
         for (struct heap_segment *seg = in.parts[k]->segments; seg; seg = seg->next)
             segment_decommit_free(seg);
@@ -158,21 +159,23 @@ void heap_optimize_resources(struct ms_heap *heap)
 {
     if (heap) {
         optimize_one(heap);
-        return;
+    } else {
+        struct ms_heap *process = heap_process();
+        if (process)
+            optimize_one(process);
+        void *handles[256];
+        size_t n = heap_enumerate(handles, 256);
+        for (size_t i = 0; i < n && i < 256; i++) {
+            struct ms_heap *h = heap_from_handle(handles[i]);
+            if (h)
+                optimize_one(h);
+        }
     }
-    /* Every heap: the pages the vm core keeps from destroyed heaps'
-     * segments too (src/vm/vm_keep.c). */
+    /* Last, as the segments the heaps emptied went there: the cache of
+     * emptied segments and the pages the vm core keeps from released ones
+     * (src/vm/vm_keep.c), resident both. */
+    heap_segment_cache_drop();
     vm_keep_drop_all();
-    struct ms_heap *process = heap_process();
-    if (process)
-        optimize_one(process);
-    void *handles[256];
-    size_t n = heap_enumerate(handles, 256);
-    for (size_t i = 0; i < n && i < 256; i++) {
-        struct ms_heap *h = heap_from_handle(handles[i]);
-        if (h)
-            optimize_one(h);
-    }
 }
 
 uint32_t heap_create_flags(struct ms_heap *heap)

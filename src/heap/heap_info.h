@@ -63,8 +63,10 @@ void heap_summarize(struct ms_heap *heap, uint32_t flags, struct heap_summary *o
 uint32_t heap_compat_info(struct ms_heap *heap);
 ms_status heap_set_compat_info(struct ms_heap *heap, uint32_t value);
 
-/* HeapOptimizeResources: decommit the free slices of a heap (NULL: every
- * heap of the core). */
+/* HeapOptimizeResources: give back the empty spans kept for reuse and
+ * decommit the free slices of a heap (NULL: every heap of the core, and the
+ * pages kept from destroyed heaps); memory still holding a live block
+ * stays, so a fragmented heap keeps some. */
 void heap_optimize_resources(struct ms_heap *heap);
 
 /* The HEAP_* flags the heap was created with (HEAP_NO_SERIALIZE,

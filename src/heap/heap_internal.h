@@ -310,6 +310,10 @@ void heap_small_span_changed(struct ms_heap *heap, struct heap_span *span);
 /* Give back the segments left without spans longer than the purge delay
  * (all of them: `all`); meta lock held or not needed. */
 void heap_small_sweep_segments(struct ms_heap *heap, bool all);
+/* HeapOptimizeResources: the empty spans the bins keep for reuse (one a
+ * class, heap_small_span_changed) go back to their segments, whose idle
+ * slices the caller then decommits. The heap held whole (heap_inspect.h). */
+void heap_small_release_empty_spans(struct ms_heap *heap);
 
 void heap_young_free_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index);
 
@@ -387,6 +391,9 @@ static inline uintptr_t heap_large_data(const struct heap_large *large)
 /* heap_create.c: segments. */
 struct heap_segment *heap_segment_new_locked(struct ms_heap *heap, ms_status *err);
 void heap_segment_release_locked(struct ms_heap *heap, struct heap_segment *seg);
+/* HeapOptimizeResources: the emptied segments kept for reuse go back to the
+ * host, pages and all. Takes no heap lock. */
+void heap_segment_cache_drop(void);
 
 /* heap_segmap.c: the global map of live segments (lookup inline: it is on
  * every free). */

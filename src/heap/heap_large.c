@@ -101,7 +101,7 @@ void heap_large_resize_locked(struct heap_large *large, size_t size)
     /* Only a shrink gives memory back: growth must keep its headroom. */
     size_t keep = ms_align_up(HEAP_LARGE_HEADER + size, MS_PAGE_SIZE);
     if (size < large->requested && keep < large->committed && large->committed - keep >= LARGE_SHRINK_DECOMMIT &&
-        vm_decommit_internal((uintptr_t)large + keep, large->committed - keep) == MS_OK) {
+        vm_decommit_internal((uintptr_t)large + keep, large->committed - keep, false) == MS_OK) {
         large->heap->in_use -= large->committed - keep;
         large->committed = keep;
     }

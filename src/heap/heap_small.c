@@ -270,8 +270,10 @@ static bool commit_slices(struct heap_segment *seg, uint64_t need)
  * the same slices every round: each round's allocations take the idle
  * slices back below the bound and cancel the purge. An immediate bound
  * did exactly that on the mixed-batch bench, 20x slower. Emptied whole
- * segments are bounded by heap_create.c's segment cache; HeapCompact and
- * HeapOptimizeResources decommit every idle slice at once. */
+ * segments are bounded by heap_create.c's segment cache;
+ * HeapOptimizeResources gives back the bins' empty spans too and
+ * decommits every idle slice at once (HeapCompact only measures, as on
+ * Windows). */
 #define HEAP_IDLE_SLICES 8u
 #define HEAP_EMPTY_SEGMENTS_MAX 8u
 #define HEAP_CLASS_SEARCH_SEGMENTS 64u
@@ -307,7 +309,7 @@ static void segment_purge_check(struct heap_segment *seg)
             lo--;
         uint64_t run = (hi - lo == 64 ? ~0ull : (((uint64_t)1 << (hi - lo)) - 1)) << lo;
         if (vm_decommit_internal((uintptr_t)seg + ((uintptr_t)lo << HEAP_SLICE_SHIFT),
-                                 (size_t)(hi - lo) << HEAP_SLICE_SHIFT) == MS_OK)
+                                 (size_t)(hi - lo) << HEAP_SLICE_SHIFT, false) == MS_OK)
             seg->committed_slices &= ~run;
         idle &= ~run;
         count -= hi - lo;
@@ -730,6 +732,18 @@ static void span_emptied(struct ms_heap *heap, struct heap_span *span)
             !atomic_load_explicit(&other->remote_listed, memory_order_relaxed))
             span_release(heap, other);
     }
+}
+
+void heap_small_release_empty_spans(struct ms_heap *heap)
+{
+    for (unsigned c = 0; c < HEAP_CLASSES; c++)
+        for (struct heap_span *span = heap->bins[c], *next; span; span = next) {
+            next = span->next;
+            /* (A span listed for the owner's merge of remote frees is
+             * merged by heap_inspect_begin's lock before this runs.) */
+            if (span->nfree == span->nblocks && !atomic_load_explicit(&span->remote_listed, memory_order_relaxed))
+                span_release(heap, span);
+        }
 }
 
 void heap_small_span_changed(struct ms_heap *heap, struct heap_span *span)

@@ -96,8 +96,12 @@ ms_status vm_release_keep(uintptr_t base);
 /* Give every kept page back to the host. */
 void vm_keep_drop_all(void);
 /* Decommit the pages of [base, base+size) (page-aligned) inside a region
- * vm_allocate_internal made; they read as zero once committed again. */
-ms_status vm_decommit_internal(uintptr_t base, size_t size);
+ * vm_allocate_internal made; they read as zero once committed again.
+ * Small runs keep their host pages until the host needs the memory
+ * (MADV_FREE, which still counts them resident: cheap to commit again),
+ * unless at_once (HeapOptimizeResources: the program asked for the memory
+ * to go now). */
+ms_status vm_decommit_internal(uintptr_t base, size_t size, bool at_once);
 /* VirtualFree: MEM_DECOMMIT or MEM_RELEASE of [*addr, *addr+*size). */
 ms_status vm_free(uintptr_t *addr, size_t *size, uint32_t type);
 /* VirtualProtect. */

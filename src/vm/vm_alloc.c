@@ -185,7 +185,8 @@ ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, u
     return MS_OK;
 }
 
-void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end)
+void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end,
+                       bool at_once)
 {
     vm_isolation_end(alloc, start, end);
     if (!alloc->committed_pages)
@@ -211,7 +212,7 @@ void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uint
              * with reserved ones cannot fail for lack of memory; if the host
              * still refuses, the pages stay mapped but are accounted free,
              * which loses nothing. */
-            if (alloc->type == VM_MEM_PRIVATE && run <= VM_LAZY_DECOMMIT_PAGES)
+            if (!at_once && alloc->type == VM_MEM_PRIVATE && run <= VM_LAZY_DECOMMIT_PAGES)
                 state = host_decommit_lazy(addr, len) == 0 ? PAGE_STATE_STALE : PAGE_STATE_RESERVED;
             else
                 host_decommit(addr, len);
@@ -290,7 +291,7 @@ void vm_release_locked(struct vm_arena *arena, struct vm_allocation *alloc)
     /* Nothing asks a released allocation about its writes: the decommit
      * below need not keep them (vm_write_watch_keep). */
     alloc->write_watch = 0;
-    vm_decommit_range(arena, alloc, alloc->base, alloc->base + alloc->size);
+    vm_decommit_range(arena, alloc, alloc->base, alloc->base + alloc->size, false);
     if (alloc->kept_written)
         vm_write_watch_forget(arena, alloc, arena_page(arena, alloc->base),
                               arena_page(arena, alloc->base + alloc->size));

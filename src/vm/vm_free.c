@@ -61,7 +61,7 @@ ms_status vm_free(uintptr_t *addr_inout, size_t *size_inout, uint32_t type)
             goto out;
         }
     }
-    vm_decommit_range(arena, alloc, start, end);
+    vm_decommit_range(arena, alloc, start, end, false);
     *addr_inout = start;
     *size_inout = end - start;
 out:
@@ -100,7 +100,7 @@ ms_status vm_release_keep(uintptr_t base)
     return release_internal(base, true);
 }
 
-ms_status vm_decommit_internal(uintptr_t base, size_t size)
+ms_status vm_decommit_internal(uintptr_t base, size_t size, bool at_once)
 {
     if (!vm_owns(base))
         return VM_NOT_OWNED;
@@ -111,7 +111,7 @@ ms_status vm_decommit_internal(uintptr_t base, size_t size)
     struct vm_arena *arena;
     struct vm_allocation *alloc = vm_internal_range_locked(base, size, &arena);
     if (alloc) {
-        vm_decommit_range(arena, alloc, base, base + size);
+        vm_decommit_range(arena, alloc, base, base + size, at_once);
         st = MS_OK;
     }
     vm_map_unlock();

@@ -310,7 +310,8 @@ ms_status vm_allocation_create(struct vm_arena *arena, uintptr_t base, size_t si
 void vm_allocation_destroy(struct vm_arena *arena, struct vm_allocation *alloc);
 ms_status vm_commit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end,
                           uint32_t protect);
-void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end);
+void vm_decommit_range(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t start, uintptr_t end,
+                       bool at_once);
 /* The core-internal (heap) private allocation holding all of [base, base +
  * size), size > 0, or NULL; *arena_out its arena. Under vm.lock. */
 struct vm_allocation *vm_internal_range_locked(uintptr_t base, size_t size, struct vm_arena **arena_out);
