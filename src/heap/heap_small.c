@@ -536,9 +536,10 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
  * every further granule HEAP_YOUNG_CONT. Every granule from the cursor on
  * reads HEAP_YOUNG_CONT already (set when the span turns young, and again
  * for the granules the cursor moves back over), so handing out a block
- * writes one byte: marking its further granules was an eighth of a
- * private heap's create/allocate/destroy cycle (callgrind). Granules are handed out in order
- * (the span's cursor) and come back when every block of the span is free,
+ * writes one byte: marking its further granules was an eighth of the
+ * instructions of a private heap's create/allocate/destroy cycle
+ * (callgrind), ~3% of its time. Granules are handed out in order (the
+ * span's cursor) and come back when every block of the span is free,
  * which resets it, or at once for the last block handed out. When a
  * request does not fit, the heap grows up for good: from then on the
  * size classes, and the young span goes when its last block does. A shrink in place gives the block's tail back as
