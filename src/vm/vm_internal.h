@@ -144,6 +144,11 @@ struct vm_state {
     long map_estimate;          /* process mappings: last count + the core's changes since */
     long map_next_count;        /* read the real count when the estimate reaches this */
     uint64_t map_counted_ns;    /* when it was last read; 0 = never */
+    /* The slot of the normal arena the last lock-free query was in, tried
+     * first by the next (vm_query.c): a hint, checked like everything such
+     * a query reads. On a line of its own: queries in other arenas write
+     * it, and every query reads the fields above. */
+    _Alignas(64) _Atomic uint32_t query_hint;
 };
 
 extern struct vm_state vm;

@@ -189,6 +189,20 @@ static int query_unlocked(uintptr_t page, struct vm_region_info *info)
         size_t lo = 0, hi = vm.narenas;
         if (hi > VM_MAX_ARENAS)
             hi = VM_MAX_ARENAS;
+        /* Queries come in runs on one region (a walk, a loop over a
+         * buffer, the same view again): the last one's arena first. With
+         * the handful of arenas a Wine process has, the search took a
+         * quarter of a query (callgrind: 149 instructions with one arena,
+         * 195 with five). */
+        uint32_t hint = atomic_load_explicit(&vm.query_hint, memory_order_relaxed);
+        if (hint < hi) {
+            uintptr_t word = atomic_load_explicit(&vm.arena_words[hint], memory_order_relaxed);
+            if (word && !(word & 1) && page >= ((const struct vm_arena *)word)->base &&
+                page < ((const struct vm_arena *)word)->end) {
+                arena = (const struct vm_arena *)word;
+                lo = hi;                    /* found: no search */
+            }
+        }
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
             uintptr_t word = atomic_load_explicit(&vm.arena_words[mid], memory_order_relaxed);
@@ -210,6 +224,8 @@ static int query_unlocked(uintptr_t page, struct vm_region_info *info)
                 return -1;                  /* inside a dedicated arena */
             else {
                 arena = (const struct vm_arena *)word;
+                if (mid != hint)
+                    atomic_store_explicit(&vm.query_hint, (uint32_t)mid, memory_order_relaxed);
                 break;
             }
         }
