@@ -53,15 +53,13 @@ static struct slot {
     unsigned char pattern;
 } slots[SLOTS];
 
+/* Empty and tiny blocks, ~1 KB, past 64 KiB and past the heap's largest
+ * class; a third anywhere below 4 KiB. */
 static SIZE_T random_size(void)
 {
-    switch (rnd() % 6) {
-    case 0: return rnd() % 3;
-    case 1: return 1000 + rnd() % 100;
-    case 2: return 0x10000 + rnd() % 0x100;
-    case 3: return 0x40010 + rnd() % 0x100;
-    default: return rnd() % 4096;
-    }
+    static const struct size_band bands[] = { { 0, 3 },         { 1000, 100 }, { 0x10000, 0x100 },
+                                              { 0x40010, 0x100 }, { 0, 4096 },  { 0, 4096 } };
+    return random_size_in(bands, sizeof(bands) / sizeof(bands[0]));
 }
 
 static UINT random_alloc_flags(const struct family *f)

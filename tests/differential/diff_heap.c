@@ -23,17 +23,14 @@ static SIZE_T block_size[BLOCKS];
 static unsigned char pattern[BLOCKS];
 static HANDLE heaps[2];
 
+/* Around the size classes' boundaries, the large-block threshold and 1 MiB;
+ * a quarter anywhere below 4 KiB. */
 static SIZE_T random_size(void)
 {
-    switch (rnd() % 8) {
-    case 0: return rnd() % 17;
-    case 1: return 1000 + rnd() % 100;
-    case 2: return 0x3ff0 + rnd() % 32;
-    case 3: return 0x3fff0 + rnd() % 64;
-    case 4: return 0x7fff0 + rnd() % 64;
-    case 5: return 0x100000 + rnd() % 0x10000;
-    default: return rnd() % 4096;
-    }
+    static const struct size_band bands[] = { { 0, 17 },          { 1000, 100 },   { 0x3ff0, 32 },
+                                              { 0x3fff0, 64 },    { 0x7fff0, 64 }, { 0x100000, 0x10000 },
+                                              { 0, 4096 },        { 0, 4096 } };
+    return random_size_in(bands, sizeof(bands) / sizeof(bands[0]));
 }
 
 static void fill(int b, SIZE_T from)

@@ -20,6 +20,17 @@ static unsigned rnd(void)
     return (unsigned)rng;
 }
 
+/* A size from one of n bands, each as likely: base plus a random part
+ * below spread. */
+struct size_band {
+    SIZE_T base, spread;
+};
+static inline SIZE_T random_size_in(const struct size_band *bands, unsigned n)
+{
+    const struct size_band *band = &bands[rnd() % n];
+    return band->base + rnd() % band->spread;
+}
+
 /* Reads the arguments and seeds the generator; returns the step count. */
 static int differential_start(int argc, char **argv, int default_steps)
 {
