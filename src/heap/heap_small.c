@@ -690,6 +690,14 @@ void heap_small_span_full(struct ms_heap *heap, struct heap_span *span)
     bin_remove(heap, span);
 }
 
+/* An empty span that may go back to its segment. An empty span has no
+ * remote bits (they are set only for live blocks), but one may still be
+ * listed for the owner's merge. */
+static bool span_releasable(const struct heap_span *span)
+{
+    return span->nfree == span->nblocks && !atomic_load_explicit(&span->remote_listed, memory_order_relaxed);
+}
+
 /* A span that became empty while its bin has others. It goes back to its
  * segment, unless it comes before every other span of the bin in the
  * class's order (seq): then it stays (and an empty one it replaces goes),
@@ -727,10 +735,7 @@ static void span_emptied(struct ms_heap *heap, struct heap_span *span)
     }
     for (struct heap_span *other = heap->bins[span->cls], *next; other; other = next) {
         next = other->next;
-        /* An empty span has no remote bits (they are set only for live
-         * blocks), but one may still be listed for the owner's merge. */
-        if (other != span && other->nfree == other->nblocks &&
-            !atomic_load_explicit(&other->remote_listed, memory_order_relaxed))
+        if (other != span && span_releasable(other))
             span_release(heap, other);
     }
 }
@@ -742,7 +747,7 @@ void heap_small_release_empty_spans(struct ms_heap *heap)
             next = span->next;
             /* (A span listed for the owner's merge of remote frees is
              * merged by heap_inspect_begin's lock before this runs.) */
-            if (span->nfree == span->nblocks && !atomic_load_explicit(&span->remote_listed, memory_order_relaxed))
+            if (span_releasable(span))
                 span_release(heap, span);
         }
 }

@@ -113,7 +113,7 @@ static const char *check_allocation(const struct vm_arena *a, const struct vm_al
     size_t p0 = arena_page(a, al->base), p1 = arena_page(a, al->base + al->size), n = 0, kept = 0;
     for (size_t p = p0; p < p1; p++) {
         uint32_t state = page_byte_state(a->pages[p]);
-        kept += (a->written[p >> 3] >> (p & 7)) & 1;
+        kept += vm_page_bit(a->written, p);
         if (state != PAGE_STATE_COMMITTED && a->pages[p] > PAGE_STATE_STALE)
             return "page byte of a reserved page is neither RESERVED nor STALE";
         n += state == PAGE_STATE_COMMITTED;
