@@ -64,6 +64,16 @@ void *ntdll_proc(const char *name)
     return fn;
 }
 
+BOOL memshim_env_flag(const WCHAR *name, BOOL unset)
+{
+    typedef DWORD(WINAPI * fn_t)(LPCWSTR, LPWSTR, DWORD);
+    WCHAR value[8];
+    DWORD n = WINE_FN(fn_t, GetEnvironmentVariableW)(name, value, 8);
+    if (n == 0 || n >= 8)
+        return unset;
+    return value[0] != '0';
+}
+
 BOOL is_current_process_handle(HANDLE process)
 {
     PROCESS_BASIC_INFORMATION info;
@@ -98,6 +108,8 @@ static terminate_process_fn orig_terminate_process;
 
 static NTSTATUS NTAPI hook_NtTerminateProcess(HANDLE process, NTSTATUS status)
 {
+    if (!process)
+        memshim_heap_purge_stop();      /* before its thread is killed, maybe inside a heap */
     NTSTATUS result = orig_terminate_process(process, status);
     if (!process && result == STATUS_SUCCESS)
         ms_lock_process_exiting = 1;
@@ -140,6 +152,7 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
         host_thread_slot_setup(0x1480 + tls_index * 8);
     memshim_stats_init();
     memshim_debug_heap_init(instance);
+    memshim_heap_purge_init();
     memshim_install_exception_handler();
     hotpatch_export("NtTerminateProcess", (void *)hook_NtTerminateProcess, (void **)&orig_terminate_process);
     memshim_install_vm_hooks();

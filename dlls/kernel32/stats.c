@@ -119,19 +119,11 @@ void memshim_stats_fold(void)
 }
 
 /* An environment switch: set, not empty and not starting with '0'. */
-static BOOL env_on(const WCHAR *name)
-{
-    typedef DWORD(WINAPI * fn_t)(LPCWSTR, LPWSTR, DWORD);
-    WCHAR value[8];
-    DWORD n = WINE_FN(fn_t, GetEnvironmentVariableW)(name, value, 8);
-    return n > 0 && n < 8 && value[0] != '0';
-}
-
 void memshim_stats_init(void)
 {
     typedef DWORD(WINAPI * tls_alloc_fn)(void);
-    report_at_exit = env_on(L"MEMSHIM_STATS");
-    if (!report_at_exit && !env_on(L"MEMSHIM_LIVE"))
+    report_at_exit = memshim_env_flag(L"MEMSHIM_STATS", FALSE);
+    if (!report_at_exit && !memshim_env_flag(L"MEMSHIM_LIVE", FALSE))
         return;
 #ifdef MEMSHIM_NO_HOOKS
     ERR("this memshim was built with -Dhooks=false: no statistics\n");

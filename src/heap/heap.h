@@ -108,4 +108,19 @@ void heap_thread_detach(void);
 /* The process heap of the core (created on first use). */
 struct ms_heap *heap_process(void);
 
+/* Background purge (heap_purge.c): what a shard of the process heap keeps
+ * for reuse goes back to the host once the shard has made no span change
+ * for ~100 ms. The embedder runs heap_purge_thread_main on a thread of its
+ * own; `kick` (called at most once per arming, possibly with heap locks
+ * held, so it must not wait for the heap) makes sure that thread exists.
+ * Without a kick nothing runs by itself. heap_purge_pass is one pass at
+ * `now` (host_cycles()) with a quiet time of `quiet` cycles, for tests;
+ * it returns whether a stamped shard is not quiet yet. heap_purge_stop:
+ * the process is exiting; no pass starts after it returns, and one under
+ * way is waited for (a bounded time). */
+void heap_purge_set_kick(void (*kick)(void));
+void heap_purge_thread_main(void);
+bool heap_purge_pass(uint64_t now, uint64_t quiet);
+void heap_purge_stop(void);
+
 #endif

@@ -126,22 +126,6 @@ ms_status heap_set_compat_info(struct ms_heap *heap, uint32_t value)
     return MS_OK;
 }
 
-/* Decommit the committed free slices of a segment, in runs. */
-static void segment_decommit_free(struct heap_segment *seg)
-{
-    uint64_t idle = seg->committed_slices & seg->free_slices & (~0ull << HEAP_META_SLICES);
-    while (idle) {
-        unsigned lo = (unsigned)__builtin_ctzll(idle), hi = lo;
-        while (hi < HEAP_SLICES && ((idle >> hi) & 1))
-            hi++;
-        uint64_t run = (hi - lo == 64 ? ~0ull : (((uint64_t)1 << (hi - lo)) - 1)) << lo;
-        if (vm_decommit_internal((uintptr_t)seg + ((uintptr_t)lo << HEAP_SLICE_SHIFT),
-                                 (size_t)(hi - lo) << HEAP_SLICE_SHIFT, true) == MS_OK)
-            seg->committed_slices &= ~run;
-        idle &= ~run;
-    }
-}
-
 static void optimize_one(struct ms_heap *heap)
 {
     struct heap_inspect in;
@@ -150,7 +134,7 @@ static void optimize_one(struct ms_heap *heap)
         heap_small_release_empty_spans(in.parts[k]);
         heap_small_sweep_segments(in.parts[k], true);
         for (struct heap_segment *seg = in.parts[k]->segments; seg; seg = seg->next)
-            segment_decommit_free(seg);
+            heap_small_decommit_idle(seg);
     }
     heap_inspect_end(&in);
 }

@@ -253,6 +253,10 @@ struct ms_heap {
     ms_mutex meta_lock;
     _Atomic uint32_t remote_pending;   /* remote_spans is not empty */
     struct heap_span *remote_spans;
+    /* host_cycles() (| 1) of the last span this shard of the process heap
+     * gave back, 0 once the background purge has taken what it keeps
+     * (heap_purge.c); written under the shard's lock or meta_lock. */
+    _Atomic uint64_t purge_stamp;
     struct heap_segment *home;         /* holds this struct; released last */
     struct heap_segment *segments;     /* all segments, home included */
     uint32_t empty_segments;           /* of them, without spans and not the home (heap_small.c) */
@@ -314,6 +318,12 @@ void heap_small_sweep_segments(struct ms_heap *heap, bool all);
  * class, heap_small_span_changed) go back to their segments, whose idle
  * slices the caller then decommits. The heap held whole (heap_inspect.h). */
 void heap_small_release_empty_spans(struct ms_heap *heap);
+/* Decommit a segment's committed free data slices at once (the heap held
+ * whole). */
+void heap_small_decommit_idle(struct heap_segment *seg);
+
+/* heap_purge.c: a span of a shard of the process heap went back. */
+void heap_purge_note(struct ms_heap *shard);
 
 void heap_young_free_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index);
 

@@ -354,6 +354,21 @@ static void release_oldest_empty(struct ms_heap *heap)
     }
 }
 
+void heap_small_decommit_idle(struct heap_segment *seg)
+{
+    uint64_t idle = seg->committed_slices & seg->free_slices & HEAP_DATA_MASK;
+    while (idle) {
+        unsigned lo = (unsigned)__builtin_ctzll(idle), hi = lo;
+        while (hi < HEAP_SLICES && ((idle >> hi) & 1))
+            hi++;
+        uint64_t run = (hi - lo == 64 ? ~0ull : (((uint64_t)1 << (hi - lo)) - 1)) << lo;
+        if (vm_decommit_internal((uintptr_t)seg + ((uintptr_t)lo << HEAP_SLICE_SHIFT),
+                                 (size_t)(hi - lo) << HEAP_SLICE_SHIFT, true) == MS_OK)
+            seg->committed_slices &= ~run;
+        idle &= ~run;
+    }
+}
+
 static struct heap_span *span_create_meta(struct ms_heap *heap, unsigned cls, ms_status *err);
 
 static struct heap_span *span_create(struct ms_heap *heap, unsigned cls, ms_status *err)
@@ -519,6 +534,8 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
     segment_purge_check(seg);
     if (heap->empty_segments)
         heap_small_sweep_segments(heap, false);
+    if (heap->sharded || heap->parent)
+        heap_purge_note(heap);
     heap_meta_unlock(heap, meta);
 }
 

@@ -90,6 +90,8 @@ int host_unlock_pages(uintptr_t addr, size_t size);
 
 /* Sleep while *word == expected (spurious wake-ups are allowed). */
 void host_futex_wait(volatile uint32_t *word, uint32_t expected);
+/* The same, for at most timeout_ns nanoseconds. */
+void host_futex_wait_timeout(volatile uint32_t *word, uint32_t expected, uint64_t timeout_ns);
 void host_futex_wake(volatile uint32_t *word, int count);
 void host_yield(void);
 /* Process-wide memory barrier (membarrier(2), private expedited): when it

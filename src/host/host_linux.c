@@ -269,6 +269,14 @@ void host_futex_wait(volatile uint32_t *word, uint32_t expected)
     sys6(SYS_futex, (int64_t)(uintptr_t)word, L_FUTEX_WAIT_PRIVATE, expected, 0, 0, 0);
 }
 
+void host_futex_wait_timeout(volatile uint32_t *word, uint32_t expected, uint64_t timeout_ns)
+{
+    struct {
+        int64_t sec, nsec;
+    } relative = { (int64_t)(timeout_ns / 1000000000u), (int64_t)(timeout_ns % 1000000000u) };
+    sys6(SYS_futex, (int64_t)(uintptr_t)word, L_FUTEX_WAIT_PRIVATE, expected, (int64_t)(uintptr_t)&relative, 0, 0);
+}
+
 void host_futex_wake(volatile uint32_t *word, int count)
 {
     sys6(SYS_futex, (int64_t)(uintptr_t)word, L_FUTEX_WAKE_PRIVATE, count, 0, 0, 0);

@@ -1,0 +1,55 @@
+/*
+ * heap_purge_thread.c - the thread that runs the process heap's background
+ * purge (src/heap/heap_purge.c): memory a quiet heap keeps for reuse goes
+ * back to the host, as Wine's heap gives freed memory back.
+ *
+ * The thread is made the first time the heap gives a span back, not at
+ * load: a process that never frees much has no extra thread (and its
+ * stacks cost no memory). The kick may come with heap locks held; making
+ * a thread waits for no heap (the new thread's own start, which may
+ * allocate, runs later on that thread), so it is safe there. Process exit
+ * stops the purge before Wine terminates the thread (main.c:
+ * hook_NtTerminateProcess). MEMSHIM_HEAP_PURGE=0 turns it off.
+ */
+#include "private.h"
+#include "debug.h"
+#include "../../src/heap/heap.h"
+
+enum { PURGE_NONE, PURGE_STARTING, PURGE_RUNNING, PURGE_IMPOSSIBLE };
+static int purge_state;
+
+static DWORD WINAPI purge_thread(void *context)
+{
+    (void)context;
+    heap_purge_thread_main();
+    return 0;
+}
+
+static void purge_kick(void)
+{
+    int state = PURGE_NONE;
+    if (!__atomic_compare_exchange_n(&purge_state, &state, PURGE_STARTING, FALSE, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return;
+    HANDLE thread = NULL;
+    NTSTATUS status = RtlCreateUserThread(CURRENT_PROCESS, NULL, FALSE, 0, 0, 0, purge_thread, NULL, &thread, NULL);
+    if (status)
+        WARN("no heap purge thread (status %08lx): a quiet heap keeps what it emptied\n", (unsigned long)status);
+    else
+        NtClose(thread);
+    __atomic_store_n(&purge_state, status ? PURGE_IMPOSSIBLE : PURGE_RUNNING, __ATOMIC_RELEASE);
+}
+
+void memshim_heap_purge_init(void)
+{
+    if (!memshim_env_flag(L"MEMSHIM_HEAP_PURGE", TRUE)) {
+        TRACE("MEMSHIM_HEAP_PURGE=0: no background purge\n");
+        return;
+    }
+    heap_purge_set_kick(purge_kick);
+}
+
+void memshim_heap_purge_stop(void)
+{
+    heap_purge_stop();
+}
