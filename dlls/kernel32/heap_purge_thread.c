@@ -51,5 +51,6 @@ void memshim_heap_purge_init(void)
 
 void memshim_heap_purge_stop(void)
 {
-    heap_purge_stop();
+    if (heap_purge_stop())
+        TRACE("process exit waited for the heap purge under way\n");
 }

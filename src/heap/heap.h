@@ -117,10 +117,10 @@ struct ms_heap *heap_process(void);
  * `now` (host_cycles()) with a quiet time of `quiet` cycles, for tests;
  * it returns whether a stamped shard is not quiet yet. heap_purge_stop:
  * the process is exiting; no pass starts after it returns, and one under
- * way is waited for (a bounded time). */
+ * way is waited for (a bounded time): then it returns true. */
 void heap_purge_set_kick(void (*kick)(void));
 void heap_purge_thread_main(void);
 bool heap_purge_pass(uint64_t now, uint64_t quiet);
-void heap_purge_stop(void);
+bool heap_purge_stop(void);
 
 #endif

@@ -153,15 +153,16 @@ void heap_purge_thread_main(void)
     }
 }
 
-void heap_purge_stop(void)
+bool heap_purge_stop(void)
 {
     atomic_store(&purge_stopping, 1);
     /* Out of its sleep (a value no stamp sets, so no kick either). */
     atomic_store(&purge_armed, 2);
     host_futex_wake((volatile uint32_t *)&purge_armed, 1);
     if (!atomic_load(&purge_busy))
-        return;
+        return false;
     uint64_t start = host_clock_ns();
     while (atomic_load(&purge_busy) && host_clock_ns() - start < HEAP_PURGE_STOP_WAIT_NS)
         host_yield();
+    return true;
 }

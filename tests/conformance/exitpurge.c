@@ -1,0 +1,103 @@
+/*
+ * Conformance: a process exits while its heap gives memory back. Each
+ * child frees a batch of 10,000 blocks (~20 MiB), allocates and frees a
+ * little, checks the heap, then watches its working set, making no heap
+ * call, until it has shrunk by the child's own share of the batch (memshim's
+ * purge thread gives a quiet heap back ~100 ms after its last span change,
+ * a segment after another; Wine's heap at HeapFree) or 3 s have passed,
+ * and returns from main at once: ExitProcess terminates the other threads,
+ * then the C runtime's detach frees into the heap. So exit comes at many
+ * points of the purge (with trace+memshim, "process exit waited for the
+ * heap purge under way" shows the runs where it came during one). Every
+ * child must exit with its own code and in time. Thirty children, six at
+ * a time. This is a smoke test over exit points: the exit also survived
+ * (180 children) with the purge left running into the termination, so
+ * that the purge stops first (heap_purge_stop: no pass starts after it,
+ * one under way ends) is pinned by test_heap_purge, not here.
+ */
+#include "harness.h"
+#include <psapi.h>
+
+enum { CHILDREN = 30, AT_ONCE = 6, BLOCKS = 10000 };
+
+static SIZE_T working_set(void)
+{
+    PROCESS_MEMORY_COUNTERS counters;
+    return K32GetProcessMemoryInfo(GetCurrentProcess(), &counters, sizeof(counters)) ? counters.WorkingSetSize : 0;
+}
+
+static int child(int drop_kib)
+{
+    static char *blocks[BLOCKS];
+    HANDLE heap = GetProcessHeap();
+    for (int i = 0; i < BLOCKS; i++) {
+        SIZE_T size = 8 + (i * 2654435761u) % 4089;
+        if (!(blocks[i] = HeapAlloc(heap, 0, size)))
+            return 2;
+        blocks[i][0] = blocks[i][size - 1] = 1;
+    }
+    for (int i = 0; i < BLOCKS; i++)
+        if (!HeapFree(heap, 0, blocks[(i * 7919) % BLOCKS]))
+            return 3;
+    for (int i = 0; i < 100; i++) {
+        char *p = HeapAlloc(heap, 0, 16 + i * 40);
+        if (!p)
+            return 4;
+        p[0] = 1;
+        HeapFree(heap, 0, p);
+    }
+    if (!HeapValidate(heap, 0, NULL))
+        return 5;
+    /* No heap call from here: one would wait for the purge to finish. */
+    SIZE_T freed = working_set();
+    DWORD start = GetTickCount();
+    while (working_set() + (SIZE_T)drop_kib * 1024 > freed && GetTickCount() - start < 3000)
+        SwitchToThread();
+    return 7;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 2 && !strcmp(argv[1], "child"))
+        return child(atoi(argv[2]));
+    harness_init();
+    HANDLE running[AT_ONCE];
+    int drops[AT_ONCE];
+    int exited = 0, hung = 0, wrong = 0;
+    for (int first = 0; first < CHILDREN; first += AT_ONCE) {
+        int n = 0;
+        for (int k = first; k < first + AT_ONCE && k < CHILDREN; k++) {
+            char cmd[MAX_PATH + 64];
+            STARTUPINFOA si;
+            PROCESS_INFORMATION pi;
+            memset(&si, 0, sizeof(si));
+            si.cb = sizeof(si);
+            drops[n] = k * 20480 / CHILDREN;        /* 0 to 20 MiB */
+            snprintf(cmd, sizeof(cmd), "\"%s\" child %d", argv[0], drops[n]);
+            if (!CreateProcessA(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi)) {
+                ok(0, "CreateProcess: error %lu", GetLastError());
+                continue;
+            }
+            CloseHandle(pi.hThread);
+            running[n++] = pi.hProcess;
+        }
+        for (int k = 0; k < n; k++) {
+            DWORD code = 0xdeadbeef;
+            if (WaitForSingleObject(running[k], 30000) != WAIT_OBJECT_0) {
+                hung++;
+                trace("the child waiting for %d KiB to go did not exit in 30 s", drops[k]);
+                TerminateProcess(running[k], 1);
+            } else if (GetExitCodeProcess(running[k], &code) && code == 7) {
+                exited++;
+            } else {
+                wrong++;
+                trace("the child waiting for %d KiB to go exited with %#lx", drops[k], code);
+            }
+            CloseHandle(running[k]);
+        }
+    }
+    ok(hung == 0, "%d of %d children did not exit", hung, CHILDREN);
+    ok(wrong == 0, "%d of %d children exited with another code than 7", wrong, CHILDREN);
+    ok(exited == CHILDREN, "%d of %d children freed, waited and exited", exited, CHILDREN);
+    return harness_done();
+}
