@@ -1,9 +1,9 @@
 /*
- * heap_purge_thread.c - the thread that runs the process heap's background
+ * heap_purge_thread.c - the thread that runs the heaps' background
  * purge (src/heap/heap_purge.c): memory a quiet heap keeps for reuse goes
  * back to the host, as Wine's heap gives freed memory back.
  *
- * The thread is made the first time the heap gives a span back, not at
+ * The thread is made the first time a heap gives a span back, not at
  * load: a process that never frees much has no extra thread (and its
  * stacks cost no memory). The kick may come with heap locks held; making
  * a thread waits for no heap (the new thread's own start, which may

@@ -107,7 +107,7 @@ static inline HANDLE peb_process_heap(void)
 /* A MEMSHIM_* switch: `unset` when the variable is not set, else whether
  * its value does not start with '0'. */
 BOOL memshim_env_flag(const WCHAR *name, BOOL unset);
-/* heap_purge_thread.c: the process heap's background purge (src/heap/heap_purge.c). */
+/* heap_purge_thread.c: the heaps' background purge (src/heap/heap_purge.c). */
 void memshim_heap_purge_init(void);
 void memshim_heap_purge_stop(void);
 void memshim_install_heap_hooks(void);

@@ -108,9 +108,9 @@ void heap_thread_detach(void);
 /* The process heap of the core (created on first use). */
 struct ms_heap *heap_process(void);
 
-/* Background purge (heap_purge.c): what a shard of the process heap keeps
- * for reuse goes back to the host once the shard has made no span change
- * for ~100 ms. The embedder runs heap_purge_thread_main on a thread of its
+/* Background purge (heap_purge.c): what a shard of the process heap or a
+ * private heap (not HEAP_NO_SERIALIZE) keeps for reuse goes back to the
+ * host once it has made no span change for ~100 ms. The embedder runs heap_purge_thread_main on a thread of its
  * own; `kick` (called at most once per arming, possibly with heap locks
  * held, so it must not wait for the heap) makes sure that thread exists.
  * Without a kick nothing runs by itself. heap_purge_pass is one pass at
@@ -122,5 +122,7 @@ void heap_purge_set_kick(void (*kick)(void));
 void heap_purge_thread_main(void);
 bool heap_purge_pass(uint64_t now, uint64_t quiet);
 bool heap_purge_stop(void);
+/* How many times a heap (or a shard) has been given back so far. */
+uint64_t heap_purge_count(void);
 
 #endif

@@ -61,6 +61,16 @@ static void revoke_owner(struct ms_heap *heap)
     }
 }
 
+void heap_owner_hold(struct ms_heap *heap)
+{
+    revoke_owner(heap);
+}
+
+void heap_owner_resume(struct ms_heap *heap)
+{
+    atomic_store_explicit(&heap->revoked, 0, memory_order_release);
+}
+
 void heap_exclusive_enter(struct ms_heap *shard)
 {
     if (atomic_load_explicit(&shard->owner, memory_order_relaxed))

@@ -49,6 +49,14 @@ static void heap_list_remove(struct ms_heap *heap)
     ms_mutex_unlock(&heap_list_lock);
 }
 
+void heap_private_each(void (*fn)(struct ms_heap *heap, void *context), void *context)
+{
+    ms_mutex_lock(&heap_list_lock);
+    for (struct ms_heap *h = heap_list; h; h = h->next_heap)
+        fn(h, context);
+    ms_mutex_unlock(&heap_list_lock);
+}
+
 size_t heap_enumerate(void **handles, size_t max)
 {
     size_t n = 0;
@@ -374,6 +382,7 @@ static struct ms_heap *heap_new(uint32_t flags, size_t initial, size_t maximum, 
     atomic_init(&heap->meta_lock.state, 0);
     atomic_init(&heap->remote_pending, 0);
     heap->remote_spans = NULL;
+    atomic_init(&heap->purge_stamp, 0);
     heap->sharded = false;
     heap->listed = false;
     heap->parent = NULL;

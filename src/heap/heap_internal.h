@@ -253,9 +253,9 @@ struct ms_heap {
     ms_mutex meta_lock;
     _Atomic uint32_t remote_pending;   /* remote_spans is not empty */
     struct heap_span *remote_spans;
-    /* host_cycles() (| 1) of the last span this shard of the process heap
-     * gave back, 0 once the background purge has taken what it keeps
-     * (heap_purge.c); written under the shard's lock or meta_lock. */
+    /* host_cycles() (| 1) of the last span this heap or shard gave back,
+     * 0 once the background purge has taken what it keeps (heap_purge.c);
+     * written under its lock or meta_lock. */
     _Atomic uint64_t purge_stamp;
     struct heap_segment *home;         /* holds this struct; released last */
     struct heap_segment *segments;     /* all segments, home included */
@@ -549,6 +549,15 @@ static inline struct heap_span *heap_small_resolve(struct ms_heap *heap, uintptr
 }
 
 /* heap_bias.c: thread-owned shards. */
+/* With a solo heap's mutex held (heap_purge.c): hold its owner off for a
+ * while (its calls take the mutex meanwhile), then let it go back to its
+ * lock-free path; unlike another thread's heap_lock, this does not disown it. */
+void heap_owner_hold(struct ms_heap *heap);
+void heap_owner_resume(struct ms_heap *heap);
+/* heap_create.c: fn on each private heap, with the list's lock held, so
+ * none of them is destroyed meanwhile (heap_destroy takes that lock
+ * first); fn must not create or destroy a heap. */
+void heap_private_each(void (*fn)(struct ms_heap *heap, void *context), void *context);
 void heap_exclusive_enter(struct ms_heap *shard);
 void heap_exclusive_leave(struct ms_heap *shard);
 void heap_collect_remote(struct ms_heap *shard);

@@ -11,14 +11,14 @@
  * small work, where Wine's heap was back at its starting 7.4 MiB. Only
  * another thread can notice that a heap has gone quiet, so memshim runs
  * one (started by the embedder's kick at the first span going back) that
- * gives back what a shard of the process heap keeps once the shard has
- * made no span change for HEAP_PURGE_QUIET cycles: HeapOptimizeResources
- * for that shard, then the process-wide caches of emptied segments and
- * kept pages.
+ * gives back what a shard of the process heap, or a private heap, keeps
+ * once it has made no span change for HEAP_PURGE_QUIET cycles:
+ * HeapOptimizeResources for it, then the process-wide caches of emptied
+ * segments and kept pages.
  *
  * Protocol:
- *  - A span going back to its segment (span_release) stamps its shard
- *    with the time (purge_stamp, under the shard's lock or meta_lock) and
+ *  - A span going back to its segment (span_release) stamps its shard or
+ *    heap with the time (purge_stamp, under its lock or meta_lock) and
  *    arms the thread (purge_armed: 0 -> 1 kicks and wakes it). A busy heap
  *    keeps moving its stamp, so it is never purged while it works, and a
  *    heap that drains and refills within the quiet time (the mixed-batch
@@ -36,10 +36,13 @@
  *    threads): no pass starts after it, and the one running is waited for
  *    (a bounded time), so the thread is never killed inside a heap's lock
  *    with the heap half changed.
- * Private heaps are left to their own span changes and to
- * HeapOptimizeResources: another thread may destroy one while a pass looks
- * at it, and taking a solo heap's lock would end its owner's lock-free
- * path for good (heap_bias.c).
+ *  - Private heaps (never HEAP_NO_SERIALIZE ones: the program promised
+ *    that nothing else touches them) are looked at with the heap list's
+ *    lock held, which heap_destroy takes before anything else, so none is
+ *    destroyed under a pass; each only if its mutex is free (a HeapLock
+ *    holder or a caller inside is left for the next pass), and a solo
+ *    heap's creator is held off for the pass only (heap_owner_hold), where
+ *    another thread's heap_lock would disown it for good.
  */
 #include "heap_internal.h"
 
@@ -51,6 +54,7 @@
 static _Atomic uint32_t purge_armed;
 static _Atomic uint32_t purge_stopping;
 static _Atomic uint32_t purge_busy;
+static _Atomic uint64_t purge_count;
 static void (*purge_kick)(void);
 
 void heap_purge_set_kick(void (*kick)(void))
@@ -86,52 +90,103 @@ static void purge_shard(struct ms_heap *shard)
         heap_small_decommit_idle(seg);
 }
 
+struct purge_pass {
+    uint64_t now, quiet;
+    bool waiting;                       /* a stamped heap is not quiet yet, or was busy */
+    bool purged;
+};
+
+/* A shard of the process heap: held as HeapWalk holds it. */
+static void purge_process_shard(struct ms_heap *shard, struct purge_pass *pass)
+{
+    uint64_t stamp = atomic_load(&shard->purge_stamp);
+    if (!stamp)
+        return;
+    if (!purge_quiet(stamp, pass->now, pass->quiet)) {
+        pass->waiting = true;
+        return;
+    }
+    bool locked = heap_lock(shard, 0);
+    stamp = atomic_load(&shard->purge_stamp);
+    if (stamp && purge_quiet(stamp, pass->now, pass->quiet)) {
+        purge_shard(shard);
+        atomic_store(&shard->purge_stamp, 0);
+        pass->purged = true;
+        atomic_fetch_add_explicit(&purge_count, 1, memory_order_relaxed);
+    } else if (stamp) {
+        pass->waiting = true;
+    }
+    heap_unlock(shard, locked);
+}
+
+/* A private heap (never HEAP_NO_SERIALIZE: those are never stamped), with
+ * the heap list's lock held so that it is not destroyed meanwhile. Its
+ * mutex only if free (a HeapLock holder, or a thread inside a call, is
+ * left for the next pass), and a solo heap's creator held off for the
+ * pass only (heap_owner_hold), not disowned as another thread's
+ * heap_lock would. */
+static void purge_private(struct ms_heap *heap, void *context)
+{
+    struct purge_pass *pass = context;
+    uint64_t stamp = atomic_load(&heap->purge_stamp);
+    if (!stamp || atomic_load(&purge_stopping))
+        return;
+    if (!purge_quiet(stamp, pass->now, pass->quiet) || !ms_mutex_trylock(&heap->lock)) {
+        pass->waiting = true;
+        return;
+    }
+    bool held_off = heap->solo && atomic_load_explicit(&heap->owner, memory_order_relaxed);
+    if (held_off)
+        heap_owner_hold(heap);
+    purge_shard(heap);
+    atomic_store(&heap->purge_stamp, 0);
+    pass->purged = true;
+    atomic_fetch_add_explicit(&purge_count, 1, memory_order_relaxed);
+    if (held_off)
+        heap_owner_resume(heap);
+    ms_mutex_unlock(&heap->lock);
+}
+
 bool heap_purge_pass(uint64_t now, uint64_t quiet)
 {
-    struct ms_heap *heap = heap_process_if_created();
-    bool waiting = false, purged = false;
-    if (!heap)
-        return false;
+    struct purge_pass pass = { now, quiet, false, false };
     atomic_store(&purge_busy, 1);
-    for (unsigned i = 0; i < HEAP_SHARDS && !atomic_load(&purge_stopping); i++) {
+    struct ms_heap *heap = heap_process_if_created();
+    for (unsigned i = 0; heap && i < HEAP_SHARDS && !atomic_load(&purge_stopping); i++) {
         struct ms_heap *shard = atomic_load_explicit(&heap->shards[i], memory_order_acquire);
-        uint64_t stamp = shard ? atomic_load(&shard->purge_stamp) : 0;
-        if (!stamp)
-            continue;
-        if (!purge_quiet(stamp, now, quiet)) {
-            waiting = true;
-            continue;
-        }
-        bool locked = heap_lock(shard, 0);
-        stamp = atomic_load(&shard->purge_stamp);
-        if (stamp && purge_quiet(stamp, now, quiet)) {
-            purge_shard(shard);
-            atomic_store(&shard->purge_stamp, 0);
-            purged = true;
-        } else if (stamp) {
-            waiting = true;
-        }
-        heap_unlock(shard, locked);
+        if (shard)
+            purge_process_shard(shard, &pass);
     }
-    if (purged && !atomic_load(&purge_stopping)) {
-        /* Where the shards' emptied segments went, resident both. */
+    if (!atomic_load(&purge_stopping))
+        heap_private_each(purge_private, &pass);
+    if (pass.purged && !atomic_load(&purge_stopping)) {
+        /* Where the heaps' emptied segments went, resident both. */
         heap_segment_cache_drop();
         vm_keep_drop_all();
     }
     atomic_store(&purge_busy, 0);
-    return waiting;
+    return pass.waiting;
 }
 
-/* Does any shard of the process heap carry a stamp? */
+/* heap_private_each: is this one stamped? */
+static void find_private_stamp(struct ms_heap *heap, void *context)
+{
+    if (atomic_load(&heap->purge_stamp))
+        *(bool *)context = true;
+}
+
+/* Does any heap carry a stamp? */
 static bool purge_stamped(void)
 {
     struct ms_heap *heap = heap_process_if_created();
+    bool stamped = false;
     for (unsigned i = 0; heap && i < HEAP_SHARDS; i++) {
         struct ms_heap *shard = atomic_load_explicit(&heap->shards[i], memory_order_acquire);
         if (shard && atomic_load(&shard->purge_stamp))
             return true;
     }
-    return false;
+    heap_private_each(find_private_stamp, &stamped);
+    return stamped;
 }
 
 void heap_purge_thread_main(void)
@@ -151,6 +206,11 @@ void heap_purge_thread_main(void)
         if (purge_stamped())
             atomic_store(&purge_armed, 1);
     }
+}
+
+uint64_t heap_purge_count(void)
+{
+    return atomic_load_explicit(&purge_count, memory_order_relaxed);
 }
 
 bool heap_purge_stop(void)

@@ -534,7 +534,7 @@ static void span_release(struct ms_heap *heap, struct heap_span *span)
     segment_purge_check(seg);
     if (heap->empty_segments)
         heap_small_sweep_segments(heap, false);
-    if (heap->sharded || heap->parent)
+    if (heap->sharded || heap->parent || (heap->listed && !(heap->flags & MS_HEAP_NO_SERIALIZE)))
         heap_purge_note(heap);
     heap_meta_unlock(heap, meta);
 }

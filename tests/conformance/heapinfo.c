@@ -283,14 +283,14 @@ static SIZE_T working_set(void)
  * gives large free ranges back on HeapFree already). memshim kept a span
  * per size class, its emptied segments and the kept pages of released
  * ones until 2026-12-07: 14 MiB of the 20 stayed. */
-/* A batch of 10,000 blocks of 8 B..4 KiB on the process heap, each touched
- * at both ends; returns how many were made. */
-static int make_batch(char **blocks, int count)
+/* A batch of 10,000 blocks of 8 B..4 KiB on a heap, each touched at both
+ * ends; returns how many were made. */
+static int make_batch(HANDLE heap, char **blocks, int count)
 {
     int made = 0;
     for (int i = 0; i < count; i++) {
         SIZE_T size = 8 + (i * 2654435761u) % 4089;
-        blocks[i] = HeapAlloc(GetProcessHeap(), 0, size);
+        blocks[i] = HeapAlloc(heap, 0, size);
         if (!blocks[i])
             break;
         blocks[i][0] = blocks[i][size - 1] = 1;
@@ -300,20 +300,20 @@ static int make_batch(char **blocks, int count)
     return made;
 }
 
-static void free_batch(char **blocks, int made)
+static void free_batch(HANDLE heap, char **blocks, int made)
 {
     for (int i = 0; i < made; i++)
-        HeapFree(GetProcessHeap(), 0, blocks[i]);
+        HeapFree(heap, 0, blocks[i]);
 }
 
-static void allocates_again(void)
+static void allocates_again(HANDLE heap)
 {
-    ok(HeapValidate(GetProcessHeap(), 0, NULL), "process heap valid");
-    char *again = HeapAlloc(GetProcessHeap(), 0, 3000);
+    ok(HeapValidate(heap, 0, NULL), "heap valid");
+    char *again = HeapAlloc(heap, 0, 3000);
     ok(again != NULL, "allocates again: error %lu", GetLastError());
     if (again) {
         memset(again, 0x5a, 3000);
-        ok(HeapFree(GetProcessHeap(), 0, again), "HeapFree: error %lu", GetLastError());
+        ok(HeapFree(heap, 0, again), "HeapFree: error %lu", GetLastError());
     }
 }
 
@@ -322,14 +322,14 @@ static void test_optimize_gives_back(void)
     static char *blocks[10000];
     SIZE_T before = working_set(), peak, after;
     MY_HEAP_OPTIMIZE_RESOURCES_INFORMATION opt = { 1, 0 };
-    int made = make_batch(blocks, 10000);
+    int made = make_batch(GetProcessHeap(), blocks, 10000);
     peak = working_set();
     if (!before || peak < before + (16 << 20)) {
         skip("the working set moved from %zu to %zu KiB only", before >> 10, peak >> 10);
-        free_batch(blocks, made);
+        free_batch(GetProcessHeap(), blocks, made);
         return;
     }
-    free_batch(blocks, made);
+    free_batch(GetProcessHeap(), blocks, made);
     ok(HeapSetInformation(NULL, MY_HeapOptimizeResources, &opt, sizeof(opt)), "HeapOptimizeResources: %lu",
        GetLastError());
     after = working_set();
@@ -337,33 +337,34 @@ static void test_optimize_gives_back(void)
           before >> 10, peak >> 10, after >> 10);
     ok(after < before + (peak - before) / 8, "the freed memory went back: %zu KiB of %zu stayed",
        (after > before ? after - before : 0) >> 10, (peak - before) >> 10);
-    allocates_again();
+    allocates_again(GetProcessHeap());
 }
 
 /* Without HeapOptimizeResources: a program that frees a batch and then
  * makes no heap call sees the memory go back within a few seconds (Wine's
  * heap gives it back at HeapFree; memshim's keeps it for reuse until the
- * heap has been quiet for ~100 ms, then its purge thread gives it back). */
-static void test_quiet_heap_gives_back(void)
+ * heap has been quiet for ~100 ms, then its purge thread gives it back),
+ * on the process heap and on a private heap alike. */
+static void test_quiet_heap_gives_back(HANDLE heap, const char *which)
 {
     static char *blocks[10000];
     SIZE_T before = working_set(), peak, after = 0;
-    int made = make_batch(blocks, 10000);
+    int made = make_batch(heap, blocks, 10000);
     peak = working_set();
     if (!before || peak < before + (16 << 20)) {
-        skip("the working set moved from %zu to %zu KiB only", before >> 10, peak >> 10);
-        free_batch(blocks, made);
+        skip("%s: the working set moved from %zu to %zu KiB only", which, before >> 10, peak >> 10);
+        free_batch(heap, blocks, made);
         return;
     }
-    free_batch(blocks, made);
+    free_batch(heap, blocks, made);
     DWORD start = GetTickCount(), waited = 0;
     while ((after = working_set()) >= before + (peak - before) / 8 && (waited = GetTickCount() - start) < 5000)
         Sleep(20);
-    trace("working set %zu KiB, %zu with the blocks, %zu after freeing them and %lu ms without heap calls",
-          before >> 10, peak >> 10, after >> 10, waited);
-    ok(after < before + (peak - before) / 8, "the freed memory went back: %zu KiB of %zu stayed after %lu ms",
-       (after > before ? after - before : 0) >> 10, (peak - before) >> 10, waited);
-    allocates_again();
+    trace("%s: working set %zu KiB, %zu with the blocks, %zu after freeing them and %lu ms without heap calls",
+          which, before >> 10, peak >> 10, after >> 10, waited);
+    ok(after < before + (peak - before) / 8, "%s: the freed memory went back: %zu KiB of %zu stayed after %lu ms",
+       which, (after > before ? after - before : 0) >> 10, (peak - before) >> 10, waited);
+    allocates_again(heap);
 }
 
 static int exception_count;
@@ -543,7 +544,13 @@ int main(int argc, char **argv)
     test_compact_summary();
     test_information();
     test_optimize_gives_back();
-    test_quiet_heap_gives_back();
+    test_quiet_heap_gives_back(GetProcessHeap(), "process heap");
+    HANDLE private_heap = HeapCreate(0, 0, 0);
+    ok(private_heap != NULL, "HeapCreate: error %lu", GetLastError());
+    if (private_heap) {
+        test_quiet_heap_gives_back(private_heap, "private heap");
+        ok(HeapDestroy(private_heap), "HeapDestroy: error %lu", GetLastError());
+    }
     test_generate_exceptions();
     test_corruption();
     return harness_done();

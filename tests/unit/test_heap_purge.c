@@ -8,6 +8,9 @@
  *    and free on their own shards: no block loses its contents or its
  *    size, and the heap stays valid (the owners are held off for each
  *    pass and resume their lock-free path);
+ *  - a private heap its creator owns is given back too and stays owned;
+ *    one made with HEAP_NO_SERIALIZE is never touched; private heaps made
+ *    and destroyed by another thread while passes run stay sound;
  *  - the thread (heap_purge_thread_main on a pthread, with the kick the
  *    DLL would give) gives a drained heap back by itself, and
  *    heap_purge_stop ends it.
@@ -36,16 +39,16 @@ static uint32_t rng(void)
     return (uint32_t)rng_state;
 }
 
-/* Resident data pages of every segment of every shard of the process heap
- * (held as HeapLock holds it: the purge thread may be changing them). */
-static size_t process_heap_data_pages(void)
+/* Resident data pages of every segment of a heap (of every shard of the
+ * process heap), held as HeapLock holds it: the purge thread may be
+ * changing them. */
+static size_t heap_data_pages(struct ms_heap *heap)
 {
     static unsigned char vec[HEAP_SEG_SIZE / 4096];
-    struct ms_heap *heap = heap_process();
     size_t pages = 0;
     heap_lock_heap(heap);
     for (unsigned i = 0; i < HEAP_SHARDS; i++) {
-        struct ms_heap *shard = atomic_load(&heap->shards[i]);
+        struct ms_heap *shard = heap->sharded ? atomic_load(&heap->shards[i]) : i ? NULL : heap;
         for (struct heap_segment *seg = shard ? shard->segments : NULL; seg; seg = seg->next) {
             if (mincore(seg, HEAP_SEG_SIZE, vec) != 0)
                 continue;
@@ -57,11 +60,15 @@ static size_t process_heap_data_pages(void)
     return pages;
 }
 
-/* Allocate a batch of 8 B..4 KiB blocks on the process heap, touch every
- * byte, free it in another order; returns the KiB asked for. */
-static size_t drain_batch(void)
+static size_t process_heap_data_pages(void)
 {
-    struct ms_heap *heap = heap_process();
+    return heap_data_pages(heap_process());
+}
+
+/* Allocate a batch of 8 B..4 KiB blocks on a heap, touch every byte, free
+ * it in another order; returns the KiB asked for. */
+static size_t drain_heap(struct ms_heap *heap)
+{
     ms_status err;
     size_t asked = 0;
     int failed = 0;
@@ -77,6 +84,11 @@ static size_t drain_batch(void)
         failed += heap_free(heap, 0, blocks[(i * 7919) % BATCH]) != MS_OK;
     CHECK_EQ(failed, 0);
     return asked >> 10;
+}
+
+static size_t drain_batch(void)
+{
+    return drain_heap(heap_process());
 }
 
 static void test_pass_gives_back(void)
@@ -169,6 +181,103 @@ static void test_pass_while_owners_work(void)
     CHECK(heap_validate(heap_process(), 0, NULL), "process heap valid after the passes");
 }
 
+/* A private heap its creator owns: given back too, and still owned after
+ * (its creator was held off for the pass, not disowned); one made with
+ * HEAP_NO_SERIALIZE is never stamped, so never touched. */
+static void test_private_heaps(void)
+{
+    ms_status err;
+    struct ms_heap *own = heap_create(0, 0, 0, &err);
+    struct ms_heap *unserialised = heap_create(MS_HEAP_NO_SERIALIZE, 0, 0, &err);
+    CHECK(own && unserialised, "two private heaps");
+    if (!own || !unserialised)
+        return;
+    bool solo = own->solo;
+    drain_heap(own);
+    drain_heap(unserialised);
+    size_t own_drained = heap_data_pages(own), unserialised_drained = heap_data_pages(unserialised);
+    CHECK(atomic_load(&own->purge_stamp) != 0, "the drained heap is stamped");
+    CHECK(atomic_load(&unserialised->purge_stamp) == 0, "a HEAP_NO_SERIALIZE heap is never stamped");
+    heap_purge_pass(UINT64_MAX, 0);
+    size_t own_after = heap_data_pages(own), unserialised_after = heap_data_pages(unserialised);
+    printf("# private heap: %zu KiB drained, %zu after the pass; unserialised: %zu and %zu\n", own_drained * 4,
+           own_after * 4, unserialised_drained * 4, unserialised_after * 4);
+    CHECK(own_after * 8 < own_drained, "the private heap gave back its pages (%zu of %zu KiB stay)", own_after * 4,
+          own_drained * 4);
+    CHECK(unserialised_after == unserialised_drained, "the HEAP_NO_SERIALIZE heap was left alone");
+    CHECK(atomic_load(&own->purge_stamp) == 0, "stamp cleared");
+    CHECK(own->solo == solo && (!solo || (atomic_load(&own->owner) != 0 && atomic_load(&own->revoked) == 0)),
+          "the creator still owns its heap (solo %d, owner %#lx, revoked %u)", own->solo,
+          (unsigned long)atomic_load(&own->owner), atomic_load(&own->revoked));
+    drain_heap(own);
+    CHECK(heap_validate(own, 0, NULL) && heap_validate(unserialised, 0, NULL), "both valid");
+    CHECK_EQ(heap_destroy(own), MS_OK);
+    CHECK_EQ(heap_destroy(unserialised), MS_OK);
+}
+
+/* Private heaps made, used and destroyed by another thread while passes
+ * run: the list's lock keeps each heap a pass looks at alive. */
+enum { CYCLES = 40 };
+static _Atomic int cycler_done;
+
+static void *cycler(void *arg)
+{
+    (void)arg;
+    unsigned long errors = 0;
+    for (int c = 0; c < CYCLES; c++) {
+        ms_status err;
+        struct ms_heap *h = heap_create(0, 0, 0, &err);
+        if (!h) {
+            errors++;
+            continue;
+        }
+        /* Enough blocks for several spans a class: freeing them gives
+         * spans back, which stamps the heap. */
+        static _Thread_local unsigned char *keep[1500];
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < 1500; i++) {
+                size_t size = 1100 + (size_t)(i % 8) * 400;
+                keep[i] = heap_alloc(h, 0, size, &err);
+                if (keep[i]) {
+                    keep[i][0] = keep[i][size - 1] = (unsigned char)i;
+                } else {
+                    errors++;
+                }
+            }
+            for (int i = 0; i < 1500; i++)
+                if (keep[i]) {
+                    errors += keep[i][0] != (unsigned char)i ||
+                              keep[i][1100 + (size_t)(i % 8) * 400 - 1] != (unsigned char)i;
+                    errors += heap_free(h, 0, keep[i]) != MS_OK;
+                }
+        }
+        errors += !heap_validate(h, 0, NULL);
+        errors += heap_destroy(h) != MS_OK;
+    }
+    atomic_fetch_add(&worker_errors, errors);
+    atomic_store(&cycler_done, 1);
+    return NULL;
+}
+
+static void test_pass_while_heaps_come_and_go(void)
+{
+    pthread_t t;
+    atomic_store(&worker_errors, 0);
+    uint64_t purged_before = heap_purge_count();
+    pthread_create(&t, NULL, cycler, NULL);
+    unsigned passes = 0;
+    while (!atomic_load(&cycler_done)) {
+        heap_purge_pass(UINT64_MAX, 0);
+        passes++;
+    }
+    pthread_join(t, NULL);
+    uint64_t purged = heap_purge_count() - purged_before;
+    printf("# %u forced passes while %d private heaps came and went: %llu heaps given back\n", passes, CYCLES,
+           (unsigned long long)purged);
+    CHECK(passes > 0 && purged > 0, "passes ran and gave heaps back (%u, %llu)", passes, (unsigned long long)purged);
+    CHECK_EQ(atomic_load(&worker_errors), 0);
+}
+
 /* The thread, kicked as the DLL does, purges on its own. */
 static pthread_t purge_pthread;
 static _Atomic int kicks;
@@ -217,6 +326,8 @@ int main(void)
 {
     test_pass_gives_back();
     test_pass_while_owners_work();
+    test_private_heaps();
+    test_pass_while_heaps_come_and_go();
     test_thread_purges();
     return unit_done();
 }
