@@ -17,7 +17,8 @@
  * as before; when no worker can be had, callers do everything.
  *
  * The worker is one thread of memshim's, started at the first unnamed
- * section and sleeping on a futex between jobs, rather than ntdll's thread
+ * section and sleeping on a futex between jobs (it ends after a second
+ * without one, and the next job makes another), rather than ntdll's thread
  * pool: a pool adds threads when its worker is busy, and each Wine thread
  * holds host descriptors, so the process's descriptors would come and go
  * with the pool's mood; ours are a fixed cost.
@@ -116,28 +117,45 @@ static void refill_spares(void)
     }
 }
 
+/* A worker with no job for this long ends (a new one is made for the next
+ * job): a process whose own threads have all exited ends with its last
+ * thread, and ours must not keep it alive. */
+#define WORKER_IDLE_EXIT_NS 1000000000u
+
 static DWORD WINAPI pool_worker(void *context)
 {
     (void)context;
     for (;;) {
         /* A job posted after this load changes the word, so the wait
          * below returns at once: none is missed. */
-        uint32_t seen = __atomic_load_n(&work_posted, __ATOMIC_ACQUIRE);
+        uint32_t seen = __atomic_load_n(&work_posted, __ATOMIC_SEQ_CST);
         close_retired();
         refill_spares();
-        host_futex_wait(&work_posted, seen);
+        host_futex_wait_timeout(&work_posted, seen, WORKER_IDLE_EXIT_NS);
+        if (__atomic_load_n(&work_posted, __ATOMIC_SEQ_CST) != seen)
+            continue;
+        /* Nothing came (or a spurious wake-up: then this ends early, and
+         * the next job makes a worker). Gone before the last look at the
+         * jobs, as post_job counts its job before it looks at the state:
+         * one of the two sees the other. */
+        __atomic_store_n(&worker_state, WORKER_NONE, __ATOMIC_SEQ_CST);
+        int none = WORKER_NONE;
+        if (__atomic_load_n(&work_posted, __ATOMIC_SEQ_CST) == seen ||
+            !__atomic_compare_exchange_n(&worker_state, &none, WORKER_RUNNING, FALSE, __ATOMIC_SEQ_CST,
+                                         __ATOMIC_SEQ_CST))
+            return 0;
     }
-    return 0;
 }
 
-/* Wakes the worker, starting it the first time; FALSE when there is none
- * (then the caller does the work). */
+/* Wakes the worker, starting it if there is none; FALSE when none can be
+ * had (then the caller does the work). */
 static BOOL post_job(void)
 {
-    int state = __atomic_load_n(&worker_state, __ATOMIC_ACQUIRE);
+    __atomic_fetch_add(&work_posted, 1, __ATOMIC_SEQ_CST);
+    int state = __atomic_load_n(&worker_state, __ATOMIC_SEQ_CST);
     if (state == WORKER_NONE &&
-        __atomic_compare_exchange_n(&worker_state, &state, WORKER_STARTING, FALSE, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE)) {
+        __atomic_compare_exchange_n(&worker_state, &state, WORKER_STARTING, FALSE, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST)) {
         HANDLE thread = NULL;
         NTSTATUS status = RtlCreateUserThread(CURRENT_PROCESS, NULL, FALSE, 0, 0, 0, pool_worker, NULL, &thread,
                                               NULL);
@@ -151,11 +169,8 @@ static BOOL post_job(void)
     }
     if (state == WORKER_IMPOSSIBLE)
         return FALSE;
-    __atomic_fetch_add(&work_posted, 1, __ATOMIC_SEQ_CST);
-    /* Looked at again after the post: a thread still being made finds the
-     * job when it starts, and one that started meanwhile (and may sleep
-     * already) was marked running before its maker posted and woke it, so
-     * a post that misses that wake sees it running here and wakes it. */
+    /* Looked at again: a thread still being made finds the job when it
+     * starts, and a sleeping one is woken. */
     if (__atomic_load_n(&worker_state, __ATOMIC_SEQ_CST) == WORKER_RUNNING)
         host_futex_wake(&work_posted, 1);
     return TRUE;

@@ -5,7 +5,8 @@
  *
  * The thread is made the first time a heap gives a span back, not at
  * load: a process that never frees much has no extra thread (and its
- * stacks cost no memory). The kick may come with heap locks held; making
+ * stacks cost no memory); it ends after ~1 s with nothing to do, and the
+ * next span given back makes a new one. The kick may come with heap locks held; making
  * a thread waits for no heap (the new thread's own start, which may
  * allocate, runs later on that thread), so it is safe there. Process exit
  * stops the purge before Wine terminates the thread (main.c:
@@ -18,18 +19,29 @@
 enum { PURGE_NONE, PURGE_STARTING, PURGE_RUNNING, PURGE_IMPOSSIBLE };
 static int purge_state;
 
+/* The core's loop returns after ~1 s with nothing to do: a process whose
+ * threads have all exited ends when its last thread does, and ours must
+ * not keep it alive. Marked gone before the last look at the arming, as
+ * the kick arms before it looks at the state: a stamp made meanwhile is
+ * seen by one of the two (this thread goes on, or the kick makes another). */
 static DWORD WINAPI purge_thread(void *context)
 {
     (void)context;
-    heap_purge_thread_main();
-    return 0;
+    for (;;) {
+        heap_purge_thread_main();
+        __atomic_store_n(&purge_state, PURGE_NONE, __ATOMIC_SEQ_CST);
+        int none = PURGE_NONE;
+        if (!heap_purge_armed() || !__atomic_compare_exchange_n(&purge_state, &none, PURGE_RUNNING, FALSE,
+                                                                __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return 0;
+    }
 }
 
 static void purge_kick(void)
 {
     int state = PURGE_NONE;
-    if (!__atomic_compare_exchange_n(&purge_state, &state, PURGE_STARTING, FALSE, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE))
+    if (!__atomic_compare_exchange_n(&purge_state, &state, PURGE_STARTING, FALSE, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST))
         return;
     HANDLE thread = NULL;
     NTSTATUS status = RtlCreateUserThread(CURRENT_PROCESS, NULL, FALSE, 0, 0, 0, purge_thread, NULL, &thread, NULL);

@@ -178,5 +178,9 @@ void memshim_stats_report(void)
             kib(heaps[i].peak_in_use));
     if (total > MEMSHIM_LIVE_HEAPS)
         memshim_report("    ... and %u more heaps\n", total - MEMSHIM_LIVE_HEAPS);
+    uint64_t purges = heap_purge_count();
+    if (purges)
+        memshim_report("  background purge: quiet heaps gave back what they kept %llu times\n",
+            (unsigned long long)purges);
     memshim_report("  host mappings: %ld\n", host_count_mappings());
 }

@@ -50,6 +50,8 @@
 #define HEAP_PURGE_QUIET ((uint64_t)1 << 28)
 #define HEAP_PURGE_PERIOD_NS 50000000u
 #define HEAP_PURGE_STOP_WAIT_NS 200000000u
+/* A thread with nothing to do for this long returns (heap_purge_thread_main). */
+#define HEAP_PURGE_IDLE_EXIT_NS 1000000000u
 
 static _Atomic uint32_t purge_armed;
 static _Atomic uint32_t purge_stopping;
@@ -189,14 +191,26 @@ static bool purge_stamped(void)
     return stamped;
 }
 
+bool heap_purge_armed(void)
+{
+    return atomic_load(&purge_armed) == 1;
+}
+
 void heap_purge_thread_main(void)
 {
     static _Atomic uint32_t never;      /* nobody wakes it: a timed sleep */
+    uint64_t idle_since = 0;
     while (!atomic_load(&purge_stopping)) {
         if (!atomic_load(&purge_armed)) {
-            host_futex_wait((volatile uint32_t *)&purge_armed, 0);
+            uint64_t now = host_clock_ns();
+            if (!idle_since)
+                idle_since = now;
+            else if (now - idle_since >= HEAP_PURGE_IDLE_EXIT_NS)
+                return;
+            host_futex_wait_timeout((volatile uint32_t *)&purge_armed, 0, HEAP_PURGE_IDLE_EXIT_NS);
             continue;
         }
+        idle_since = 0;
         host_futex_wait_timeout((volatile uint32_t *)&never, 0, HEAP_PURGE_PERIOD_NS);
         if (atomic_load(&purge_stopping))
             break;

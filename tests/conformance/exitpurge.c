@@ -56,11 +56,56 @@ static int child(int drop_kib)
     return 7;
 }
 
+/* The main thread ends with ExitThread while no other thread of the
+ * program's lives: the process ends with its last thread, on Windows and
+ * on Wine. memshim's own threads (the heap's purge, made by the frees
+ * here, and the worker of unnamed sections, made by the section) must not
+ * keep it alive: they end after about a second with nothing to do. */
+static void child_last_thread(void)
+{
+    static char *blocks[BLOCKS];
+    HANDLE heap = GetProcessHeap();
+    for (int i = 0; i < BLOCKS; i++)
+        blocks[i] = HeapAlloc(heap, 0, 8 + (i * 2654435761u) % 4089);
+    for (int i = 0; i < BLOCKS; i++)
+        HeapFree(heap, 0, blocks[i]);
+    HANDLE section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 65536, NULL);
+    if (section)
+        CloseHandle(section);
+    ExitThread(0);
+}
+
+static void test_last_thread_ends_process(const char *program)
+{
+    char cmd[MAX_PATH + 64];
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    memset(&si, 0, sizeof(si));
+    si.cb = sizeof(si);
+    snprintf(cmd, sizeof(cmd), "\"%s\" last-thread", program);
+    if (!CreateProcessA(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi)) {
+        ok(0, "CreateProcess: error %lu", GetLastError());
+        return;
+    }
+    DWORD start = GetTickCount();
+    DWORD wait = WaitForSingleObject(pi.hProcess, 20000);
+    DWORD waited = GetTickCount() - start;
+    ok(wait == WAIT_OBJECT_0, "the process ended with its last thread of its own (%lu ms)", waited);
+    if (wait != WAIT_OBJECT_0)
+        TerminateProcess(pi.hProcess, 1);
+    trace("the process whose main thread called ExitThread ended after %lu ms", waited);
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 2 && !strcmp(argv[1], "child"))
         return child(atoi(argv[2]));
+    if (argc > 1 && !strcmp(argv[1], "last-thread"))
+        child_last_thread();
     harness_init();
+    test_last_thread_ends_process(argv[0]);
     HANDLE running[AT_ONCE];
     int drops[AT_ONCE];
     int exited = 0, hung = 0, wrong = 0;
