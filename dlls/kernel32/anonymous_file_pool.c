@@ -143,7 +143,7 @@ static DWORD WINAPI pool_worker(void *context)
         if (__atomic_load_n(&work_posted, __ATOMIC_SEQ_CST) == seen ||
             !__atomic_compare_exchange_n(&worker_state, &none, WORKER_RUNNING, FALSE, __ATOMIC_SEQ_CST,
                                          __ATOMIC_SEQ_CST))
-            return 0;
+            return memshim_thread_exit_code();  /* the process's, should this be its last thread */
     }
 }
 

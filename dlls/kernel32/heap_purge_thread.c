@@ -33,7 +33,7 @@ static DWORD WINAPI purge_thread(void *context)
         int none = PURGE_NONE;
         if (!heap_purge_armed() || !__atomic_compare_exchange_n(&purge_state, &none, PURGE_RUNNING, FALSE,
                                                                 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-            return 0;
+            return memshim_thread_exit_code();
     }
 }
 

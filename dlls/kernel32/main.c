@@ -116,6 +116,26 @@ static NTSTATUS NTAPI hook_NtTerminateProcess(HANDLE process, NTSTATUS status)
     return result;
 }
 
+/* The exit code of the last thread that ended: a process ends with its
+ * last thread, with that thread's code, and when memshim's own threads
+ * (heap_purge_thread.c, anonymous_file_pool.c) outlive the program's they
+ * end with the code of the program's last thread, as the process would
+ * have without them. */
+typedef void(NTAPI *exit_thread_fn)(ULONG);
+static exit_thread_fn orig_exit_user_thread;
+static ULONG last_thread_exit_code;
+
+static void NTAPI hook_RtlExitUserThread(ULONG status)
+{
+    __atomic_store_n(&last_thread_exit_code, status, __ATOMIC_RELAXED);
+    orig_exit_user_thread(status);
+}
+
+DWORD memshim_thread_exit_code(void)
+{
+    return __atomic_load_n(&last_thread_exit_code, __ATOMIC_RELAXED);
+}
+
 BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved);
 BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
 {
@@ -155,6 +175,7 @@ BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, void *reserved)
     memshim_heap_purge_init();
     memshim_install_exception_handler();
     hotpatch_export("NtTerminateProcess", (void *)hook_NtTerminateProcess, (void **)&orig_terminate_process);
+    hotpatch_export("RtlExitUserThread", (void *)hook_RtlExitUserThread, (void **)&orig_exit_user_thread);
     memshim_install_vm_hooks();
     memshim_install_heap_hooks();
     memshim_install_kernelbase_gmem_hooks();

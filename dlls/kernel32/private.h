@@ -107,6 +107,9 @@ static inline HANDLE peb_process_heap(void)
 /* A MEMSHIM_* switch: `unset` when the variable is not set, else whether
  * its value does not start with '0'. */
 BOOL memshim_env_flag(const WCHAR *name, BOOL unset);
+/* The code the program's last thread ended with (0 before any): what
+ * memshim's own threads end with, should they be the process's last. */
+DWORD memshim_thread_exit_code(void);
 /* heap_purge_thread.c: the heaps' background purge (src/heap/heap_purge.c). */
 void memshim_heap_purge_init(void);
 void memshim_heap_purge_stop(void);

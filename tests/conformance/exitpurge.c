@@ -60,7 +60,8 @@ static int child(int drop_kib)
  * program's lives: the process ends with its last thread, on Windows and
  * on Wine. memshim's own threads (the heap's purge, made by the frees
  * here, and the worker of unnamed sections, made by the section) must not
- * keep it alive: they end after about a second with nothing to do. */
+ * keep it alive: they end after about a second with nothing to do, and
+ * with the code the main thread ended with, which is then the process's. */
 static void child_last_thread(void)
 {
     static char *blocks[BLOCKS];
@@ -72,7 +73,7 @@ static void child_last_thread(void)
     HANDLE section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 65536, NULL);
     if (section)
         CloseHandle(section);
-    ExitThread(0);
+    ExitThread(5);
 }
 
 static void test_last_thread_ends_process(const char *program)
@@ -91,8 +92,11 @@ static void test_last_thread_ends_process(const char *program)
     DWORD wait = WaitForSingleObject(pi.hProcess, 20000);
     DWORD waited = GetTickCount() - start;
     ok(wait == WAIT_OBJECT_0, "the process ended with its last thread of its own (%lu ms)", waited);
+    DWORD code = 0xdeadbeef;
     if (wait != WAIT_OBJECT_0)
         TerminateProcess(pi.hProcess, 1);
+    else
+        ok(GetExitCodeProcess(pi.hProcess, &code) && code == 5, "exit code %lu, the last thread's", code);
     trace("the process whose main thread called ExitThread ended after %lu ms", waited);
     CloseHandle(pi.hThread);
     CloseHandle(pi.hProcess);
