@@ -137,6 +137,9 @@ static void publish_figures(void)
     page->seq++;
 }
 
+/* Publishes until it is the process's last thread: a process whose own
+ * threads have all exited ends then (with their last one's exit code), as
+ * it would without this thread. */
 static DWORD WINAPI publisher(void *unused)
 {
     (void)unused;
@@ -145,8 +148,12 @@ static DWORD WINAPI publisher(void *unused)
     for (;;) {
         publish_figures();
         NtDelayExecution(FALSE, &period);
+        ULONG last = 0;
+        HANDLE self = (HANDLE)(LONG_PTR)-2;                 /* GetCurrentThread() */
+        THREADINFOCLASS am_i_last = (THREADINFOCLASS)12;    /* ThreadAmILastThread */
+        if (!NtQueryInformationThread(self, am_i_last, &last, sizeof(last), NULL) && last)
+            return memshim_thread_exit_code();
     }
-    return 0;
 }
 
 struct memshim_live_function *live_page_create(void)
