@@ -5,7 +5,8 @@
  * The model is a list of live blocks: address, size asked for, and a tag
  * that generates the block's contents (byte i is tag + 31 * i). Each
  * operation (allocate, free, reallocate with HEAP_REALLOC_IN_PLACE_ONLY /
- * HEAP_ZERO_MEMORY or not, a double free, a free of a misaligned pointer)
+ * HEAP_ZERO_MEMORY or not, a double free, a free of a misaligned pointer,
+ * a forced pass of the background purge)
  * is applied to the heap and to the model; then:
  *  - results are what the Windows rules say (16-byte alignment, HeapSize is
  *    the size asked for, zeroed memory where asked, in-place reallocation
@@ -200,6 +201,15 @@ static void op_bad_pointer(unsigned i)
     EXPECT(!heap_validate(heap, 0, inside));
 }
 
+/* What the background purge does to a quiet heap (heap_purge.c), forced:
+ * whatever it gives back, every live block keeps its contents. */
+static void op_purge(void)
+{
+    heap_purge_pass(UINT64_MAX, 0);
+    for (unsigned i = 0; i < nblocks; i++)
+        EXPECT(contents_ok(&blocks[i], blocks[i].size));
+}
+
 /* The whole heap against the model: validation, the walk, the summary. */
 static void check_heap(int full_contents)
 {
@@ -262,8 +272,10 @@ static void run_seed(unsigned long long seed, int ops)
             op_free(rnd(nblocks));
         else if (r < 95)
             op_realloc(rnd(nblocks));
-        else
+        else if (r < 98)
             op_bad_pointer(rnd(nblocks));
+        else
+            op_purge();
         if (!failed_seed && (k % 64) == 63)
             check_heap(0);
     }
