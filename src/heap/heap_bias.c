@@ -61,14 +61,55 @@ static void revoke_owner(struct ms_heap *heap)
     }
 }
 
-void heap_owner_hold(struct ms_heap *heap)
+/* Hold an owner off as revoke_owner does, but give up (and let it go on)
+ * if it stays inside its call for ~1 ms: a thread killed inside a call
+ * (TerminateThread) stays "active" for ever. */
+#define PURGE_HOLD_SPINS 100
+
+static bool owner_try_hold(struct ms_heap *heap)
 {
-    revoke_owner(heap);
+    atomic_store_explicit(&heap->revoked, 1, memory_order_relaxed);
+    host_membarrier();
+    for (unsigned spins = 0; atomic_load_explicit(&heap->active, memory_order_acquire); spins++) {
+        if (spins >= PURGE_HOLD_SPINS) {
+            atomic_store_explicit(&heap->revoked, 0, memory_order_release);
+            return false;
+        }
+        host_yield();
+    }
+    return true;
 }
 
-void heap_owner_resume(struct ms_heap *heap)
+bool heap_purge_hold(struct ms_heap *heap, bool *held_off)
 {
-    atomic_store_explicit(&heap->revoked, 0, memory_order_release);
+    *held_off = false;
+    if (!ms_mutex_trylock(&heap->lock))
+        return false;
+    if ((heap->biasable || heap->solo) && atomic_load_explicit(&heap->owner, memory_order_relaxed)) {
+        if (!owner_try_hold(heap)) {
+            ms_mutex_unlock(&heap->lock);
+            return false;
+        }
+        *held_off = true;
+    }
+    if (heap->biasable) {
+        ms_mutex_lock(&heap->meta_lock);
+        heap->meta_held = true;
+        if (atomic_load_explicit(&heap->remote_pending, memory_order_relaxed))
+            heap_collect_remote(heap);
+    }
+    return true;
+}
+
+void heap_purge_release(struct ms_heap *heap, bool held_off)
+{
+    if (heap->biasable) {
+        heap->meta_held = false;
+        ms_mutex_unlock(&heap->meta_lock);
+    }
+    if (held_off)
+        atomic_store_explicit(&heap->revoked, 0, memory_order_release);
+    ms_mutex_unlock(&heap->lock);
 }
 
 void heap_exclusive_enter(struct ms_heap *shard)

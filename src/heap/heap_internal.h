@@ -549,11 +549,15 @@ static inline struct heap_span *heap_small_resolve(struct ms_heap *heap, uintptr
 }
 
 /* heap_bias.c: thread-owned shards. */
-/* With a solo heap's mutex held (heap_purge.c): hold its owner off for a
- * while (its calls take the mutex meanwhile), then let it go back to its
- * lock-free path; unlike another thread's heap_lock, this does not disown it. */
-void heap_owner_hold(struct ms_heap *heap);
-void heap_owner_resume(struct ms_heap *heap);
+/* heap_purge.c's hold on a heap or a shard: all of it, as heap_lock from
+ * another thread holds it, but without waiting on anybody for long: its
+ * mutex only if free, its owner (a shard's, or a solo heap's creator) held
+ * off only if it leaves its call within ~1 ms, and not disowned (its calls
+ * take the mutex meanwhile, then it goes back to its lock-free path).
+ * False: nothing held, try later. No holder is recorded: the purge only
+ * gives memory back. */
+bool heap_purge_hold(struct ms_heap *heap, bool *held_off);
+void heap_purge_release(struct ms_heap *heap, bool held_off);
 /* heap_create.c: fn on each private heap, with the list's lock held, so
  * none of them is destroyed meanwhile (heap_destroy takes that lock
  * first); fn must not create or destroy a heap. */

@@ -23,11 +23,14 @@
  *    keeps moving its stamp, so it is never purged while it works, and a
  *    heap that drains and refills within the quiet time (the mixed-batch
  *    benchmark) keeps its pages.
- *  - The pass (heap_purge_pass) takes a quiet shard with heap_lock, as
- *    HeapWalk does from another thread: the shard's owner is held off for
- *    the pass (heap_bias.c), then resumes its lock-free path. The stamp is
- *    cleared under the lock, after the purge (whose own span releases
- *    stamp it again).
+ *  - The pass (heap_purge_pass) holds a quiet heap whole, as heap_lock
+ *    from another thread (HeapWalk) would, but only if that needs no
+ *    long wait (heap_purge_hold: its mutex if free, its owner held off if
+ *    it leaves its call within ~1 ms; else the next pass tries again), so
+ *    an owner killed inside a call (TerminateThread) or a long HeapLock
+ *    never blocks the thread. The owner is not disowned: it resumes its
+ *    lock-free path after the pass. The stamp is cleared under the hold,
+ *    after the purge (whose own span releases stamp it again).
  *  - The thread sleeps on purge_armed while nothing is stamped. Disarming
  *    is a store of 0 and then a look at every stamp (both sequentially
  *    consistent, as the stamping side's store and exchange are), so a
@@ -39,10 +42,8 @@
  *  - Private heaps (never HEAP_NO_SERIALIZE ones: the program promised
  *    that nothing else touches them) are looked at with the heap list's
  *    lock held, which heap_destroy takes before anything else, so none is
- *    destroyed under a pass; each only if its mutex is free (a HeapLock
- *    holder or a caller inside is left for the next pass), and a solo
- *    heap's creator is held off for the pass only (heap_owner_hold), where
- *    another thread's heap_lock would disown it for good.
+ *    destroyed under a pass; a solo heap's creator is held off for the
+ *    pass only, where another thread's heap_lock would disown it for good.
  */
 #include "heap_internal.h"
 
@@ -98,55 +99,37 @@ struct purge_pass {
     bool purged;
 };
 
-/* A shard of the process heap: held as HeapWalk holds it. */
-static void purge_process_shard(struct ms_heap *shard, struct purge_pass *pass)
+/* A shard of the process heap, or a private heap (never HEAP_NO_SERIALIZE:
+ * those are never stamped; with the heap list's lock held, so that it is
+ * not destroyed meanwhile), if quiet: held whole without waiting on
+ * anybody for long (heap_purge_hold: a HeapLock holder, a caller that
+ * stays inside, is left for the next pass), its owner held off for the
+ * pass only, not disowned. */
+static void purge_one(struct ms_heap *heap, struct purge_pass *pass)
 {
-    uint64_t stamp = atomic_load(&shard->purge_stamp);
-    if (!stamp)
+    uint64_t stamp = atomic_load(&heap->purge_stamp);
+    if (!stamp || atomic_load(&purge_stopping))
         return;
-    if (!purge_quiet(stamp, pass->now, pass->quiet)) {
+    bool held_off;
+    if (!purge_quiet(stamp, pass->now, pass->quiet) || !heap_purge_hold(heap, &held_off)) {
         pass->waiting = true;
         return;
     }
-    bool locked = heap_lock(shard, 0);
-    stamp = atomic_load(&shard->purge_stamp);
+    stamp = atomic_load(&heap->purge_stamp);        /* (a span may have gone meanwhile) */
     if (stamp && purge_quiet(stamp, pass->now, pass->quiet)) {
-        purge_shard(shard);
-        atomic_store(&shard->purge_stamp, 0);
+        purge_shard(heap);
+        atomic_store(&heap->purge_stamp, 0);
         pass->purged = true;
         atomic_fetch_add_explicit(&purge_count, 1, memory_order_relaxed);
     } else if (stamp) {
         pass->waiting = true;
     }
-    heap_unlock(shard, locked);
+    heap_purge_release(heap, held_off);
 }
 
-/* A private heap (never HEAP_NO_SERIALIZE: those are never stamped), with
- * the heap list's lock held so that it is not destroyed meanwhile. Its
- * mutex only if free (a HeapLock holder, or a thread inside a call, is
- * left for the next pass), and a solo heap's creator held off for the
- * pass only (heap_owner_hold), not disowned as another thread's
- * heap_lock would. */
 static void purge_private(struct ms_heap *heap, void *context)
 {
-    struct purge_pass *pass = context;
-    uint64_t stamp = atomic_load(&heap->purge_stamp);
-    if (!stamp || atomic_load(&purge_stopping))
-        return;
-    if (!purge_quiet(stamp, pass->now, pass->quiet) || !ms_mutex_trylock(&heap->lock)) {
-        pass->waiting = true;
-        return;
-    }
-    bool held_off = heap->solo && atomic_load_explicit(&heap->owner, memory_order_relaxed);
-    if (held_off)
-        heap_owner_hold(heap);
-    purge_shard(heap);
-    atomic_store(&heap->purge_stamp, 0);
-    pass->purged = true;
-    atomic_fetch_add_explicit(&purge_count, 1, memory_order_relaxed);
-    if (held_off)
-        heap_owner_resume(heap);
-    ms_mutex_unlock(&heap->lock);
+    purge_one(heap, context);
 }
 
 bool heap_purge_pass(uint64_t now, uint64_t quiet)
@@ -157,7 +140,7 @@ bool heap_purge_pass(uint64_t now, uint64_t quiet)
     for (unsigned i = 0; heap && i < HEAP_SHARDS && !atomic_load(&purge_stopping); i++) {
         struct ms_heap *shard = atomic_load_explicit(&heap->shards[i], memory_order_acquire);
         if (shard)
-            purge_process_shard(shard, &pass);
+            purge_one(shard, &pass);
     }
     if (!atomic_load(&purge_stopping))
         heap_private_each(purge_private, &pass);

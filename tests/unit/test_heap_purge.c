@@ -17,6 +17,7 @@
  * Run under ASan and TSan as every unit test is.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -250,6 +251,13 @@ static void *cycler(void *arg)
                               keep[i][1100 + (size_t)(i % 8) * 400 - 1] != (unsigned char)i;
                     errors += heap_free(h, 0, keep[i]) != MS_OK;
                 }
+            /* Every other cycle, give a pass the time to find the heap
+             * drained (the two threads may share one CPU, where the passes
+             * would otherwise run only while this thread waits for the
+             * heap list in heap_create and heap_destroy). */
+            uint64_t purged = heap_purge_count();
+            for (int spins = 0; (c & 1) && spins < 20000 && heap_purge_count() == purged; spins++)
+                sched_yield();
         }
         errors += !heap_validate(h, 0, NULL);
         errors += heap_destroy(h) != MS_OK;
