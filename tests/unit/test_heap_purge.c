@@ -216,6 +216,38 @@ static void test_private_heaps(void)
     CHECK_EQ(heap_destroy(unserialised), MS_OK);
 }
 
+/* An owner that never leaves its call (a thread killed inside one, as
+ * TerminateThread can): the pass gives up on that heap after ~1 ms instead
+ * of waiting for ever, leaves it as it was, and purges it once the owner
+ * is out. The same for a heap whose lock a HeapLock holds. */
+static void test_pass_does_not_wait(void)
+{
+    ms_status err;
+    struct ms_heap *h = heap_create(0, 0, 0, &err);
+    CHECK(h != NULL, "private heap");
+    if (!h)
+        return;
+    drain_heap(h);
+    CHECK(h->solo, "the heap is its creator's (membarrier is there)");
+    if (h->solo) {
+        size_t drained = heap_data_pages(h);
+        atomic_store(&h->active, 1);           /* "inside a call" for ever */
+        uint64_t before = heap_purge_count();
+        CHECK(heap_purge_pass(UINT64_MAX, 0), "a heap whose owner stays inside waits for the next pass");
+        CHECK(heap_purge_count() == before && atomic_load(&h->purge_stamp) != 0 && atomic_load(&h->revoked) == 0,
+              "left as it was (stamped, its owner not held off)");
+        atomic_store(&h->active, 0);
+        CHECK(heap_data_pages(h) == drained, "nothing given back meanwhile");
+    }
+    heap_lock_heap(h);                          /* HeapLock */
+    CHECK(heap_purge_pass(UINT64_MAX, 0), "a heap under HeapLock waits for the next pass");
+    heap_unlock_heap(h);
+    heap_purge_pass(UINT64_MAX, 0);
+    CHECK(atomic_load(&h->purge_stamp) == 0 && heap_data_pages(h) == 0, "then it is given back");
+    CHECK(heap_validate(h, 0, NULL), "valid");
+    CHECK_EQ(heap_destroy(h), MS_OK);
+}
+
 /* Private heaps made, used and destroyed by another thread while passes
  * run: the list's lock keeps each heap a pass looks at alive. */
 enum { CYCLES = 40 };
@@ -335,6 +367,7 @@ int main(void)
     test_pass_gives_back();
     test_pass_while_owners_work();
     test_private_heaps();
+    test_pass_does_not_wait();
     test_pass_while_heaps_come_and_go();
     test_thread_purges();
     return unit_done();
