@@ -111,21 +111,17 @@ struct ms_heap *heap_process(void);
 /* Background purge (heap_purge.c): what a shard of the process heap or a
  * private heap (not HEAP_NO_SERIALIZE) keeps for reuse goes back to the
  * host once it has made no span change for ~100 ms. The embedder runs
- * heap_purge_thread_main on a thread of its own; `kick` (called at most
- * once per arming, possibly with heap locks held, so it must not wait for
- * the heap) makes sure that thread exists. Without a kick nothing runs by
- * itself. heap_purge_thread_main returns at heap_purge_stop, or after ~1 s
- * with nothing to do, so that a process whose own threads have all exited
- * is not kept alive by it: the embedder then marks the thread gone and,
- * if heap_purge_armed() says a heap was stamped meanwhile, runs it again
- * (or lets the kick make a new one). heap_purge_pass is one pass at `now`
- * (host_cycles()) with a quiet time of `quiet` cycles, for tests; it
- * returns whether a stamped heap is not quiet yet. heap_purge_stop: the
- * process is exiting; no pass starts after it returns, and one under way
- * is waited for (a bounded time): then it returns true. */
+ * heap_purge_thread_main (which returns at heap_purge_stop) on a thread of
+ * its own; `kick` (called at most once per arming, possibly with heap
+ * locks held, so it must not wait for the heap) makes sure that thread
+ * exists. Without a kick nothing runs by itself. heap_purge_pass is one
+ * pass at `now` (host_cycles()) with a quiet time of `quiet` cycles, for
+ * tests; it returns whether a stamped heap is not quiet yet.
+ * heap_purge_stop: the process is exiting; no pass starts after it
+ * returns, and one under way is waited for (a bounded time): then it
+ * returns true. */
 void heap_purge_set_kick(void (*kick)(void));
 void heap_purge_thread_main(void);
-bool heap_purge_armed(void);
 bool heap_purge_pass(uint64_t now, uint64_t quiet);
 bool heap_purge_stop(void);
 /* How many times a heap (or a shard) has been given back so far. */

@@ -33,7 +33,7 @@
  *    after the purge (whose own span releases stamp it again).
  *  - The thread sleeps on purge_armed while nothing is stamped. Disarming
  *    is a store of 0 and then a look at every stamp (both sequentially
- *    consistent, as the stamping side's store and exchange are), so a
+ *    consistent, as the stamping side's store and load are), so a
  *    stamp made meanwhile either sees the thread armed or is seen by it.
  *  - Process exit (heap_purge_stop, before Wine terminates the other
  *    threads): no pass starts after it, and the one running is waited for
@@ -51,8 +51,6 @@
 #define HEAP_PURGE_QUIET ((uint64_t)1 << 28)
 #define HEAP_PURGE_PERIOD_NS 50000000u
 #define HEAP_PURGE_STOP_WAIT_NS 200000000u
-/* A thread with nothing to do for this long returns (heap_purge_thread_main). */
-#define HEAP_PURGE_IDLE_EXIT_NS 1000000000u
 
 static _Atomic uint32_t purge_armed;
 static _Atomic uint32_t purge_stopping;
@@ -70,7 +68,9 @@ void heap_purge_set_kick(void (*kick)(void))
 void heap_purge_note(struct ms_heap *shard)
 {
     atomic_store(&shard->purge_stamp, host_cycles() | 1);     /* never 0 */
-    if (!atomic_exchange(&purge_armed, 1)) {
+    /* Read before the exchange: threads giving spans back at once would
+     * otherwise bounce the line of purge_armed between them. */
+    if (!atomic_load(&purge_armed) && !atomic_exchange(&purge_armed, 1)) {
         if (purge_kick && !atomic_load(&purge_stopping))
             purge_kick();
         host_futex_wake((volatile uint32_t *)&purge_armed, 1);
@@ -174,26 +174,14 @@ static bool purge_stamped(void)
     return stamped;
 }
 
-bool heap_purge_armed(void)
-{
-    return atomic_load(&purge_armed) == 1;
-}
-
 void heap_purge_thread_main(void)
 {
     static _Atomic uint32_t never;      /* nobody wakes it: a timed sleep */
-    uint64_t idle_since = 0;
     while (!atomic_load(&purge_stopping)) {
         if (!atomic_load(&purge_armed)) {
-            uint64_t now = host_clock_ns();
-            if (!idle_since)
-                idle_since = now;
-            else if (now - idle_since >= HEAP_PURGE_IDLE_EXIT_NS)
-                return;
-            host_futex_wait_timeout((volatile uint32_t *)&purge_armed, 0, HEAP_PURGE_IDLE_EXIT_NS);
+            host_futex_wait((volatile uint32_t *)&purge_armed, 0);
             continue;
         }
-        idle_since = 0;
         host_futex_wait_timeout((volatile uint32_t *)&never, 0, HEAP_PURGE_PERIOD_NS);
         if (atomic_load(&purge_stopping))
             break;

@@ -94,6 +94,18 @@ void host_futex_wait(volatile uint32_t *word, uint32_t expected);
 void host_futex_wait_timeout(volatile uint32_t *word, uint32_t expected, uint64_t timeout_ns);
 void host_futex_wake(volatile uint32_t *word, int count);
 void host_yield(void);
+/* A thread of the process that its runtime (Wine, or libc natively) knows
+ * nothing of: made by a raw clone, on the caller's `stack_top` (16-byte
+ * aligned, the memory the caller's for good: the thread never frees it),
+ * with the Linux thread pointer `tls` (whose first word must hold its own
+ * address: host_thread_key) and, under Wine, `gs_base` as its TEB (zeroed
+ * memory of at least 8 KiB whose 0x30 holds its own address: no TLS slot
+ * set, no last error). It runs fn(arg), then exits itself. Every signal is
+ * blocked on it, and it may call nothing but the core and the host layer:
+ * no Wine or libc function, no Windows API (no TEB of Wine's, no libc
+ * thread). Costs no thread of Wine's (~1 MiB resident each here) and does
+ * not keep the process alive when Wine's threads are gone. 0 or -errno. */
+int host_spawn_bare_thread(void (*fn)(void *), void *arg, void *stack_top, void *tls, void *gs_base);
 /* Process-wide memory barrier (membarrier(2), private expedited): when it
  * returns, every other thread of the process has passed a full memory
  * barrier, so a fast path elsewhere may order its store->load pair with a

@@ -282,6 +282,57 @@ void host_futex_wake(volatile uint32_t *word, int count)
     sys6(SYS_futex, (int64_t)(uintptr_t)word, L_FUTEX_WAKE_PRIVATE, count, 0, 0, 0);
 }
 
+#define SYS_rt_sigprocmask 14
+#define SYS_clone          56
+#define L_SIG_SETMASK      2
+#define L_CLONE_BARE_THREAD (0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x80000)
+    /* CLONE_VM | FS | FILES | SIGHAND | THREAD | SYSVSEM | SETTLS */
+
+int host_spawn_bare_thread(void (*fn)(void *), void *arg, void *stack_top, void *tls, void *gs_base)
+{
+    uint64_t all = ~0ull, old = 0;
+    /* Born with every signal blocked: none meant for the process is ever
+     * handled on this thread, whose runtime would not know it. */
+    sys6(SYS_rt_sigprocmask, L_SIG_SETMASK, (int64_t)(uintptr_t)&all, (int64_t)(uintptr_t)&old, 8, 0, 0);
+    int64_t ret;
+    register int64_t r10 __asm__("r10") = 0;                   /* no child tid */
+    register int64_t r8 __asm__("r8") = (int64_t)(uintptr_t)tls;
+    register void (*r12)(void *) __asm__("r12") = fn;
+    register void *r13 __asm__("r13") = arg;
+    register void *r14 __asm__("r14") = gs_base;
+    /* The child comes back from the clone on its own stack with the
+     * parent's registers: it sets its GS base, calls fn(arg) in this
+     * build's calling convention, and exits the thread. It never returns
+     * into this function's frame. */
+    __asm__ volatile("syscall\n\t"
+                     "testq %%rax, %%rax\n\t"
+                     "jnz 1f\n\t"
+                     "movl $158, %%eax\n\t"                 /* arch_prctl */
+                     "movl $0x1001, %%edi\n\t"              /* ARCH_SET_GS */
+                     "movq %%r14, %%rsi\n\t"
+                     "syscall\n\t"
+                     "andq $-16, %%rsp\n\t"
+#ifdef _WIN32
+                     "movq %%r13, %%rcx\n\t"
+                     "subq $32, %%rsp\n\t"                  /* the callee's shadow space */
+#else
+                     "movq %%r13, %%rdi\n\t"
+#endif
+                     "callq *%%r12\n\t"
+                     "movl $60, %%eax\n\t"                  /* exit (this thread only) */
+                     "xorl %%edi, %%edi\n\t"
+                     "syscall\n\t"
+                     "ud2\n\t"
+                     "1:"
+                     : "=a"(ret)
+                     : "a"((int64_t)SYS_clone), "D"((int64_t)L_CLONE_BARE_THREAD),
+                       "S"((int64_t)(uintptr_t)stack_top), "d"((int64_t)0), "r"(r10), "r"(r8), "r"(r12), "r"(r13),
+                       "r"(r14)
+                     : "rcx", "r11", "memory");
+    sys6(SYS_rt_sigprocmask, L_SIG_SETMASK, (int64_t)(uintptr_t)&old, 0, 8, 0, 0);
+    return ret < 0 ? (int)ret : 0;
+}
+
 void host_yield(void)
 {
     sys3(SYS_sched_yield, 0, 0, 0);
