@@ -30,9 +30,12 @@
 enum { PURGE_NONE, PURGE_STARTING, PURGE_RUNNING, PURGE_IMPOSSIBLE };
 static int purge_state;
 
-#define PURGE_STACK_SIZE ((size_t)64 << 10)
+/* One region: a guard page left reserved (an overflow faults instead of
+ * writing below), the stack, the stand-in TEB, the TLS word's page. */
+#define PURGE_GUARD_SIZE ((size_t)4096)
+#define PURGE_STACK_SIZE ((size_t)60 << 10)
 #define PURGE_TEB_SIZE ((size_t)8 << 10)        /* TLS slots up to 0x1680 */
-#define PURGE_REGION_SIZE (PURGE_STACK_SIZE + PURGE_TEB_SIZE + 4096)
+#define PURGE_REGION_SIZE (PURGE_GUARD_SIZE + PURGE_STACK_SIZE + PURGE_TEB_SIZE + 4096)
 
 static void purge_thread(void *context)
 {
@@ -47,11 +50,13 @@ static void purge_kick(void)
                                      __ATOMIC_ACQUIRE))
         return;
     uintptr_t base = 0;
-    ms_status st = vm_allocate_internal(&base, PURGE_REGION_SIZE, MS_GRANULARITY, VM_PAGE_READWRITE, VM_USAGE_HEAP,
-                                        NULL);
+    ms_status st = vm_reserve_internal(&base, PURGE_REGION_SIZE, 0, MS_GRANULARITY, VM_PAGE_READWRITE, VM_USAGE_HEAP,
+                                       NULL);
+    if (st == MS_OK && (st = vm_commit_internal(base + PURGE_GUARD_SIZE, PURGE_REGION_SIZE - PURGE_GUARD_SIZE)))
+        vm_release_internal(base);
     int spawned = -1;
     if (st == MS_OK) {
-        uintptr_t teb = base + PURGE_STACK_SIZE, tls = teb + PURGE_TEB_SIZE;
+        uintptr_t teb = base + PURGE_GUARD_SIZE + PURGE_STACK_SIZE, tls = teb + PURGE_TEB_SIZE;
         *(uintptr_t *)(teb + 0x30) = teb;       /* NT_TIB.Self */
         *(uintptr_t *)tls = tls;                /* the Linux thread pointer's self word */
         spawned = host_spawn_bare_thread(purge_thread, NULL, (void *)teb, (void *)tls, (void *)teb);
