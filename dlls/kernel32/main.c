@@ -117,10 +117,10 @@ static NTSTATUS NTAPI hook_NtTerminateProcess(HANDLE process, NTSTATUS status)
 }
 
 /* The exit code of the last thread that ended: a process ends with its
- * last thread, with that thread's code, and when memshim's own threads
- * (heap_purge_thread.c, anonymous_file_pool.c) outlive the program's they
+ * last thread, with that thread's code, and when memshim's own Wine
+ * threads (anonymous_file_pool.c, live_page.c) outlive the program's they
  * end with the code of the program's last thread, as the process would
- * have without them. */
+ * have without them. (The heap purge's thread is none of Wine's.) */
 typedef void(NTAPI *exit_thread_fn)(ULONG);
 static exit_thread_fn orig_exit_user_thread;
 static ULONG last_thread_exit_code;

@@ -62,7 +62,8 @@ static void revoke_owner(struct ms_heap *heap)
 }
 
 /* Hold an owner off as revoke_owner does, but give up (and let it go on)
- * if it stays inside its call for ~1 ms: a thread killed inside a call
+ * if it stays inside its call for a hundred yields (~1 ms with another
+ * thread to run, less without): a thread killed inside a call
  * (TerminateThread) stays "active" for ever. */
 #define PURGE_HOLD_SPINS 100
 

@@ -322,7 +322,8 @@ void heap_small_release_empty_spans(struct ms_heap *heap);
  * whole). */
 void heap_small_decommit_idle(struct heap_segment *seg);
 
-/* heap_purge.c: a span of a shard of the process heap went back. */
+/* heap_purge.c: a span of this heap (a shard of the process heap, or a
+ * private heap that is not HEAP_NO_SERIALIZE) went back: stamp it. */
 void heap_purge_note(struct ms_heap *shard);
 
 void heap_young_free_locked(struct ms_heap *heap, struct heap_span *span, uint32_t index);
