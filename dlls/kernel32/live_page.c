@@ -12,13 +12,18 @@
  * The figures that are snapshots (commit charge, heaps, mappings) are
  * rewritten every SNAPSHOT_MS by a small thread of our own, under the
  * page's sequence lock; the thread only exists while statistics are on.
+ * It is a bare thread (bare_thread.c: it calls only the core and memshim
+ * code): as a Wine thread it cost ~1 MiB resident, and a process whose
+ * own threads had all exited waited for it.
  *
  * Thread safety: live_page_create runs once, at process attach, before the
  * program's code; afterwards only the publisher thread writes the figures
- * (the sequence lock needs a single writer) and live_page_remove runs at
- * process detach, after Wine has stopped the other threads.
+ * (the sequence lock needs a single writer). Process exit stops it
+ * (live_page_stop, before Wine terminates its threads: it waits for a
+ * snapshot under way), then live_page_remove runs at process detach.
  */
 #include "private.h"
+#include "bare_thread.h"
 #include "live_page.h"
 #include "stats.h"
 #include "../../include/memshim_live.h"
@@ -30,10 +35,12 @@
 
 #define SNAPSHOT_MS 200
 
-NTSTATUS NTAPI NtDelayExecution(BOOLEAN, const LARGE_INTEGER *);
+#define STOP_WAIT_NS 200000000u
 
 static struct memshim_live_page *page;
 static char page_path[64];
+static uint32_t publisher_stopping;     /* futex word: the publisher's sleep */
+static uint32_t publisher_busy;
 
 /* The exe's file name from the process parameters, as ASCII. */
 static void program_name(char *out, size_t size)
@@ -137,23 +144,28 @@ static void publish_figures(void)
     page->seq++;
 }
 
-/* Publishes until it is the process's last thread: a process whose own
- * threads have all exited ends then (with their last one's exit code), as
- * it would without this thread. */
-static DWORD WINAPI publisher(void *unused)
+/* Busy and stopping are both sequentially consistent, so a stop either
+ * finds a snapshot under way and waits for it, or is seen before one
+ * starts. */
+static void publisher(void *unused)
 {
     (void)unused;
-    LARGE_INTEGER period;
-    period.QuadPart = -(LONGLONG)SNAPSHOT_MS * 10000;     /* relative, in 100 ns */
-    for (;;) {
-        publish_figures();
-        NtDelayExecution(FALSE, &period);
-        ULONG last = 0;
-        HANDLE self = (HANDLE)(LONG_PTR)-2;                 /* GetCurrentThread() */
-        THREADINFOCLASS am_i_last = (THREADINFOCLASS)12;    /* ThreadAmILastThread */
-        if (!NtQueryInformationThread(self, am_i_last, &last, sizeof(last), NULL) && last)
-            return memshim_thread_exit_code();
+    while (!__atomic_load_n(&publisher_stopping, __ATOMIC_SEQ_CST)) {
+        __atomic_store_n(&publisher_busy, 1, __ATOMIC_SEQ_CST);
+        if (!__atomic_load_n(&publisher_stopping, __ATOMIC_SEQ_CST))
+            publish_figures();
+        __atomic_store_n(&publisher_busy, 0, __ATOMIC_SEQ_CST);
+        host_futex_wait_timeout(&publisher_stopping, 0, (uint64_t)SNAPSHOT_MS * 1000000u);
     }
+}
+
+void live_page_stop(void)
+{
+    __atomic_store_n(&publisher_stopping, 1, __ATOMIC_SEQ_CST);
+    host_futex_wake(&publisher_stopping, 1);
+    uint64_t start = host_clock_ns();
+    while (__atomic_load_n(&publisher_busy, __ATOMIC_SEQ_CST) && host_clock_ns() - start < STOP_WAIT_NS)
+        host_yield();
 }
 
 struct memshim_live_function *live_page_create(void)
@@ -196,12 +208,8 @@ void live_page_start(unsigned function_count)
         return;
     page->function_count = function_count;
     __atomic_store_n(&page->magic, MEMSHIM_LIVE_MAGIC, __ATOMIC_RELEASE);
-    HANDLE thread;
-    NTSTATUS status = RtlCreateUserThread(CURRENT_PROCESS, NULL, FALSE, 0, 0, 0, publisher, NULL, &thread, NULL);
-    if (status)
-        ERR("cannot start the live statistics thread (%#lx); figures stay as at start\n", (unsigned long)status);
-    else
-        NtClose(thread);
+    if (!memshim_bare_thread(publisher, NULL, "live statistics (figures stay as at start)"))
+        ERR("cannot start the live statistics thread; figures stay as at start\n");
 }
 
 void live_page_remove(void)

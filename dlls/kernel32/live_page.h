@@ -12,6 +12,9 @@ struct memshim_live_function *live_page_create(void);
 /* Mark the page complete (readers accept it from now on) and start the
  * thread that refreshes its figures. */
 void live_page_start(unsigned function_count);
+/* Process exit, before Wine terminates its threads: no snapshot after
+ * this, and one under way is waited for (a bounded time). */
+void live_page_stop(void);
 /* Remove the file (process exit). */
 void live_page_remove(void);
 

@@ -20,6 +20,7 @@
 #include "section_cache.h"
 #include "anonymous_section.h"
 #include "hotpatch.h"
+#include "live_page.h"
 
 #define IMAGE_FILE_LARGE_ADDRESS_AWARE_FLAG 0x0020
 
@@ -108,8 +109,12 @@ static terminate_process_fn orig_terminate_process;
 
 static NTSTATUS NTAPI hook_NtTerminateProcess(HANDLE process, NTSTATUS status)
 {
-    if (!process)
-        memshim_heap_purge_stop();      /* before its thread is killed, maybe inside a heap */
+    if (!process) {
+        /* memshim's bare threads, which Wine does not stop: out of the
+         * heaps before the exit's own frees come. */
+        memshim_heap_purge_stop();
+        live_page_stop();
+    }
     NTSTATUS result = orig_terminate_process(process, status);
     if (!process && result == STATUS_SUCCESS)
         ms_lock_process_exiting = 1;
@@ -117,10 +122,10 @@ static NTSTATUS NTAPI hook_NtTerminateProcess(HANDLE process, NTSTATUS status)
 }
 
 /* The exit code of the last thread that ended: a process ends with its
- * last thread, with that thread's code, and when memshim's own Wine
- * threads (anonymous_file_pool.c, live_page.c) outlive the program's they
- * end with the code of the program's last thread, as the process would
- * have without them. (The heap purge's thread is none of Wine's.) */
+ * last thread, with that thread's code, and when memshim's own Wine thread
+ * (anonymous_file_pool.c) outlives the program's it ends with the code of
+ * the program's last thread, as the process would have without it.
+ * (memshim's bare threads, bare_thread.c, are none of Wine's.) */
 typedef void(NTAPI *exit_thread_fn)(ULONG);
 static exit_thread_fn orig_exit_user_thread;
 static ULONG last_thread_exit_code;

@@ -118,7 +118,6 @@ void memshim_stats_fold(void)
     }
 }
 
-/* An environment switch: set, not empty and not starting with '0'. */
 void memshim_stats_init(void)
 {
     typedef DWORD(WINAPI * tls_alloc_fn)(void);
