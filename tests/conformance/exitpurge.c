@@ -110,8 +110,8 @@ int main(int argc, char **argv)
         child_last_thread();
     harness_init();
     test_last_thread_ends_process(argv[0]);
-    /* And with memshim's statistics on, whose publishing thread lives as
-     * long as the process (Wine's builtin ignores the variable). */
+    /* And with memshim's statistics on, whose publishing thread runs as
+     * long as the process does (Wine's builtin ignores the variable). */
     SetEnvironmentVariableA("MEMSHIM_LIVE", "1");
     test_last_thread_ends_process(argv[0]);
     SetEnvironmentVariableA("MEMSHIM_LIVE", NULL);
