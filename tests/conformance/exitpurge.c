@@ -60,8 +60,9 @@ static int child(int drop_kib)
  * program's lives: the process ends with its last thread, on Windows and
  * on Wine. memshim's own threads (the heap's purge, made by the frees
  * here, and the worker of unnamed sections, made by the section) must not
- * keep it alive: they end after about a second with nothing to do, and
- * with the code the main thread ended with, which is then the process's. */
+ * keep it alive: the purge's is none of Wine's, and the worker ends after
+ * about a second with nothing to do, with the code the main thread ended
+ * with, which is then the process's. */
 static void child_last_thread(void)
 {
     static char *blocks[BLOCKS];
