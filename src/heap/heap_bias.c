@@ -61,6 +61,16 @@ static void revoke_owner(struct ms_heap *heap)
     }
 }
 
+/* With the owner held off: meta_lock too, which also holds off remote
+ * frees, and the remote frees so far merged. */
+static void meta_enter(struct ms_heap *shard)
+{
+    ms_mutex_lock(&shard->meta_lock);
+    shard->meta_held = true;
+    if (atomic_load_explicit(&shard->remote_pending, memory_order_relaxed))
+        heap_collect_remote(shard);
+}
+
 /* Hold an owner off as revoke_owner does, but give up (and let it go on)
  * if it stays inside its call for a hundred yields (~1 ms with another
  * thread to run, less without): a thread killed inside a call
@@ -93,22 +103,18 @@ bool heap_purge_hold(struct ms_heap *heap, bool *held_off)
         }
         *held_off = true;
     }
-    if (heap->biasable) {
-        ms_mutex_lock(&heap->meta_lock);
-        heap->meta_held = true;
-        if (atomic_load_explicit(&heap->remote_pending, memory_order_relaxed))
-            heap_collect_remote(heap);
-    }
+    if (heap->biasable)
+        meta_enter(heap);
     return true;
 }
 
 void heap_purge_release(struct ms_heap *heap, bool held_off)
 {
-    if (heap->biasable) {
-        heap->meta_held = false;
-        ms_mutex_unlock(&heap->meta_lock);
-    }
-    if (held_off)
+    /* (A shard's revocation is always over at its leave; a solo heap's
+     * only if this hold made it.) */
+    if (heap->biasable)
+        heap_exclusive_leave(heap);
+    else if (held_off)
         atomic_store_explicit(&heap->revoked, 0, memory_order_release);
     ms_mutex_unlock(&heap->lock);
 }
@@ -117,10 +123,7 @@ void heap_exclusive_enter(struct ms_heap *shard)
 {
     if (atomic_load_explicit(&shard->owner, memory_order_relaxed))
         revoke_owner(shard);
-    ms_mutex_lock(&shard->meta_lock);
-    shard->meta_held = true;
-    if (atomic_load_explicit(&shard->remote_pending, memory_order_relaxed))
-        heap_collect_remote(shard);
+    meta_enter(shard);
 }
 
 void heap_lock_mutex(struct ms_heap *heap, uintptr_t me)

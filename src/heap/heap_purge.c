@@ -99,14 +99,28 @@ struct purge_pass {
     bool purged;
 };
 
-/* A shard of the process heap, or a private heap (never HEAP_NO_SERIALIZE:
- * those are never stamped; with the heap list's lock held, so that it is
- * not destroyed meanwhile), if quiet: held whole without waiting on
- * anybody for long (heap_purge_hold: a HeapLock holder, a caller that
- * stays inside, is left for the next pass), its owner held off for the
- * pass only, not disowned. */
-static void purge_one(struct ms_heap *heap, struct purge_pass *pass)
+/* fn on every heap a pass looks at: the shards of the process heap (never
+ * freed), then the private heaps, with the heap list's lock held so that
+ * none is destroyed meanwhile (heap_private_each). */
+static void purge_each(void (*fn)(struct ms_heap *heap, void *context), void *context)
 {
+    struct ms_heap *process = heap_process_if_created();
+    for (unsigned i = 0; process && i < HEAP_SHARDS; i++) {
+        struct ms_heap *shard = atomic_load_explicit(&process->shards[i], memory_order_acquire);
+        if (shard)
+            fn(shard, context);
+    }
+    heap_private_each(fn, context);
+}
+
+/* A heap (a shard, or a private heap: never a HEAP_NO_SERIALIZE one, those
+ * are never stamped), if quiet: held whole without waiting on anybody for
+ * long (heap_purge_hold: a HeapLock holder, a caller that stays inside, is
+ * left for the next pass), its owner held off for the pass only, not
+ * disowned. */
+static void purge_one(struct ms_heap *heap, void *context)
+{
+    struct purge_pass *pass = context;
     uint64_t stamp = atomic_load(&heap->purge_stamp);
     if (!stamp || atomic_load(&purge_stopping))
         return;
@@ -127,23 +141,12 @@ static void purge_one(struct ms_heap *heap, struct purge_pass *pass)
     heap_purge_release(heap, held_off);
 }
 
-static void purge_private(struct ms_heap *heap, void *context)
-{
-    purge_one(heap, context);
-}
-
 bool heap_purge_pass(uint64_t now, uint64_t quiet)
 {
     struct purge_pass pass = { now, quiet, false, false };
     atomic_store(&purge_busy, 1);
-    struct ms_heap *heap = heap_process_if_created();
-    for (unsigned i = 0; heap && i < HEAP_SHARDS && !atomic_load(&purge_stopping); i++) {
-        struct ms_heap *shard = atomic_load_explicit(&heap->shards[i], memory_order_acquire);
-        if (shard)
-            purge_one(shard, &pass);
-    }
     if (!atomic_load(&purge_stopping))
-        heap_private_each(purge_private, &pass);
+        purge_each(purge_one, &pass);
     if (pass.purged && !atomic_load(&purge_stopping)) {
         /* Where the heaps' emptied segments went, resident both. */
         heap_segment_cache_drop();
@@ -153,8 +156,7 @@ bool heap_purge_pass(uint64_t now, uint64_t quiet)
     return pass.waiting;
 }
 
-/* heap_private_each: is this one stamped? */
-static void find_private_stamp(struct ms_heap *heap, void *context)
+static void find_stamp(struct ms_heap *heap, void *context)
 {
     if (atomic_load(&heap->purge_stamp))
         *(bool *)context = true;
@@ -163,14 +165,8 @@ static void find_private_stamp(struct ms_heap *heap, void *context)
 /* Does any heap carry a stamp? */
 static bool purge_stamped(void)
 {
-    struct ms_heap *heap = heap_process_if_created();
     bool stamped = false;
-    for (unsigned i = 0; heap && i < HEAP_SHARDS; i++) {
-        struct ms_heap *shard = atomic_load_explicit(&heap->shards[i], memory_order_acquire);
-        if (shard && atomic_load(&shard->purge_stamp))
-            return true;
-    }
-    heap_private_each(find_private_stamp, &stamped);
+    purge_each(find_stamp, &stamped);
     return stamped;
 }
 

@@ -77,30 +77,39 @@ static void child_last_thread(void)
     ExitThread(5);
 }
 
-static void test_last_thread_ends_process(const char *program)
+/* This program again with `args`: its process handle, or NULL (a failed check). */
+static HANDLE start_child(const char *program, const char *args)
 {
     char cmd[MAX_PATH + 64];
     STARTUPINFOA si;
     PROCESS_INFORMATION pi;
     memset(&si, 0, sizeof(si));
     si.cb = sizeof(si);
-    snprintf(cmd, sizeof(cmd), "\"%s\" last-thread", program);
+    snprintf(cmd, sizeof(cmd), "\"%s\" %s", program, args);
     if (!CreateProcessA(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi)) {
         ok(0, "CreateProcess: error %lu", GetLastError());
-        return;
+        return NULL;
     }
+    CloseHandle(pi.hThread);
+    return pi.hProcess;
+}
+
+static void test_last_thread_ends_process(const char *program)
+{
+    HANDLE process = start_child(program, "last-thread");
+    if (!process)
+        return;
     DWORD start = GetTickCount();
-    DWORD wait = WaitForSingleObject(pi.hProcess, 20000);
+    DWORD wait = WaitForSingleObject(process, 20000);
     DWORD waited = GetTickCount() - start;
     ok(wait == WAIT_OBJECT_0, "the process ended with its last thread of its own (%lu ms)", waited);
     DWORD code = 0xdeadbeef;
     if (wait != WAIT_OBJECT_0)
-        TerminateProcess(pi.hProcess, 1);
+        TerminateProcess(process, 1);
     else
-        ok(GetExitCodeProcess(pi.hProcess, &code) && code == 5, "exit code %lu, the last thread's", code);
+        ok(GetExitCodeProcess(process, &code) && code == 5, "exit code %lu, the last thread's", code);
     trace("the process whose main thread called ExitThread ended after %lu ms", waited);
-    CloseHandle(pi.hThread);
-    CloseHandle(pi.hProcess);
+    CloseHandle(process);
 }
 
 int main(int argc, char **argv)
@@ -122,19 +131,11 @@ int main(int argc, char **argv)
     for (int first = 0; first < CHILDREN; first += AT_ONCE) {
         int n = 0;
         for (int k = first; k < first + AT_ONCE && k < CHILDREN; k++) {
-            char cmd[MAX_PATH + 64];
-            STARTUPINFOA si;
-            PROCESS_INFORMATION pi;
-            memset(&si, 0, sizeof(si));
-            si.cb = sizeof(si);
+            char args[32];
             drops[n] = k * 20480 / CHILDREN;        /* 0 to 20 MiB */
-            snprintf(cmd, sizeof(cmd), "\"%s\" child %d", argv[0], drops[n]);
-            if (!CreateProcessA(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi)) {
-                ok(0, "CreateProcess: error %lu", GetLastError());
-                continue;
-            }
-            CloseHandle(pi.hThread);
-            running[n++] = pi.hProcess;
+            snprintf(args, sizeof(args), "child %d", drops[n]);
+            if ((running[n] = start_child(argv[0], args)) != NULL)
+                n++;
         }
         for (int k = 0; k < n; k++) {
             DWORD code = 0xdeadbeef;
