@@ -28,6 +28,18 @@ the same alternation:
                     one process to the next), so the sides are compared
                     seconds apart instead of a run apart (default 5; none
                     with --quick)
+  --pinned N        then N more such rounds on PINNED_CASES with both sides'
+                    processes, their wineservers and services held on the
+                    last CPU (sched_setaffinity). A wineserver request is
+                    two wake-ups; on the 2-vCPU VM of the README's figures
+                    a request whose wake-ups cross to a halted vCPU costs
+                    ~60 us, one that stays on a vCPU ~6 us, and which one a
+                    process gets depends on what else runs at the moment
+                    (README, "Benchmarks"). Pinned, every request stays on
+                    one vCPU, so both sides pay what their requests cost,
+                    but a side's background thread no longer runs beside
+                    the program. The line "Pinned" gives the median of the
+                    rounds' memshim/builtin (default 5; none with --quick)
   --case NAME       only this case (repeatable), e.g. for a smoke run:
     run_bench.py --build build --quick --stats --case heap_small_pairs --case heap_mixed_batch
 
@@ -61,6 +73,8 @@ RSS_CASES = ["heap_mixed_batch"]
 RATIO_CASES = ["heap_scaling"]
 PROGRAMS = ["huffzip", "jsonpipe"]
 # Cases also measured with builtin and memshim processes in turns (--turns).
+# Cases whose time is mostly wineserver requests, also measured pinned (--pinned).
+PINNED_CASES = ["section_cycle", "section_open_cycle"]
 TURN_CASES = ["heap_mixed_batch", "heap_private_cycle", "heap_cross_thread_free",
               "section_cycle", "section_open_cycle", "vm_query", "view_query",
               "program_huffzip", "program_jsonpipe"]
@@ -88,9 +102,11 @@ def parse(text):
     return rows
 
 
-def run(cmd, env):
+def run(cmd, env, cpu=None):
+    """Run cmd (on CPU cpu alone, when given); its result rows."""
+    pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       stdin=subprocess.DEVNULL)
+                       stdin=subprocess.DEVNULL, preexec_fn=pin)
     if p.returncode != 0:
         sys.stderr.write(p.stdout + p.stderr)
         raise SystemExit("bench: %s failed with exit code %d" % (" ".join(cmd), p.returncode))
@@ -173,6 +189,8 @@ def main():
                     help="also run memshim from BUILD2, configured with -Dhooks=false (side memshim-nohooks)")
     ap.add_argument("--turns", type=int, default=None, metavar="N",
                     help="rounds of builtin and memshim processes in turns on TURN_CASES (default 5, 0 with --quick)")
+    ap.add_argument("--pinned", type=int, default=None, metavar="N",
+                    help="rounds in turns on PINNED_CASES with everything on one vCPU (default 5, 0 with --quick)")
     ap.add_argument("--case", action="append", default=[], metavar="NAME",
                     help="only this case (repeatable)")
     ap.add_argument("--replot", metavar="RESULTS_JSON",
@@ -235,6 +253,7 @@ def main():
             run([runner, mode, win, "--quick"] + warm_case, side_env)
         time.sleep(3)
         samples, started = measure(args, sides, runner, win, native, extra, case_args, env)
+        measure_pinned(args, sides[:2], runner, win, samples)
     finally:
         for p in prefixes:
             wineserver(p, "-k")
@@ -302,10 +321,42 @@ def measure_in_turns(args, sides, runner, win, samples):
                 samples.setdefault((case, "turns"), []).append(ns["memshim"] / ns["builtin"])
 
 
-def wineserver(prefix, *args):
+def measure_pinned(args, sides, runner, win, samples):
+    """--pinned rounds: measure_in_turns' rounds on PINNED_CASES with each
+    side's wineserver restarted on the last CPU, and every process of the
+    side (the program, its services) started there, so that no request
+    waits for another vCPU to wake up. One memshim/builtin ratio per round
+    and case, under (case, "pinned")."""
+    rounds = args.pinned if args.pinned is not None else (0 if args.quick else 5)
+    cases = [c for c in PINNED_CASES if not args.case or c in args.case]
+    if not rounds or not cases:
+        return
+    cpu = max(os.sched_getaffinity(0))
+    for name, mode, impl, side_env in sides:
+        prefix = os.path.join(side_env["MEMSHIM_BUILD_DIR"], "wine", mode)
+        wineserver(prefix, "-k")
+        wineserver(prefix, "-w")
+        wineserver(prefix, "-p", cpu=cpu)
+        run([runner, mode, win, "--quick", cases[0]], side_env, cpu)    # starts its services
+    time.sleep(3)
+    for r in range(rounds):
+        for case in cases:
+            ns = {}
+            for name, mode, impl, side_env in (sides if r % 2 == 0 else sides[::-1]):
+                for row in run([runner, mode, win, case], side_env, cpu):
+                    if row["impl"] != impl:
+                        raise SystemExit("bench: %s run reports kernel32 %r" % (name, row["impl"]))
+                    if row["case"] == case:
+                        ns[name] = row["ns"]
+            samples.setdefault((case, "pinned"), []).append(ns["memshim"] / ns["builtin"])
+
+
+def wineserver(prefix, *args, cpu=None):
     """Run `wineserver ARGS` for one of this build's own prefixes (never without WINEPREFIX)."""
+    pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     subprocess.run(["wineserver"] + list(args), env=dict(os.environ, WINEPREFIX=prefix),
-                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   preexec_fn=pin)
 
 
 def summarize(args, samples, started, out):
@@ -318,6 +369,7 @@ def summarize(args, samples, started, out):
                            "wine": wine_version()},
                "quick": args.quick, "runs": args.runs,
                "turns": max((len(v) for (c, impl), v in samples.items() if impl == "turns"), default=0),
+               "pinned": max((len(v) for (c, impl), v in samples.items() if impl == "pinned"), default=0),
                "seconds": round(time.time() - started, 1), "cases": {}}
     for case in cases:
         entry = {impl: spread(v) for (c, impl), v in samples.items() if c == case}
@@ -332,6 +384,9 @@ def summarize(args, samples, started, out):
         turns = samples.get((case, "turns"))
         entry["ratio_builtin_turns"] = spread(turns) if turns else None
         entry.pop("turns", None)
+        pinned = samples.get((case, "pinned"))
+        entry["ratio_builtin_pinned"] = spread(pinned) if pinned else None
+        entry.pop("pinned", None)
         results["cases"][case] = entry
     # Two-thread scaling: one thread's time per pair over two threads' time
     # per pair (each thread doing half the pairs), per side; and the
@@ -401,6 +456,13 @@ def write_reports(results, out):
                   "the rounds' memshim/builtin, min–max): " % results.get("turns", 0) +
                   ", ".join("%s %s (%s–%s)" % (c, fmt_ratio(t["median"]), fmt_ratio(t["min"]), fmt_ratio(t["max"]))
                             for c, t in turned) + "\n")
+    pinned = [(c, results["cases"][c]["ratio_builtin_pinned"]) for c in cases
+              if results["cases"][c].get("ratio_builtin_pinned")]
+    if pinned:
+        table += ("\nPinned (the same, with both sides' processes and wineservers on one vCPU, %d rounds; "
+                  "median of the rounds' memshim/builtin, min–max): " % results.get("pinned", 0) +
+                  ", ".join("%s %s (%s–%s)" % (c, fmt_ratio(t["median"]), fmt_ratio(t["min"]), fmt_ratio(t["max"]))
+                            for c, t in pinned) + "\n")
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(table)
     svg_chart(results, os.path.join(out, "ratios.svg"))
