@@ -9,13 +9,23 @@
  * exports do, and send every other request on unchanged. The host layer is
  * then given the original entry points for its own arena reservations.
  *
- * NtReadFile too: a read into a copy-on-write page of a shared view must
- * make the page's private copy, as on Windows, but the host's write into it
- * fails (EFAULT) instead of faulting into the exception handler that makes
- * copies (exception.c), so the copies are made before the read.
+ * NtReadFile, NtDeviceIoControlFile and NtFsControlFile too, for the
+ * buffer they are given to fill:
+ *  - a read into a copy-on-write page of a shared view must make the
+ *    page's private copy, as on Windows, but the host's write into it
+ *    fails (EFAULT) instead of faulting into the exception handler that
+ *    makes copies (exception.c), so the copies are made before the read;
+ *  - when the server writes the reply (pipes, consoles, devices, and the
+ *    completion of such a request made asynchronously), Wine first checks
+ *    its own page map says the buffer is writable, and in that map the
+ *    core's pages are merely reserved: the buffer's allocations are made
+ *    shadowed (vm_shadow), and Wine's map is kept told of their pages'
+ *    protections through the originals of NtAllocateVirtualMemory and
+ *    NtProtectVirtualMemory (the keeper below, src/host/host_shadow.c).
  */
 #include "private.h"
 #include "hotpatch.h"
+#include "../../src/host/host.h"
 #include "../../src/host/host_wine.h"
 #include "../../src/vm/vm.h"
 
@@ -175,15 +185,80 @@ static NTSTATUS NTAPI hook_NtQueryVirtualMemory(HANDLE process, LPCVOID addr, ME
 
 typedef NTSTATUS(NTAPI *nt_read_file_fn)(HANDLE, HANDLE, PIO_APC_ROUTINE, PVOID, PIO_STATUS_BLOCK, PVOID, ULONG,
                                          PLARGE_INTEGER, PULONG);
+typedef NTSTATUS(NTAPI *nt_control_fn)(HANDLE, HANDLE, PIO_APC_ROUTINE, PVOID, PIO_STATUS_BLOCK, ULONG, PVOID, ULONG,
+                                       PVOID, ULONG);
 static nt_read_file_fn orig_read_file;
+static nt_control_fn orig_device_control, orig_fs_control;
+
+/* A buffer of the core about to be filled by a system call. */
+static void lend_buffer(void *buffer, ULONG length)
+{
+    if (!buffer || !length || !vm_owns((uintptr_t)buffer))
+        return;
+    vm_view_copy_for_write((uintptr_t)buffer, length);
+    vm_shadow((uintptr_t)buffer, length);       /* if it fails, Wine fails the call as before */
+}
 
 static NTSTATUS NTAPI hook_NtReadFile(HANDLE file, HANDLE event, PIO_APC_ROUTINE apc, PVOID apc_context,
                                       PIO_STATUS_BLOCK io, PVOID buffer, ULONG length, PLARGE_INTEGER offset,
                                       PULONG key)
 {
-    vm_view_copy_for_write((uintptr_t)buffer, length);
+    lend_buffer(buffer, length);
     return orig_read_file(file, event, apc, apc_context, io, buffer, length, offset, key);
 }
+
+static NTSTATUS NTAPI hook_NtDeviceIoControlFile(HANDLE file, HANDLE event, PIO_APC_ROUTINE apc, PVOID apc_context,
+                                                 PIO_STATUS_BLOCK io, ULONG code, PVOID in, ULONG in_size, PVOID out,
+                                                 ULONG out_size)
+{
+    lend_buffer(out, out_size);
+    return orig_device_control(file, event, apc, apc_context, io, code, in, in_size, out, out_size);
+}
+
+static NTSTATUS NTAPI hook_NtFsControlFile(HANDLE file, HANDLE event, PIO_APC_ROUTINE apc, PVOID apc_context,
+                                           PIO_STATUS_BLOCK io, ULONG code, PVOID in, ULONG in_size, PVOID out,
+                                           ULONG out_size)
+{
+    lend_buffer(out, out_size);
+    return orig_fs_control(file, event, apc, apc_context, io, code, in, in_size, out, out_size);
+}
+
+/* --- the shadow keeper: Wine's own page map --------------------------------- */
+
+static ULONG win32_protect_of(int prot)
+{
+    switch (prot) {
+    case HOST_PROT_READ:                                    return PAGE_READONLY;
+    case HOST_PROT_READ | HOST_PROT_WRITE:                  return PAGE_READWRITE;
+    case HOST_PROT_EXEC:                                    return PAGE_EXECUTE;
+    case HOST_PROT_READ | HOST_PROT_EXEC:                   return PAGE_EXECUTE_READ;
+    case HOST_PROT_READ | HOST_PROT_WRITE | HOST_PROT_EXEC: return PAGE_EXECUTE_READWRITE;
+    default:                                                return PAGE_NOACCESS;
+    }
+}
+
+/* Wine applies the protection to the host pages itself: the same one the
+ * core gives them, so what the program sees does not change. */
+static int keeper_commit(uintptr_t addr, size_t size, int prot)
+{
+    PVOID base = (PVOID)addr;
+    SIZE_T len = size;
+    NTSTATUS st = (orig_allocate ? orig_allocate : NtAllocateVirtualMemory)(
+        CURRENT_PROCESS, &base, 0, &len, MEM_COMMIT, win32_protect_of(prot));
+    return st < 0 ? -22 : 0;
+}
+
+static int keeper_protect(uintptr_t addr, size_t size, int prot)
+{
+    PVOID base = (PVOID)addr;
+    SIZE_T len = size;
+    ULONG old;
+    NTSTATUS st = (orig_protect ? orig_protect : NtProtectVirtualMemory)(CURRENT_PROCESS, &base, &len,
+                                                                         win32_protect_of(prot), &old);
+    return st < 0 ? -22 : 0;
+}
+
+static const struct host_shadow_keeper wine_page_map = { keeper_commit, keeper_protect };
 
 void memshim_install_vm_hooks(void)
 {
@@ -194,7 +269,15 @@ void memshim_install_vm_hooks(void)
      * take the core's lock, which the host may be called under. */
     host_wine_use_ntdll(allocate ? (host_nt_allocate_fn)orig_allocate : NULL,
                         release ? (host_nt_free_fn)orig_free : NULL);
-    hotpatch_export("NtProtectVirtualMemory", (void *)hook_NtProtectVirtualMemory, (void **)&orig_protect);
+    if (!allocate)
+        orig_allocate = NULL;
+    if (!hotpatch_export("NtProtectVirtualMemory", (void *)hook_NtProtectVirtualMemory, (void **)&orig_protect))
+        orig_protect = NULL;
     hotpatch_export("NtQueryVirtualMemory", (void *)hook_NtQueryVirtualMemory, (void **)&orig_query);
+    /* The keeper calls the originals (or, unhooked, the exports): never the
+     * hooks, which would answer for the core's own memory. */
+    host_shadow_use(&wine_page_map);
     hotpatch_export("NtReadFile", (void *)hook_NtReadFile, (void **)&orig_read_file);
+    hotpatch_export("NtDeviceIoControlFile", (void *)hook_NtDeviceIoControlFile, (void **)&orig_device_control);
+    hotpatch_export("NtFsControlFile", (void *)hook_NtFsControlFile, (void **)&orig_fs_control);
 }

@@ -86,6 +86,38 @@ int host_isolate_end(uintptr_t addr, size_t size);
 int host_lock_pages(uintptr_t addr, size_t size);
 int host_unlock_pages(uintptr_t addr, size_t size);
 
+/* --- the shadow map (host_shadow.c) ----------------------------------------
+ * A second keeper of page protections (Wine's ntdll, which checks its own
+ * before the server writes a reply into a buffer) told the protection of
+ * every page of the shadowed ranges: once by the core at host_shadow_begin
+ * (host_shadow_set per run), then by every host function above that
+ * changes a page of them (host_commit, host_decommit, host_decommit_lazy,
+ * host_protect, host_protect_undo, host_map_file, host_copy_to_private),
+ * never granting the keeper more than the host page allows. */
+struct host_shadow_keeper {
+    /* Make the keeper see [addr, addr+size) committed with host protection
+     * prot (pages it believed reserved included); 0 or a negative errno. */
+    int (*commit)(uintptr_t addr, size_t size, int prot);
+    /* Change the protection the keeper sees for committed pages. */
+    int (*protect)(uintptr_t addr, size_t size, int prot);
+};
+/* Install the keeper (NULL: none; shadowing then fails with -ENOSYS). */
+void host_shadow_use(const struct host_shadow_keeper *keeper);
+bool host_shadow_available(void);
+/* Start shadowing [base, base+size), which must not overlap a shadowed
+ * range (-EEXIST); -ENOMEM when the table is full. The caller then tells
+ * the keeper each page's protection with host_shadow_set, holding off
+ * changes to the range meanwhile (the core: under its map lock). */
+int host_shadow_begin(uintptr_t base, size_t size);
+int host_shadow_set(uintptr_t addr, size_t size, int prot);
+/* Stop shadowing the ranges inside [base, base+size) (the keeper keeps the
+ * last protections it was told). */
+void host_shadow_end(uintptr_t base, size_t size);
+bool host_shadowed(uintptr_t addr);
+/* Tell the keeper, for the shadowed part of [addr, addr+size), that its
+ * pages now have (or are about to have) host protection prot. */
+void host_shadow_note(uintptr_t addr, size_t size, int prot);
+
 /* --- threads ------------------------------------------------------------ */
 
 /* Sleep while *word == expected (spurious wake-ups are allowed). */

@@ -85,17 +85,36 @@ static int fixed_result(int64_t r, uintptr_t addr)
 
 #define L_ENOMEM 12
 
+/* The shadow map (host_shadow.c) is told before a change that takes write
+ * access away and after one that grants it: it never allows more than the
+ * host page does. */
+static inline void shadow_before(uintptr_t addr, size_t size, int prot)
+{
+    if (!(prot & HOST_PROT_WRITE))
+        host_shadow_note(addr, size, prot);
+}
+
+static inline int shadow_after(int r, uintptr_t addr, size_t size, int prot)
+{
+    if (r == 0 && (prot & HOST_PROT_WRITE))
+        host_shadow_note(addr, size, prot);
+    return r;
+}
+
 int host_commit(uintptr_t addr, size_t size, int prot)
 {
     if (host_fault_now())
         return -L_ENOMEM;
-    return fixed_result(sys_mmap(addr, size, prot, L_MAP_PRIVATE | L_MAP_ANONYMOUS | L_MAP_FIXED, -1, 0), addr);
+    shadow_before(addr, size, prot);
+    int r = fixed_result(sys_mmap(addr, size, prot, L_MAP_PRIVATE | L_MAP_ANONYMOUS | L_MAP_FIXED, -1, 0), addr);
+    return shadow_after(r, addr, size, prot);
 }
 
 int host_decommit(uintptr_t addr, size_t size)
 {
     /* Replacing the pages is one call that both frees the memory and removes
      * access; madvise + mprotect would be two. */
+    host_shadow_note(addr, size, HOST_PROT_NONE);
     return fixed_result(sys_mmap(addr, size, HOST_PROT_NONE,
                                  L_MAP_PRIVATE | L_MAP_ANONYMOUS | L_MAP_FIXED | L_MAP_NORESERVE, -1, 0),
                         addr);
@@ -104,6 +123,7 @@ int host_decommit(uintptr_t addr, size_t size)
 int host_decommit_lazy(uintptr_t addr, size_t size)
 {
     /* Access goes first, so that nothing can write between the two calls. */
+    host_shadow_note(addr, size, HOST_PROT_NONE);
     int r = (int)sys3(SYS_mprotect, addr, size, HOST_PROT_NONE);
     if (r < 0 || sys3(SYS_madvise, addr, size, L_MADV_FREE) < 0) {
         r = host_decommit(addr, size);
@@ -114,7 +134,8 @@ int host_decommit_lazy(uintptr_t addr, size_t size)
 
 int host_protect_undo(uintptr_t addr, size_t size, int prot)
 {
-    return (int)sys3(SYS_mprotect, addr, size, prot);
+    shadow_before(addr, size, prot);
+    return shadow_after((int)sys3(SYS_mprotect, addr, size, prot), addr, size, prot);
 }
 
 int host_protect(uintptr_t addr, size_t size, int prot)
@@ -148,6 +169,7 @@ int host_copy_to_private(uintptr_t addr, size_t size, int prot)
 {
     if (host_fault_now())
         return -L_ENOMEM;
+    shadow_before(addr, size, prot);
     int64_t copy = sys_mmap(0, size, HOST_PROT_READ | HOST_PROT_WRITE, L_MAP_PRIVATE | L_MAP_ANONYMOUS, -1, 0);
     if (linux_is_error(copy))
         return (int)copy;
@@ -175,7 +197,7 @@ int host_copy_to_private(uintptr_t addr, size_t size, int prot)
         if (linux_is_error(r))
             return (int)r;
     }
-    return (uintptr_t)r == addr ? 0 : -L_EINVAL;
+    return shadow_after((uintptr_t)r == addr ? 0 : -L_EINVAL, addr, size, prot);
 }
 
 int host_map_file(uintptr_t addr, size_t size, int prot, int fd, uint64_t offset, bool shared)
@@ -183,7 +205,8 @@ int host_map_file(uintptr_t addr, size_t size, int prot, int fd, uint64_t offset
     if (host_fault_now())
         return -L_ENOMEM;
     int flags = (shared ? L_MAP_SHARED : L_MAP_PRIVATE) | L_MAP_FIXED;
-    return fixed_result(sys_mmap(addr, size, prot, flags, fd, offset), addr);
+    shadow_before(addr, size, prot);
+    return shadow_after(fixed_result(sys_mmap(addr, size, prot, flags, fd, offset), addr), addr, size, prot);
 }
 
 /* pagemap entries: bit 63 present, bit 62 swapped, bit 61 file page or

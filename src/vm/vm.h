@@ -120,6 +120,14 @@ bool vm_view_write_fault(uintptr_t addr);
  * first, as the host's own write fails instead of faulting. Costs one
  * relaxed load unless some shared view ever had copy-on-write pages. */
 void vm_view_copy_for_write(uintptr_t addr, size_t size);
+/* Before [addr, addr+size) is lent to I/O whose reply another keeper of
+ * page protections checks (under Wine: a pipe or device read, an ioctl's
+ * output): have the host keep that keeper told of the protections of the
+ * allocations there until they are released (vm_shadow.c). Addresses not
+ * the core's are skipped. MS_ERROR_INVALID_PARAMETER without a keeper. */
+ms_status vm_shadow(uintptr_t addr, size_t size);
+/* Is the allocation at addr shadowed? (Tests.) */
+bool vm_shadowed(uintptr_t addr);
 /* Write watch (MEM_WRITE_WATCH allocations): can the host track writes
  * exactly? If not, vm_allocate refuses MEM_WRITE_WATCH with
  * MS_ERROR_NOT_SUPPORTED and the caller uses another implementation. */

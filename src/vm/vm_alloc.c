@@ -76,7 +76,10 @@ uint8_t *vm_committed_page_locked(uintptr_t page, struct vm_arena **arena, struc
 
 void vm_allocation_destroy(struct vm_arena *arena, struct vm_allocation *alloc)
 {
-    /* Its pages were decommitted first: their bytes are 0 again. */
+    /* Its pages were decommitted first: their bytes are 0 again, and a
+     * shadow keeper was told so (vm_shadow.c). */
+    if (alloc->shadowed)
+        host_shadow_end(alloc->base, alloc->size);
     if (arena->dedicated) {
         arena->only_alloc = 0;
     } else {

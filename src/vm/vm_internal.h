@@ -75,6 +75,7 @@ struct vm_allocation {
     uint8_t usage;              /* enum vm_usage */
     uint8_t write_watch;
     uint8_t shared_view;        /* a view whose host mapping writes through to the section */
+    uint8_t shadowed;           /* its pages' protections are kept in the host's shadow map (vm_shadow.c) */
     uint32_t next_free;         /* free-list link (index+1) while unused */
     size_t committed_pages;
     /* Every committed page lies in [commit_lo, commit_hi) (equal: none):
