@@ -258,7 +258,16 @@ static int keeper_protect(uintptr_t addr, size_t size, int prot)
     return st < 0 ? -22 : 0;
 }
 
-static const struct host_shadow_keeper wine_page_map = { keeper_commit, keeper_protect };
+/* memshim's bare threads (bare_thread.c) are no Wine threads: a system
+ * call into Wine from one would crash. Their stand-in TEB has no client id. */
+static bool keeper_reachable(void)
+{
+    uint64_t thread_id;
+    __asm__("movq %%gs:0x48, %0" : "=r"(thread_id));     /* TEB.ClientId.UniqueThread */
+    return thread_id != 0;
+}
+
+static const struct host_shadow_keeper wine_page_map = { keeper_commit, keeper_protect, keeper_reachable };
 
 void memshim_install_vm_hooks(void)
 {

@@ -100,6 +100,9 @@ struct host_shadow_keeper {
     int (*commit)(uintptr_t addr, size_t size, int prot);
     /* Change the protection the keeper sees for committed pages. */
     int (*protect)(uintptr_t addr, size_t size, int prot);
+    /* Can the calling thread call the two above now? NULL: always. Notes
+     * made on a thread that cannot wait in order for one that can. */
+    bool (*reachable)(void);
 };
 /* Install the keeper (NULL: none; shadowing then fails with -ENOSYS). */
 void host_shadow_use(const struct host_shadow_keeper *keeper);
@@ -117,6 +120,10 @@ bool host_shadowed(uintptr_t addr);
 /* Tell the keeper, for the shadowed part of [addr, addr+size), that its
  * pages now have (or are about to have) host protection prot. */
 void host_shadow_note(uintptr_t addr, size_t size, int prot);
+/* Tell the keeper the notes waiting for a thread that reaches it (a no-op
+ * on a thread that does not). */
+void host_shadow_flush(void);
+size_t host_shadow_queued(void);
 
 /* --- threads ------------------------------------------------------------ */
 

@@ -26,6 +26,16 @@
  * one that grants it after the host made it; in between the keeper errs on
  * the side of "not writable", which fails a racing read, never kills it.
  *
+ * Some threads cannot reach the keeper: memshim's bare threads are no Wine
+ * threads, and a system call into Wine from one would crash. Their notes
+ * (the heap purge's decommits of free slices) wait in a queue, in order,
+ * until a thread that can reach it makes the next note or calls
+ * host_shadow_flush (the core does, before lending a buffer), so that no
+ * request is made with them pending. Every later change to those pages
+ * goes through a note, which flushes first, and host_shadow_end drops the
+ * queued notes of what it ends: a queued note is never applied over a newer
+ * state (the keeper applies protections to the host pages too).
+ *
  * The ranges are a sorted array under a lock of its own (host functions may
  * be called without the core's map lock); a process with none shadowed pays
  * one relaxed load per host call. Natively no keeper is set unless a test
@@ -36,9 +46,16 @@
 #include "../base/ms_lock.h"
 
 #define SHADOW_MAX 4096
+#define SHADOW_QUEUE_MAX 512
 
 struct shadow_range {
     uintptr_t base, end;
+};
+
+struct shadow_note {
+    uintptr_t addr;
+    size_t size;
+    int prot;
 };
 
 static struct {
@@ -46,6 +63,9 @@ static struct {
     _Atomic size_t count;           /* read without the lock: 0 = nothing to do */
     struct shadow_range ranges[SHADOW_MAX];
     struct host_shadow_keeper keeper;
+    _Atomic size_t queued;          /* notes waiting for a thread that reaches the keeper */
+    struct shadow_note queue[SHADOW_QUEUE_MAX];
+    uint64_t lost;                  /* notes dropped on a full queue */
 } shadow;
 
 void host_shadow_use(const struct host_shadow_keeper *keeper)
@@ -104,10 +124,61 @@ int host_shadow_set(uintptr_t addr, size_t size, int prot)
     return shadow.keeper.commit(addr, size, prot);
 }
 
+/* Apply the queued notes, oldest first; under the lock, on a thread that
+ * reaches the keeper. */
+static void flush_locked(void)
+{
+    size_t n = atomic_load_explicit(&shadow.queued, memory_order_relaxed);
+    for (size_t i = 0; i < n; i++)
+        shadow.keeper.protect(shadow.queue[i].addr, shadow.queue[i].size, shadow.queue[i].prot);
+    atomic_store_explicit(&shadow.queued, 0, memory_order_relaxed);
+}
+
+static bool keeper_reachable(void)
+{
+    return !shadow.keeper.reachable || shadow.keeper.reachable();
+}
+
+static void enqueue_locked(uintptr_t addr, size_t size, int prot)
+{
+    size_t n = atomic_load_explicit(&shadow.queued, memory_order_relaxed);
+    if (n && shadow.queue[n - 1].prot == prot && shadow.queue[n - 1].addr + shadow.queue[n - 1].size == addr) {
+        shadow.queue[n - 1].size += size;
+        return;
+    }
+    if (n == SHADOW_QUEUE_MAX) {
+        shadow.lost++;              /* the keeper keeps its older, more permissive view of these pages */
+        return;
+    }
+    shadow.queue[n] = (struct shadow_note){ addr, size, prot };
+    atomic_store_explicit(&shadow.queued, n + 1, memory_order_relaxed);
+}
+
+void host_shadow_flush(void)
+{
+    if (MS_LIKELY(!atomic_load_explicit(&shadow.queued, memory_order_relaxed)) || !keeper_reachable())
+        return;
+    ms_mutex_lock(&shadow.lock);
+    flush_locked();
+    ms_mutex_unlock(&shadow.lock);
+}
+
+size_t host_shadow_queued(void)
+{
+    return atomic_load_explicit(&shadow.queued, memory_order_relaxed);
+}
+
 void host_shadow_end(uintptr_t base, size_t size)
 {
     uintptr_t end = base + size;
     ms_mutex_lock(&shadow.lock);
+    /* Queued notes inside go: the keeper must not apply them over whatever
+     * comes there next. */
+    size_t q = atomic_load_explicit(&shadow.queued, memory_order_relaxed), kept = 0;
+    for (size_t i = 0; i < q; i++)
+        if (shadow.queue[i].addr < base || shadow.queue[i].addr + shadow.queue[i].size > end)
+            shadow.queue[kept++] = shadow.queue[i];
+    atomic_store_explicit(&shadow.queued, kept, memory_order_relaxed);
     size_t n = atomic_load_explicit(&shadow.count, memory_order_relaxed);
     size_t i = first_ending_above(base), j = i;
     while (j < n && shadow.ranges[j].base < end && shadow.ranges[j].end <= end && shadow.ranges[j].base >= base)
@@ -136,7 +207,10 @@ void host_shadow_note(uintptr_t addr, size_t size, int prot)
     if (MS_LIKELY(!atomic_load_explicit(&shadow.count, memory_order_relaxed)))
         return;
     uintptr_t end = addr + size;
+    bool reachable = keeper_reachable();
     ms_mutex_lock(&shadow.lock);
+    if (reachable)
+        flush_locked();
     size_t n = atomic_load_explicit(&shadow.count, memory_order_relaxed);
     for (size_t i = first_ending_above(addr); i < n && shadow.ranges[i].base < end; i++) {
         uintptr_t lo = addr > shadow.ranges[i].base ? addr : shadow.ranges[i].base;
@@ -144,7 +218,10 @@ void host_shadow_note(uintptr_t addr, size_t size, int prot)
         /* A keeper that refuses leaves its map as it was: no worse than
          * before the range was shadowed, for a change that grants access;
          * for one that takes it away, the host change follows regardless. */
-        shadow.keeper.protect(lo, hi - lo, prot);
+        if (reachable)
+            shadow.keeper.protect(lo, hi - lo, prot);
+        else
+            enqueue_locked(lo, hi - lo, prot);
     }
     ms_mutex_unlock(&shadow.lock);
 }

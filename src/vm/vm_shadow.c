@@ -47,6 +47,9 @@ ms_status vm_shadow(uintptr_t addr, size_t size)
     uintptr_t end = ms_align_up(addr + size, MS_PAGE_SIZE);
     ms_status st = MS_OK;
     vm_map_lock();
+    /* Protections waiting since a bare thread's change (the heap purge's)
+     * reach the keeper before the buffer is lent. */
+    host_shadow_flush();
     for (uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE); page < end;) {
         struct vm_arena *arena = vm_arena_find(page);
         if (!arena) {

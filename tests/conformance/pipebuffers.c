@@ -6,7 +6,8 @@
  * (completed after it pends), PeekNamedPipe and TransactNamedPipe. A
  * buffer the program made read-only or decommitted fails the read with
  * ERROR_NOACCESS and the data stays in the pipe; given back its access,
- * the same buffer reads again.
+ * the same buffer reads again; and after the heap was left quiet (memshim
+ * gives a quiet heap's free pages back in the background).
  *
  * Why: under Wine the server writes such replies into the buffer only if
  * ntdll's own page map says the buffer is writable, and memshim's pages
@@ -72,6 +73,38 @@ static void test_anonymous_pipe(void)
     put("large block");
     read_into(big + (1 << 19), "large block", "a 1 MiB heap block");
     HeapFree(GetProcessHeap(), 0, big);
+}
+
+/* A read into a heap block, then most of the heap freed and left quiet
+ * long enough for memshim's background purge to give its free pages back
+ * (on a thread of memshim's that cannot call Wine), then reads into blocks
+ * of the same heap again. Until the purge's changes to Wine's page map
+ * were left for a Wine thread to make, that thread crashed the process. */
+static void test_quiet_heap_between_reads(void)
+{
+    harness_context("quiet heap");
+    enum { N = 8000 };
+    static char *blocks[N];
+    HANDLE h = GetProcessHeap();
+    for (int i = 0; i < N; i++)
+        blocks[i] = HeapAlloc(h, 0, 2000);
+    put("before");
+    read_into(blocks[N / 2], "before", "a block of a busy heap");
+    for (int i = 0; i < N; i++)
+        if (i != N / 2)
+            HeapFree(h, 0, blocks[i]);
+    Sleep(500);
+    char *b = HeapAlloc(h, 0, 3000);
+    put("after");
+    read_into(b, "after", "a new block after the heap was quiet");
+    for (int i = 0; i < 1000; i++)
+        blocks[i] = HeapAlloc(h, 0, 2000);
+    put("refilled");
+    read_into(blocks[999], "refilled", "a block of the refilled heap");
+    for (int i = 0; i < 1000; i++)
+        HeapFree(h, 0, blocks[i]);
+    HeapFree(h, 0, blocks[N / 2]);
+    HeapFree(h, 0, b);
 }
 
 static void test_virtual_pages(void)
@@ -255,6 +288,7 @@ int main(void)
 {
     harness_init();
     test_anonymous_pipe();
+    test_quiet_heap_between_reads();
     test_virtual_pages();
     test_views();
     test_named_pipe();

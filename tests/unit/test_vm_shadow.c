@@ -33,7 +33,11 @@ static struct {
     unsigned early_grants;      /* told "writable" before the host page was */
     unsigned late_revokes;      /* told "not writable" after the host page already was not, having said writable */
     unsigned refused;           /* protect of pages never committed with it */
+    unsigned from_unreachable;  /* calls made on a thread that said it could not */
 } keeper = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* A thread standing in for memshim's bare threads, which cannot call Wine. */
+static _Thread_local bool unreachable_here;
 
 /* The host's protection of the page at addr, from /proc/self/maps (-1 if unmapped). */
 static int host_prot_of(uintptr_t addr)
@@ -70,6 +74,8 @@ static int *kept_slot(uintptr_t page, bool add)
 /* What the ordering contract lets us check inside the callback. */
 static void check_order(uintptr_t page, int old, int prot)
 {
+    if (unreachable_here)
+        keeper.from_unreachable++;
     int host = host_prot_of(page);
     if ((prot & HOST_PROT_WRITE) && !(host & HOST_PROT_WRITE))
         keeper.early_grants++;
@@ -111,7 +117,12 @@ static int rec_protect(uintptr_t addr, size_t size, int prot)
     return r;
 }
 
-static const struct host_shadow_keeper recorder = { rec_commit, rec_protect };
+static bool rec_reachable(void)
+{
+    return !unreachable_here;
+}
+
+static const struct host_shadow_keeper recorder = { rec_commit, rec_protect, rec_reachable };
 
 static void keeper_reset(void)
 {
@@ -256,6 +267,70 @@ static void test_large_decommit(void)
     CHECK_EQ(keeper.late_revokes, 0);
     at = a;
     size = 0;
+    CHECK_EQ(vm_free(&at, &size, VM_MEM_RELEASE), MS_OK);
+}
+
+/* A thread that cannot reach the keeper (the heap purge's, under Wine)
+ * decommits: its notes wait, in order, until the next lend; a release on
+ * such a thread drops its waiting notes. */
+static void *decommit_unreachable(void *arg)
+{
+    uintptr_t a = (uintptr_t)arg, at = a + 2 * PAGE;
+    size_t size = 2 * PAGE;
+    unreachable_here = true;
+    vm_free(&at, &size, VM_MEM_DECOMMIT);
+    return NULL;
+}
+
+static void *release_unreachable(void *arg)
+{
+    uintptr_t at = (uintptr_t)arg;
+    size_t size = 0;
+    unreachable_here = true;
+    vm_free(&at, &size, VM_MEM_RELEASE);
+    return NULL;
+}
+
+static void test_unreachable_thread(void)
+{
+    pthread_t t;
+    keeper_reset();
+    uintptr_t a = reserve(8);
+    commit(a, 8, VM_PAGE_READWRITE);
+    CHECK_EQ(vm_shadow(a, 1), MS_OK);
+    unsigned calls = keeper.commits + keeper.protects;
+    pthread_create(&t, NULL, decommit_unreachable, (void *)a);
+    pthread_join(t, NULL);
+    CHECK_EQ(keeper.commits + keeper.protects, calls);      /* nothing reached the keeper */
+    CHECK(host_shadow_queued() > 0, "the decommit's note waits (%zu queued)", host_shadow_queued());
+    CHECK_EQ(kept(a + 2 * PAGE), HOST_PROT_READ | HOST_PROT_WRITE);    /* the keeper's older view */
+    CHECK_EQ(vm_shadow(a + 5 * PAGE, 10), MS_OK);             /* lending flushes */
+    CHECK_EQ(host_shadow_queued(), 0);
+    CHECK_EQ(kept(a + 2 * PAGE), HOST_PROT_NONE);
+    check_in_step(a, 8, "after the waiting note was told");
+    CHECK_EQ(keeper.from_unreachable, 0);
+
+    /* Waiting notes, then a newer change on this thread: told in order. */
+    pthread_create(&t, NULL, decommit_unreachable, (void *)a);
+    pthread_join(t, NULL);
+    commit(a + 2 * PAGE, 2, VM_PAGE_READWRITE);
+    CHECK_EQ(host_shadow_queued(), 0);
+    CHECK_EQ(kept(a + 2 * PAGE), HOST_PROT_READ | HOST_PROT_WRITE);
+    check_in_step(a, 8, "a newer commit after a waiting decommit");
+
+    /* Released on the unreachable thread: its notes are dropped, never
+     * applied over the next allocation there. */
+    pthread_create(&t, NULL, release_unreachable, (void *)a);
+    pthread_join(t, NULL);
+    CHECK_EQ(host_shadow_queued(), 0);
+    CHECK(!host_shadowed(a), "released");
+    uintptr_t b = a;
+    CHECK_EQ(vm_allocate(&b, 8 * PAGE, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    CHECK_EQ(vm_shadow(b, 1), MS_OK);
+    check_in_step(b, 8, "a new allocation where a released one's notes were dropped");
+    CHECK_EQ(keeper.from_unreachable, 0);
+    uintptr_t at = b;
+    size_t size = 0;
     CHECK_EQ(vm_free(&at, &size, VM_MEM_RELEASE), MS_OK);
 }
 
@@ -413,6 +488,7 @@ int main(void)
     host_shadow_use(&recorder);
     test_allocation_lifecycle();
     test_large_decommit();
+    test_unreachable_thread();
     test_unowned_and_bad();
     test_two_allocations();
     test_view();
