@@ -412,6 +412,16 @@ def summarize(args, samples, started, out):
     return 0
 
 
+def rounds_line(results, cases, key, title, rounds):
+    """The line of one kind of process-level rounds (key: ratio_builtin_turns or _pinned), or ''."""
+    measured = [(c, results["cases"][c][key]) for c in cases if results["cases"][c].get(key)]
+    if not measured:
+        return ""
+    return ("\n%s, %d rounds; median of the rounds' memshim/builtin, min–max): " % (title, rounds) +
+            ", ".join("%s %s (%s–%s)" % (c, fmt_ratio(t["median"]), fmt_ratio(t["min"]), fmt_ratio(t["max"]))
+                      for c, t in measured) + "\n")
+
+
 def write_reports(results, out):
     """table.md and ratios.svg from the results; prints the table."""
     cases = list(results["cases"])
@@ -449,20 +459,10 @@ def write_reports(results, out):
         table += ("\nTwo-thread scaling (heap_small_pairs / heap_two_threads per pair; the machine's "
                   "ceiling from bench/cpu_scaling.c): " +
                   ", ".join("%s %.2fx" % (label, sc[k]) for k, label in names if k in sc) + "\n")
-    turned = [(c, results["cases"][c]["ratio_builtin_turns"]) for c in cases
-              if results["cases"][c].get("ratio_builtin_turns")]
-    if turned:
-        table += ("\nIn turns (builtin and memshim processes alternating on one case, %d rounds; median of "
-                  "the rounds' memshim/builtin, min–max): " % results.get("turns", 0) +
-                  ", ".join("%s %s (%s–%s)" % (c, fmt_ratio(t["median"]), fmt_ratio(t["min"]), fmt_ratio(t["max"]))
-                            for c, t in turned) + "\n")
-    pinned = [(c, results["cases"][c]["ratio_builtin_pinned"]) for c in cases
-              if results["cases"][c].get("ratio_builtin_pinned")]
-    if pinned:
-        table += ("\nPinned (the same, with both sides' processes and wineservers on one vCPU, %d rounds; "
-                  "median of the rounds' memshim/builtin, min–max): " % results.get("pinned", 0) +
-                  ", ".join("%s %s (%s–%s)" % (c, fmt_ratio(t["median"]), fmt_ratio(t["min"]), fmt_ratio(t["max"]))
-                            for c, t in pinned) + "\n")
+    table += rounds_line(results, cases, "ratio_builtin_turns", "In turns (builtin and memshim processes "
+                         "alternating on one case", results.get("turns", 0))
+    table += rounds_line(results, cases, "ratio_builtin_pinned", "Pinned (the same, with both sides' processes "
+                         "and wineservers on one vCPU", results.get("pinned", 0))
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(table)
     svg_chart(results, os.path.join(out, "ratios.svg"))

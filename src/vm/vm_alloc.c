@@ -64,6 +64,30 @@ ms_status vm_allocation_create(struct vm_arena *arena, uintptr_t base, size_t si
     return MS_OK;
 }
 
+void vm_each_allocation_locked(uintptr_t start, uintptr_t end, vm_allocation_fn fn, void *ctx)
+{
+    for (uintptr_t page = ms_align_down(start, MS_PAGE_SIZE); page < end;) {
+        struct vm_arena *arena = vm_arena_find(page);
+        if (!arena) {
+            /* Not the core's: on to the next arena, if any is in range. */
+            struct vm_arena *next = vm_arena_next(page);
+            if (!next)
+                break;
+            page = next->base;
+            continue;
+        }
+        struct vm_allocation *alloc = vm_allocation_at(arena, page);
+        if (!alloc) {
+            /* Free up to the next allocation granule. */
+            page = ms_align_down(page, MS_GRANULARITY) + MS_GRANULARITY;
+            continue;
+        }
+        fn(arena, alloc, start > alloc->base ? ms_align_down(start, MS_PAGE_SIZE) : alloc->base,
+           end < alloc->base + alloc->size ? end : alloc->base + alloc->size, ctx);
+        page = alloc->base + alloc->size;
+    }
+}
+
 uint8_t *vm_committed_page_locked(uintptr_t page, struct vm_arena **arena, struct vm_allocation **alloc)
 {
     *arena = vm_arena_find(page);

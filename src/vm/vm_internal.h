@@ -281,6 +281,13 @@ static inline size_t vm_pages_run(const uint8_t *pages, size_t first, size_t lim
     return limit - first;
 }
 
+/* vm_alloc.c: each allocation of the core that [start, end) touches
+ * (end page-aligned), in address order, once: fn(arena, alloc, lo, hi,
+ * ctx) with [lo, hi) the pages of it in the range. Under vm.lock. */
+typedef void (*vm_allocation_fn)(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t lo, uintptr_t hi,
+                                 void *ctx);
+void vm_each_allocation_locked(uintptr_t start, uintptr_t end, vm_allocation_fn fn, void *ctx);
+
 /* vm_alloc.c: the byte of the committed page at `page` (page-aligned) in
  * an allocation of the core, with its arena and allocation; NULL if there
  * is none. Under vm.lock. */

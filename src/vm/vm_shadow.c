@@ -40,34 +40,25 @@ static bool shadow_allocation_locked(struct vm_arena *arena, struct vm_allocatio
     return ok;
 }
 
+/* vm_each_allocation_locked's visit; ctx: the status to fail. */
+static void shadow_visit(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t lo, uintptr_t hi, void *ctx)
+{
+    MS_UNUSED(lo);
+    MS_UNUSED(hi);
+    if (!alloc->shadowed && !shadow_allocation_locked(arena, alloc))
+        *(ms_status *)ctx = MS_ERROR_NOT_ENOUGH_MEMORY;
+}
+
 ms_status vm_shadow(uintptr_t addr, size_t size)
 {
     if (!size || addr + size < addr || !host_shadow_available())
         return MS_ERROR_INVALID_PARAMETER;
-    uintptr_t end = ms_align_up(addr + size, MS_PAGE_SIZE);
     ms_status st = MS_OK;
     vm_map_lock();
     /* Protections waiting since a bare thread's change (the heap purge's)
      * reach the keeper before the buffer is lent. */
     host_shadow_flush();
-    for (uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE); page < end;) {
-        struct vm_arena *arena = vm_arena_find(page);
-        if (!arena) {
-            struct vm_arena *next = vm_arena_next(page);
-            if (!next)
-                break;
-            page = next->base;
-            continue;
-        }
-        struct vm_allocation *alloc = vm_allocation_at(arena, page);
-        if (!alloc) {
-            page = ms_align_down(page, MS_GRANULARITY) + MS_GRANULARITY;
-            continue;
-        }
-        if (!alloc->shadowed && !shadow_allocation_locked(arena, alloc))
-            st = MS_ERROR_NOT_ENOUGH_MEMORY;
-        page = alloc->base + alloc->size;
-    }
+    vm_each_allocation_locked(addr, ms_align_up(addr + size, MS_PAGE_SIZE), shadow_visit, &st);
     vm_map_unlock();
     return st;
 }

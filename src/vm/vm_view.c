@@ -163,32 +163,25 @@ bool vm_view_write_fault(uintptr_t addr)
     return retry;
 }
 
+/* vm_each_allocation_locked's visit: the copy-on-write pages of a shared view. */
+static void copy_pages_of_view(struct vm_arena *arena, struct vm_allocation *alloc, uintptr_t lo, uintptr_t hi,
+                               void *ctx)
+{
+    MS_UNUSED(ctx);
+    if (alloc->usage != VM_USAGE_VIEW || !alloc->shared_view)
+        return;
+    for (uintptr_t page = lo; page < hi; page += MS_PAGE_SIZE) {
+        uint8_t byte = arena->pages[arena_page(arena, page)];
+        if (page_byte_state(byte) == PAGE_STATE_COMMITTED && !(byte & PAGE_BYTE_GUARD) && page_byte_writecopy(byte))
+            vm_view_copy_page_locked(arena, alloc, page);   /* if it fails, the write fails as before */
+    }
+}
+
 void vm_view_copy_for_write(uintptr_t addr, size_t size)
 {
     if (!atomic_load_explicit(&vm.shared_writecopy, memory_order_relaxed) || !size || addr + size < addr)
         return;
-    uintptr_t end = ms_align_up(addr + size, MS_PAGE_SIZE);
     vm_map_lock();
-    for (uintptr_t page = ms_align_down(addr, MS_PAGE_SIZE); page < end;) {
-        struct vm_arena *arena = vm_arena_find(page);
-        if (!arena) {
-            /* Not the core's: on to the next arena, if any is in range. */
-            struct vm_arena *next = vm_arena_next(page);
-            if (!next)
-                break;
-            page = next->base;
-            continue;
-        }
-        struct vm_allocation *alloc = vm_allocation_at(arena, page);
-        if (!alloc || alloc->usage != VM_USAGE_VIEW || !alloc->shared_view) {
-            /* Nothing to copy up to the next allocation granule (or the end of this one). */
-            page = alloc ? alloc->base + alloc->size : ms_align_down(page, MS_GRANULARITY) + MS_GRANULARITY;
-            continue;
-        }
-        uint8_t byte = arena->pages[arena_page(arena, page)];
-        if (page_byte_state(byte) == PAGE_STATE_COMMITTED && !(byte & PAGE_BYTE_GUARD) && page_byte_writecopy(byte))
-            vm_view_copy_page_locked(arena, alloc, page);   /* if it fails, the write fails as before */
-        page += MS_PAGE_SIZE;
-    }
+    vm_each_allocation_locked(addr, ms_align_up(addr + size, MS_PAGE_SIZE), copy_pages_of_view, NULL);
     vm_map_unlock();
 }
