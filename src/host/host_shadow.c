@@ -139,10 +139,14 @@ static bool keeper_reachable(void)
     return !shadow.keeper.reachable || shadow.keeper.reachable();
 }
 
-static void enqueue_locked(uintptr_t addr, size_t size, int prot)
+/* Queue a note for [addr, addr+size), inside the shadowed range starting at
+ * range_base: merged with the last one if that continues it in the same
+ * range (never across two: host_shadow_end drops a range's notes whole). */
+static void enqueue_locked(uintptr_t range_base, uintptr_t addr, size_t size, int prot)
 {
     size_t n = atomic_load_explicit(&shadow.queued, memory_order_relaxed);
-    if (n && shadow.queue[n - 1].prot == prot && shadow.queue[n - 1].addr + shadow.queue[n - 1].size == addr) {
+    if (n && shadow.queue[n - 1].prot == prot && shadow.queue[n - 1].addr >= range_base &&
+        shadow.queue[n - 1].addr + shadow.queue[n - 1].size == addr) {
         shadow.queue[n - 1].size += size;
         return;
     }
@@ -221,7 +225,7 @@ void host_shadow_note(uintptr_t addr, size_t size, int prot)
         if (reachable)
             shadow.keeper.protect(lo, hi - lo, prot);
         else
-            enqueue_locked(lo, hi - lo, prot);
+            enqueue_locked(shadow.ranges[i].base, lo, hi - lo, prot);
     }
     ms_mutex_unlock(&shadow.lock);
 }

@@ -34,6 +34,8 @@ static struct {
     unsigned late_revokes;      /* told "not writable" after the host page already was not, having said writable */
     unsigned refused;           /* protect of pages never committed with it */
     unsigned from_unreachable;  /* calls made on a thread that said it could not */
+    uintptr_t watch_lo, watch_hi;   /* protect calls reaching into [watch_lo, watch_hi) are counted */
+    unsigned watched;
 } keeper = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* A thread standing in for memshim's bare threads, which cannot call Wine. */
@@ -102,6 +104,8 @@ static int rec_protect(uintptr_t addr, size_t size, int prot)
 {
     pthread_mutex_lock(&keeper.lock);
     keeper.protects++;
+    if (addr < keeper.watch_hi && addr + size > keeper.watch_lo)
+        keeper.watched++;
     int r = 0;
     for (uintptr_t p = addr; p < addr + size; p += PAGE) {
         int *slot = kept_slot(p, false);
@@ -334,6 +338,59 @@ static void test_unreachable_thread(void)
     CHECK_EQ(vm_free(&at, &size, VM_MEM_RELEASE), MS_OK);
 }
 
+/* Notes queued for the end of one allocation and the start of the next
+ * are not one note: releasing the first drops its part only, and nothing
+ * queued for it reaches the keeper over whatever comes there next. */
+struct two_allocs {
+    uintptr_t a, b;
+};
+
+static void *decommit_both_release_first(void *arg)
+{
+    struct two_allocs *t = arg;
+    uintptr_t at = t->a + 15 * PAGE, bt = t->b;
+    size_t size = PAGE, bsize = PAGE;
+    unreachable_here = true;
+    vm_free(&at, &size, VM_MEM_DECOMMIT);
+    vm_free(&bt, &bsize, VM_MEM_DECOMMIT);
+    at = t->a;
+    size = 0;
+    vm_free(&at, &size, VM_MEM_RELEASE);
+    return NULL;
+}
+
+static void test_queued_notes_of_neighbours(void)
+{
+    keeper_reset();
+    struct two_allocs t = { 0, 0 };
+    CHECK_EQ(vm_allocate(&t.a, 16 * PAGE, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    t.b = t.a + 16 * PAGE;
+    if (vm_allocate(&t.b, 16 * PAGE, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE) != MS_OK || t.b != t.a + 16 * PAGE) {
+        CHECK(1, "the next granule was taken: skipped");
+        return;
+    }
+    CHECK_EQ(vm_shadow(t.a, 32 * PAGE), MS_OK);
+    pthread_t th;
+    pthread_create(&th, NULL, decommit_both_release_first, &t);
+    pthread_join(th, NULL);
+    CHECK(host_shadow_queued() == 1, "only the second allocation's note waits (%zu)", host_shadow_queued());
+    keeper.watch_lo = t.a;
+    keeper.watch_hi = t.a + 16 * PAGE;
+    uintptr_t c = t.a;          /* a new allocation where the released one was: its commit flushes the queue */
+    CHECK_EQ(vm_allocate(&c, 16 * PAGE, VM_MEM_RESERVE | VM_MEM_COMMIT, VM_PAGE_READWRITE), MS_OK);
+    CHECK_EQ(vm_shadow(t.b + PAGE, 1), MS_OK);                /* flushes, if that did not */
+    CHECK_EQ(keeper.watched, 0);                              /* nothing of the released one's reached the new one */
+    CHECK_EQ(kept(t.b), HOST_PROT_NONE);
+    check_in_step(t.b, 16, "the second allocation after the flush");
+    keeper.watch_lo = keeper.watch_hi = 0;
+    uintptr_t at = c;
+    size_t size = 0;
+    CHECK_EQ(vm_free(&at, &size, VM_MEM_RELEASE), MS_OK);
+    at = t.b;
+    size = 0;
+    CHECK_EQ(vm_free(&at, &size, VM_MEM_RELEASE), MS_OK);
+}
+
 static void test_unowned_and_bad(void)
 {
     static char not_ours[PAGE];
@@ -489,6 +546,7 @@ int main(void)
     test_allocation_lifecycle();
     test_large_decommit();
     test_unreachable_thread();
+    test_queued_notes_of_neighbours();
     test_unowned_and_bad();
     test_two_allocations();
     test_view();
