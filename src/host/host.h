@@ -108,7 +108,7 @@ struct host_shadow_keeper {
 void host_shadow_use(const struct host_shadow_keeper *keeper);
 bool host_shadow_available(void);
 /* Start shadowing [base, base+size), which must not overlap a shadowed
- * range (-EEXIST); -ENOMEM when the table is full. The caller then tells
+ * range (-EEXIST); -ENOMEM when the table (65536 ranges) is full. The caller then tells
  * the keeper each page's protection with host_shadow_set, holding off
  * changes to the range meanwhile (the core: under its map lock). */
 int host_shadow_begin(uintptr_t base, size_t size);
@@ -117,6 +117,8 @@ int host_shadow_set(uintptr_t addr, size_t size, int prot);
  * last protections it was told). */
 void host_shadow_end(uintptr_t base, size_t size);
 bool host_shadowed(uintptr_t addr);
+/* Allow fewer shadowed ranges than the table holds (65536; tests; 0 restores). */
+void host_shadow_set_limit(size_t ranges);
 /* Tell the keeper, for the shadowed part of [addr, addr+size), that its
  * pages now have (or are about to have) host protection prot. */
 void host_shadow_note(uintptr_t addr, size_t size, int prot);

@@ -45,7 +45,10 @@
 #include "host.h"
 #include "../base/ms_lock.h"
 
-#define SHADOW_MAX 4096
+/* A range per allocation lent to such I/O: a server with a VirtualAlloc'd
+ * buffer per connection has thousands. The array is in .bss: only the
+ * pages of it in use are ever touched. */
+#define SHADOW_MAX 65536
 #define SHADOW_QUEUE_MAX 512
 
 struct shadow_range {
@@ -66,7 +69,15 @@ static struct {
     _Atomic size_t queued;          /* notes waiting for a thread that reaches the keeper */
     struct shadow_note queue[SHADOW_QUEUE_MAX];
     uint64_t lost;                  /* notes dropped on a full queue */
+    size_t limit;                   /* ranges allowed (tests lower it); 0 = SHADOW_MAX */
 } shadow;
+
+void host_shadow_set_limit(size_t ranges)
+{
+    ms_mutex_lock(&shadow.lock);
+    shadow.limit = ranges && ranges < SHADOW_MAX ? ranges : 0;
+    ms_mutex_unlock(&shadow.lock);
+}
 
 void host_shadow_use(const struct host_shadow_keeper *keeper)
 {
@@ -105,7 +116,7 @@ int host_shadow_begin(uintptr_t base, size_t size)
     int r = 0;
     if (i < n && shadow.ranges[i].base < end) {
         r = -17;                    /* EEXIST: overlaps a shadowed range */
-    } else if (n == SHADOW_MAX) {
+    } else if (n == (shadow.limit ? shadow.limit : SHADOW_MAX)) {
         r = -12;                    /* ENOMEM */
     } else {
         for (size_t k = n; k > i; k--)
