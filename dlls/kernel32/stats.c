@@ -181,5 +181,11 @@ void memshim_stats_report(void)
     if (purges)
         memshim_report("  background purge: quiet heaps gave back what they kept %llu times\n",
             (unsigned long long)purges);
+    size_t lent = host_shadow_ranges(), waiting = host_shadow_queued();
+    uint64_t dropped = host_shadow_lost();
+    if (lent || waiting || dropped)
+        memshim_report("  Wine's page map: %llu allocations lent to reads the server writes, kept told;"
+                       " %llu changes waiting, %llu dropped\n",
+            (unsigned long long)lent, (unsigned long long)waiting, (unsigned long long)dropped);
     memshim_report("  host mappings: %ld\n", host_count_mappings());
 }

@@ -126,6 +126,9 @@ void host_shadow_note(uintptr_t addr, size_t size, int prot);
  * on a thread that does not). */
 void host_shadow_flush(void);
 size_t host_shadow_queued(void);
+/* Ranges shadowed now, and notes ever dropped on a full queue (statistics). */
+size_t host_shadow_ranges(void);
+uint64_t host_shadow_lost(void);
 
 /* --- threads ------------------------------------------------------------ */
 

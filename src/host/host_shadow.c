@@ -183,6 +183,19 @@ size_t host_shadow_queued(void)
     return atomic_load_explicit(&shadow.queued, memory_order_relaxed);
 }
 
+size_t host_shadow_ranges(void)
+{
+    return atomic_load_explicit(&shadow.count, memory_order_relaxed);
+}
+
+uint64_t host_shadow_lost(void)
+{
+    ms_mutex_lock(&shadow.lock);
+    uint64_t lost = shadow.lost;
+    ms_mutex_unlock(&shadow.lock);
+    return lost;
+}
+
 void host_shadow_end(uintptr_t base, size_t size)
 {
     uintptr_t end = base + size;

@@ -2,7 +2,7 @@
  * stats_program.c - a program with known memory-API counts, for the
  * --stats test: 3 VirtualAlloc (1 fails), 2 VirtualFree, 2 VirtualLock
  * (1 fails), 1 CreateFileMapping, 1 MapViewOfFile, 1 UnmapViewOfFile,
- * 4 GlobalMemoryStatusEx.
+ * 4 GlobalMemoryStatusEx, and a pipe read into a heap block.
  * With the argument "locked-exit": a thread takes HeapLock of a private heap
  * and keeps it; the program exits while that thread holds it (Wine kills
  * the thread first): the exit report must still come, and the process end.
@@ -54,6 +54,15 @@ int main(int argc, char **argv)
     HANDLE process_heap = GetProcessHeap();
     for (int i = 0; i < 5000; i++)
         HeapFree(process_heap, 0, HeapAlloc(process_heap, 0, 16 + i % 200));
+    /* A pipe read into a heap block: its segment is lent to Wine's page map. */
+    HANDLE rd, wr;
+    DWORD n;
+    char *block = HeapAlloc(process_heap, 0, 64);
+    CreatePipe(&rd, &wr, NULL, 0);
+    WriteFile(wr, "pipe", 4, &n, NULL);
+    if (!ReadFile(rd, block, 4, &n, NULL) || n != 4 || memcmp(block, "pipe", 4))
+        printf("stats_program: the pipe read failed (error %lu)\n", GetLastError());
+    HeapFree(process_heap, 0, block);
     printf("stats_program done\n");
     return 0;
 }
