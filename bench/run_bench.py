@@ -102,11 +102,15 @@ def parse(text):
     return rows
 
 
+def pinned_to(cpu):
+    """A preexec_fn holding the child (and what it starts) on CPU cpu; None: no pinning."""
+    return (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
+
+
 def run(cmd, env, cpu=None):
     """Run cmd (on CPU cpu alone, when given); its result rows."""
-    pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       stdin=subprocess.DEVNULL, preexec_fn=pin)
+                       stdin=subprocess.DEVNULL, preexec_fn=pinned_to(cpu))
     if p.returncode != 0:
         sys.stderr.write(p.stdout + p.stderr)
         raise SystemExit("bench: %s failed with exit code %d" % (" ".join(cmd), p.returncode))
@@ -297,13 +301,11 @@ def measure(args, sides, runner, win, native, extra, case_args, env):
     return samples, started
 
 
-def measure_in_turns(args, sides, runner, win, samples):
-    """--turns rounds: builtin and memshim processes one after the other on
-    each TURN_CASES case, order swapped every round; one memshim/builtin
-    ratio per round and case, under (case, "turns")."""
-    turns = args.turns if args.turns is not None else (0 if args.quick else 5)
-    cases = [c for c in TURN_CASES if not args.case or c in args.case]
-    for r in range(turns):
+def rounds_in_turns(sides, runner, win, cases, rounds, key, samples, cpu=None):
+    """Rounds in which builtin and memshim processes run one after the other
+    on each case, the order swapped every round (on CPU cpu alone, when
+    given); one memshim/builtin ratio per round and case, under (case, key)."""
+    for r in range(rounds):
         for case in cases:
             ns = {}
             for name, mode, impl, side_env in (sides if r % 2 == 0 else sides[::-1]):
@@ -312,21 +314,27 @@ def measure_in_turns(args, sides, runner, win, samples):
                     cmd = [runner, mode, exe, "9"]
                 else:
                     cmd = [runner, mode, win, case]
-                for row in run(cmd, side_env):
+                for row in run(cmd, side_env, cpu):
                     if row["impl"] != impl:
                         raise SystemExit("bench: %s run reports kernel32 %r" % (name, row["impl"]))
                     if row["case"] == case:
                         ns[name] = row["ns"]
             if "builtin" in ns and "memshim" in ns:
-                samples.setdefault((case, "turns"), []).append(ns["memshim"] / ns["builtin"])
+                samples.setdefault((case, key), []).append(ns["memshim"] / ns["builtin"])
+
+
+def measure_in_turns(args, sides, runner, win, samples):
+    """--turns rounds on TURN_CASES, under (case, "turns")."""
+    turns = args.turns if args.turns is not None else (0 if args.quick else 5)
+    cases = [c for c in TURN_CASES if not args.case or c in args.case]
+    rounds_in_turns(sides, runner, win, cases, turns, "turns", samples)
 
 
 def measure_pinned(args, sides, runner, win, samples):
-    """--pinned rounds: measure_in_turns' rounds on PINNED_CASES with each
+    """--pinned rounds: the rounds of --turns on PINNED_CASES with each
     side's wineserver restarted on the last CPU, and every process of the
     side (the program, its services) started there, so that no request
-    waits for another vCPU to wake up. One memshim/builtin ratio per round
-    and case, under (case, "pinned")."""
+    waits for another vCPU to wake up; under (case, "pinned")."""
     rounds = args.pinned if args.pinned is not None else (0 if args.quick else 5)
     cases = [c for c in PINNED_CASES if not args.case or c in args.case]
     if not rounds or not cases:
@@ -339,24 +347,14 @@ def measure_pinned(args, sides, runner, win, samples):
         wineserver(prefix, "-p", cpu=cpu)
         run([runner, mode, win, "--quick", cases[0]], side_env, cpu)    # starts its services
     time.sleep(3)
-    for r in range(rounds):
-        for case in cases:
-            ns = {}
-            for name, mode, impl, side_env in (sides if r % 2 == 0 else sides[::-1]):
-                for row in run([runner, mode, win, case], side_env, cpu):
-                    if row["impl"] != impl:
-                        raise SystemExit("bench: %s run reports kernel32 %r" % (name, row["impl"]))
-                    if row["case"] == case:
-                        ns[name] = row["ns"]
-            samples.setdefault((case, "pinned"), []).append(ns["memshim"] / ns["builtin"])
+    rounds_in_turns(sides, runner, win, cases, rounds, "pinned", samples, cpu)
 
 
 def wineserver(prefix, *args, cpu=None):
     """Run `wineserver ARGS` for one of this build's own prefixes (never without WINEPREFIX)."""
-    pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     subprocess.run(["wineserver"] + list(args), env=dict(os.environ, WINEPREFIX=prefix),
                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   preexec_fn=pin)
+                   preexec_fn=pinned_to(cpu))
 
 
 def summarize(args, samples, started, out):
